@@ -66,7 +66,10 @@ impl Timestamp {
     /// `YYYY-MM-DDTHH:MM:SS.fffZ` (STIX's form for created/modified).
     pub fn to_rfc3339_millis(self) -> String {
         let (y, mo, d, h, mi, s, us) = self.civil();
-        format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{:03}Z", us / 1000)
+        format!(
+            "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{:03}Z",
+            us / 1000
+        )
     }
 
     pub fn saturating_add_micros(self, us: i64) -> Timestamp {
@@ -103,7 +106,9 @@ mod tests {
         assert_eq!(t.to_rfc3339_micros(), "2026-02-07T14:22:00.123456Z");
         assert_eq!(t.to_rfc3339_millis(), "2026-02-07T14:22:00.123Z");
         assert_eq!(
-            Timestamp::parse("2026-02-07T14:22:00Z").unwrap().to_rfc3339_micros(),
+            Timestamp::parse("2026-02-07T14:22:00Z")
+                .unwrap()
+                .to_rfc3339_micros(),
             "2026-02-07T14:22:00.000000Z"
         );
         assert_eq!(
@@ -130,7 +135,11 @@ mod tests {
             let ours = Timestamp(us).to_rfc3339_micros();
             let dt = OffsetDateTime::from_unix_timestamp_nanos(i128::from(us) * 1000).unwrap();
             let theirs = dt.format(&Rfc3339).unwrap();
-            assert_eq!(Timestamp::parse(&theirs).unwrap(), Timestamp(us), "{ours} {theirs}");
+            assert_eq!(
+                Timestamp::parse(&theirs).unwrap(),
+                Timestamp(us),
+                "{ours} {theirs}"
+            );
             assert_eq!(Timestamp::parse(&ours).unwrap(), Timestamp(us));
         }
     }

@@ -42,8 +42,12 @@ pub type BatchItem = Result<Event, EventError>;
 /// Splits a JSON array or NDJSON body into events and validates each.
 /// Errors only when the body as a whole is unreadable (bad array syntax, too many events).
 pub fn parse_batch(body: &[u8], limits: &Limits) -> Result<Vec<BatchItem>, String> {
-    let text = std::str::from_utf8(body)
-        .map_err(|e| format!("body is not UTF-8: invalid byte at offset {}", e.valid_up_to()))?;
+    let text = std::str::from_utf8(body).map_err(|e| {
+        format!(
+            "body is not UTF-8: invalid byte at offset {}",
+            e.valid_up_to()
+        )
+    })?;
     let trimmed = text.trim_start();
     if trimmed.is_empty() {
         return Err("empty body: expected a JSON array of events or NDJSON".into());
@@ -148,7 +152,10 @@ pub fn validate(e: &Event, limits: &Limits) -> Result<(), String> {
         EventData::Auth(a) => {
             text_ok("username", &a.username)?;
             text_ok("password", a.password.as_deref().unwrap_or(""))?;
-            text_ok("key_fingerprint", a.key_fingerprint.as_deref().unwrap_or(""))
+            text_ok(
+                "key_fingerprint",
+                a.key_fingerprint.as_deref().unwrap_or(""),
+            )
         }
         EventData::Input { .. } | EventData::Output { .. } => Ok(()),
         EventData::Command { line } => text_ok("line", line),
