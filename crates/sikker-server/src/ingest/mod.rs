@@ -1,0 +1,179 @@
+//! Ingest: `POST /v1/ingest` and the pipeline behind it.
+//!
+//! The path of an event: the store appends it (deduplicated by id) and updates the session
+//! and the IP; a `disconnect` closes the session, which the analyst classifies; every IP that
+//! changed is reassessed and, if its indicator's inputs differ, a new version is published.
+//! Each step leaves its mark in the store before the next starts, so a crash anywhere is
+//! finished by the next [`Pipeline::process`] (which also runs at start-up).
+
+mod http;
+
+pub use http::router;
+
+use crate::analyst::Analyst;
+use sikker_event::Event;
+use sikker_stix::{identity_object, tlp_clear_marking, IndicatorInputs, Timestamp};
+use sikker_store::{Classified, IpPublication, IpRecord, Publication, Store};
+use std::collections::HashMap;
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// How many sessions or IPs one store round trip handles.
+const CHUNK: usize = 2_000;
+
+/// What an ingest call did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IngestReport {
+    pub stored: Vec<Uuid>,
+    pub known: Vec<Uuid>,
+    pub sessions_classified: usize,
+    pub versions_published: usize,
+}
+
+pub struct Pipeline {
+    store: Arc<dyn Store>,
+    analyst: Arc<dyn Analyst>,
+    /// One pass at a time: passes are idempotent, but two at once would do the work twice.
+    pass: tokio::sync::Mutex<()>,
+}
+
+impl Pipeline {
+    pub fn new(store: Arc<dyn Store>, analyst: Arc<dyn Analyst>) -> Pipeline {
+        Pipeline {
+            store,
+            analyst,
+            pass: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// Stores a batch of valid events and carries it through to the feed.
+    pub async fn ingest(&self, events: Vec<Event>) -> anyhow::Result<IngestReport> {
+        let outcome = self.store.append_events(events.clone()).await?;
+        let mut by_session: HashMap<Uuid, Vec<Event>> = HashMap::new();
+        if !outcome.closed_sessions.is_empty() {
+            let stored: std::collections::HashSet<Uuid> = outcome.stored.iter().copied().collect();
+            for e in events.into_iter().filter(|e| stored.contains(&e.id)) {
+                by_session.entry(e.session).or_default().push(e);
+            }
+        }
+        let (classified, published) = self.process_with(by_session).await?;
+        Ok(IngestReport {
+            stored: outcome.stored,
+            known: outcome.known,
+            sessions_classified: classified,
+            versions_published: published,
+        })
+    }
+
+    /// Classifies every pending session and publishes every touched IP.
+    pub async fn process(&self) -> anyhow::Result<(usize, usize)> {
+        self.process_with(HashMap::new()).await
+    }
+
+    /// `fresh` holds events just stored, by session: a session whose events are all there
+    /// needs no trip to the store.
+    async fn process_with(
+        &self,
+        mut fresh: HashMap<Uuid, Vec<Event>>,
+    ) -> anyhow::Result<(usize, usize)> {
+        let _pass = self.pass.lock().await;
+        let mut classified = 0;
+        loop {
+            let pending = self.store.pending_sessions(CHUNK).await?;
+            if pending.is_empty() {
+                break;
+            }
+            let mut missing = Vec::new();
+            for s in &pending {
+                let complete = fresh
+                    .get(&s.id)
+                    .is_some_and(|events| events.len() as u64 == s.events);
+                if !complete {
+                    missing.push(s.id);
+                }
+            }
+            for (id, mut events) in self.store.session_events(missing).await? {
+                events.sort_by_key(|e| e.ts);
+                fresh.insert(id, events);
+            }
+            let mut verdicts = Vec::with_capacity(pending.len());
+            for s in &pending {
+                let mut events = fresh.remove(&s.id).unwrap_or_default();
+                events.sort_by_key(|e| e.ts);
+                let v = self.analyst.classify(s, &events);
+                verdicts.push(Classified {
+                    session: s.id,
+                    ip: s.ip,
+                    behavior: v.behavior,
+                    primitives: v.primitives,
+                });
+            }
+            classified += verdicts.len();
+            self.store.record_classifications(verdicts).await?;
+        }
+        let mut published = 0;
+        loop {
+            let dirty = self.store.dirty_ips(CHUNK).await?;
+            if dirty.is_empty() {
+                break;
+            }
+            let items = dirty.iter().map(|ip| self.publication(ip)).collect();
+            published += self.store.publish(items).await?;
+        }
+        Ok((classified, published))
+    }
+
+    fn publication(&self, ip: &IpRecord) -> Publication {
+        let a = self.analyst.assess(ip);
+        let inputs = IndicatorInputs {
+            ip: ip.ip,
+            first_seen: ip.first_seen,
+            last_seen: ip.last_seen,
+            confidence: a.confidence,
+            indicator_type: a.indicator_type,
+            labels: a.labels,
+            kill_chain_phases: a.kill_chain_phases,
+            techniques: a.techniques,
+            protocols: ip.protocols.iter().map(|p| p.protocol.clone()).collect(),
+            sessions: ip.sessions,
+            synthetic: ip.synthetic,
+        };
+        Publication {
+            object_id: inputs.id(),
+            kind: "indicator".into(),
+            // Serialising a struct of strings and numbers cannot fail.
+            inputs: serde_json::to_vec(&inputs).unwrap_or_default(),
+            ip: Some(IpPublication {
+                ip: ip.ip,
+                confidence: a.confidence,
+                score: a.explanation.to_string(),
+                generation: ip.generation,
+            }),
+            fixed_times: None,
+        }
+    }
+
+    /// The producer identity and the TLP marking: the collection's first objects.
+    pub async fn publish_fixed_objects(&self) -> anyhow::Result<()> {
+        let mut items = Vec::new();
+        for object in [identity_object(), tlp_clear_marking()] {
+            let created = object["created"].as_str().unwrap_or_default();
+            let created = Timestamp::parse(created).map_err(anyhow::Error::msg)?;
+            let modified = object["modified"]
+                .as_str()
+                .map(Timestamp::parse)
+                .transpose()
+                .map_err(anyhow::Error::msg)?
+                .unwrap_or(created);
+            items.push(Publication {
+                object_id: object["id"].as_str().unwrap_or_default().to_owned(),
+                kind: object["type"].as_str().unwrap_or_default().to_owned(),
+                inputs: serde_json::to_vec(&object)?,
+                ip: None,
+                fixed_times: Some((created, modified)),
+            });
+        }
+        self.store.publish(items).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,382 @@
+//! Events in; sessions and IP aggregates kept current; classifications recorded.
+
+use super::{ip_key, parse_ip, parse_uuid};
+use crate::{
+    AppendOutcome, Classified, IpRecord, ProtocolCount, Result, SessionRecord, StoreError,
+};
+use rusqlite::{params, Connection, OptionalExtension};
+use sikker_event::{Event, EventData, Timestamp};
+use std::collections::{BTreeMap, HashMap};
+use uuid::Uuid;
+
+struct SessionAgg {
+    ip: String,
+    sensor: String,
+    protocol: String,
+    started: i64,
+    last: i64,
+    ended: Option<i64>,
+    events: i64,
+    synthetic: bool,
+}
+
+#[derive(Default)]
+struct IpAgg {
+    first: i64,
+    last: i64,
+    events: i64,
+    new_sessions: i64,
+    synthetic: bool,
+}
+
+pub(super) fn append_events(conn: &mut Connection, events: Vec<Event>) -> Result<AppendOutcome> {
+    let tx = conn.transaction()?;
+    let mut out = AppendOutcome::default();
+    // Insertion order is kept so that aggregates see events as the sensor sent them.
+    let mut sessions: Vec<(Uuid, SessionAgg)> = Vec::new();
+    let mut session_index: HashMap<Uuid, usize> = HashMap::new();
+    {
+        let mut insert = tx.prepare_cached(
+            "INSERT OR IGNORE INTO events (id, session, ts, body) VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        for e in &events {
+            let body = serde_json::to_vec(e)
+                .map_err(|err| StoreError::Corrupt(format!("event does not serialise: {err}")))?;
+            let n = insert.execute(params![
+                e.id.as_bytes().as_slice(),
+                e.session.as_bytes().as_slice(),
+                e.ts.0,
+                body
+            ])?;
+            if n == 0 {
+                out.known.push(e.id);
+                continue;
+            }
+            out.stored.push(e.id);
+            let ended = matches!(e.data, EventData::Disconnect(_)).then_some(e.ts.0);
+            match session_index.get(&e.session) {
+                Some(&i) => {
+                    let s = &mut sessions[i].1;
+                    s.started = s.started.min(e.ts.0);
+                    s.last = s.last.max(e.ts.0);
+                    s.ended = s.ended.or(ended);
+                    s.events += 1;
+                    s.synthetic &= e.synthetic;
+                }
+                None => {
+                    session_index.insert(e.session, sessions.len());
+                    sessions.push((
+                        e.session,
+                        SessionAgg {
+                            ip: ip_key(e.src_ip),
+                            sensor: e.sensor.clone(),
+                            protocol: e.protocol.as_str().to_owned(),
+                            started: e.ts.0,
+                            last: e.ts.0,
+                            ended,
+                            events: 1,
+                            synthetic: e.synthetic,
+                        },
+                    ));
+                }
+            }
+        }
+    }
+
+    let mut ips: BTreeMap<String, IpAgg> = BTreeMap::new();
+    let mut protocols: BTreeMap<(String, String), (i64, i64)> = BTreeMap::new();
+    {
+        let mut insert = tx.prepare_cached(
+            "INSERT OR IGNORE INTO sessions
+               (id, ip, sensor, protocol, started, last, ended, events, synthetic)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        )?;
+        let mut update = tx.prepare_cached(
+            "UPDATE sessions SET started = MIN(started, ?2), last = MAX(last, ?3),
+                 ended = COALESCE(ended, ?4), events = events + ?5,
+                 synthetic = synthetic AND ?6
+             WHERE id = ?1 RETURNING ip, protocol",
+        )?;
+        for (id, s) in &sessions {
+            let new = insert.execute(params![
+                id.as_bytes().as_slice(),
+                s.ip,
+                s.sensor,
+                s.protocol,
+                s.started,
+                s.last,
+                s.ended,
+                s.events,
+                s.synthetic
+            ])? == 1;
+            // A session keeps the IP and protocol of its first event.
+            let (ip, protocol) = if new {
+                (s.ip.clone(), s.protocol.clone())
+            } else {
+                update.query_row(
+                    params![
+                        id.as_bytes().as_slice(),
+                        s.started,
+                        s.last,
+                        s.ended,
+                        s.events,
+                        s.synthetic
+                    ],
+                    |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
+                )?
+            };
+            if s.ended.is_some() {
+                out.closed_sessions.push(*id);
+            }
+            let agg = ips.entry(ip.clone()).or_insert_with(|| IpAgg {
+                first: s.started,
+                last: s.last,
+                synthetic: true,
+                ..IpAgg::default()
+            });
+            agg.first = agg.first.min(s.started);
+            agg.last = agg.last.max(s.last);
+            agg.events += s.events;
+            agg.new_sessions += i64::from(new);
+            agg.synthetic &= s.synthetic;
+            let p = protocols.entry((ip, protocol)).or_default();
+            p.0 += i64::from(new);
+            p.1 += s.events;
+        }
+    }
+    {
+        let mut insert = tx.prepare_cached(
+            "INSERT OR IGNORE INTO ips (ip, first_seen, last_seen, sessions, events, synthetic, generation)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1)",
+        )?;
+        let mut update = tx.prepare_cached(
+            "UPDATE ips SET first_seen = MIN(first_seen, ?2), last_seen = MAX(last_seen, ?3),
+                 sessions = sessions + ?4, events = events + ?5, synthetic = synthetic AND ?6
+             WHERE ip = ?1",
+        )?;
+        for (ip, a) in &ips {
+            let args = params![ip, a.first, a.last, a.new_sessions, a.events, a.synthetic];
+            if insert.execute(args)? == 1 {
+                out.new_ips.push(parse_ip(ip)?);
+            } else {
+                update.execute(args)?;
+            }
+        }
+        let mut proto = tx.prepare_cached(
+            "INSERT INTO ip_protocols (ip, protocol, sessions, events) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (ip, protocol) DO UPDATE SET
+                 sessions = sessions + excluded.sessions, events = events + excluded.events",
+        )?;
+        for ((ip, protocol), (s, e)) in &protocols {
+            proto.execute(params![ip, protocol, s, e])?;
+        }
+    }
+    tx.commit()?;
+    Ok(out)
+}
+
+pub(super) fn session_events(
+    conn: &Connection,
+    sessions: &[Uuid],
+) -> Result<Vec<(Uuid, Vec<Event>)>> {
+    let mut stmt =
+        conn.prepare_cached("SELECT body FROM events WHERE session = ?1 ORDER BY ts, seq")?;
+    let mut out = Vec::with_capacity(sessions.len());
+    for s in sessions {
+        let rows = stmt.query_map(params![s.as_bytes().as_slice()], |r| r.get::<_, Vec<u8>>(0))?;
+        let mut events = Vec::new();
+        for body in rows {
+            let body = body?;
+            events.push(serde_json::from_slice::<Event>(&body).map_err(|e| {
+                StoreError::Corrupt(format!("stored event of session {s} does not parse: {e}"))
+            })?);
+        }
+        out.push((*s, events));
+    }
+    Ok(out)
+}
+
+pub(super) fn pending_sessions(conn: &Connection, limit: usize) -> Result<Vec<SessionRecord>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, ip, sensor, protocol, started, last, ended, events, synthetic FROM sessions
+         WHERE ended IS NOT NULL AND classified = 0 ORDER BY ended LIMIT ?1",
+    )?;
+    let rows = stmt.query_map(params![limit as i64], |r| {
+        Ok((
+            r.get::<_, Vec<u8>>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, i64>(4)?,
+            r.get::<_, i64>(5)?,
+            r.get::<_, Option<i64>>(6)?,
+            r.get::<_, i64>(7)?,
+            r.get::<_, bool>(8)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, ip, sensor, protocol, started, last, ended, events, synthetic) = row?;
+        out.push(SessionRecord {
+            id: parse_uuid(&id)?,
+            ip: parse_ip(&ip)?,
+            sensor,
+            protocol,
+            started: Timestamp(started),
+            last: Timestamp(last),
+            ended: ended.map(Timestamp),
+            events: events as u64,
+            synthetic,
+        });
+    }
+    Ok(out)
+}
+
+pub(super) fn record_classifications(conn: &mut Connection, items: Vec<Classified>) -> Result<()> {
+    let tx = conn.transaction()?;
+    {
+        let mut mark = tx.prepare_cached(
+            "UPDATE sessions SET classified = 1, behavior = ?2, primitives = ?3
+             WHERE id = ?1 AND classified = 0",
+        )?;
+        let mut behavior = tx.prepare_cached(
+            "INSERT INTO ip_behaviors (ip, behavior, sessions) VALUES (?1, ?2, 1)
+             ON CONFLICT (ip, behavior) DO UPDATE SET sessions = sessions + 1",
+        )?;
+        let mut primitive = tx.prepare_cached(
+            "INSERT INTO ip_primitives (ip, primitive, sessions) VALUES (?1, ?2, 1)
+             ON CONFLICT (ip, primitive) DO UPDATE SET sessions = sessions + 1",
+        )?;
+        let mut touch = tx.prepare_cached(
+            "UPDATE ips SET generation = generation + 1, unclassified = unclassified + ?2
+             WHERE ip = ?1",
+        )?;
+        for c in items {
+            let primitives = serde_json::to_string(&c.primitives)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            if mark.execute(params![
+                c.session.as_bytes().as_slice(),
+                c.behavior,
+                primitives
+            ])? == 0
+            {
+                continue;
+            }
+            let ip = ip_key(c.ip);
+            if let Some(b) = &c.behavior {
+                behavior.execute(params![ip, b])?;
+            }
+            for p in &c.primitives {
+                primitive.execute(params![ip, p])?;
+            }
+            let unclassified = c.behavior.is_none() && !c.primitives.is_empty();
+            touch.execute(params![ip, i64::from(unclassified)])?;
+        }
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+pub(super) fn reset_classifications(conn: &mut Connection) -> Result<u64> {
+    let tx = conn.transaction()?;
+    tx.execute_batch(
+        "DELETE FROM ip_behaviors;
+         DELETE FROM ip_primitives;
+         UPDATE ips SET unclassified = 0, generation = generation + 1;
+         UPDATE sessions SET classified = 0, behavior = NULL, primitives = NULL
+             WHERE classified = 1;",
+    )?;
+    let pending: i64 = tx.query_row(
+        "SELECT COUNT(*) FROM sessions WHERE ended IS NOT NULL",
+        [],
+        |r| r.get(0),
+    )?;
+    tx.commit()?;
+    Ok(pending as u64)
+}
+
+pub(super) fn dirty_ips(conn: &Connection, limit: usize) -> Result<Vec<IpRecord>> {
+    let keys: Vec<String> = conn
+        .prepare_cached("SELECT ip FROM ips WHERE generation > published_generation LIMIT ?1")?
+        .query_map(params![limit as i64], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut out = Vec::with_capacity(keys.len());
+    for k in keys {
+        if let Some(r) = ip_record(conn, &k)? {
+            out.push(r);
+        }
+    }
+    Ok(out)
+}
+
+pub(super) fn ip_record(conn: &Connection, ip: &str) -> Result<Option<IpRecord>> {
+    let base = conn
+        .prepare_cached(
+            "SELECT first_seen, last_seen, sessions, events, unclassified, synthetic, confidence,
+                    score, generation
+             FROM ips WHERE ip = ?1",
+        )?
+        .query_row(params![ip], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, i64>(3)?,
+                r.get::<_, i64>(4)?,
+                r.get::<_, bool>(5)?,
+                r.get::<_, Option<i64>>(6)?,
+                r.get::<_, Option<String>>(7)?,
+                r.get::<_, i64>(8)?,
+            ))
+        })
+        .optional()?;
+    let Some((
+        first,
+        last,
+        sessions,
+        events,
+        unclassified,
+        synthetic,
+        confidence,
+        score,
+        generation,
+    )) = base
+    else {
+        return Ok(None);
+    };
+    let protocols = conn
+        .prepare_cached(
+            "SELECT protocol, sessions, events FROM ip_protocols WHERE ip = ?1 ORDER BY protocol",
+        )?
+        .query_map(params![ip], |r| {
+            Ok(ProtocolCount {
+                protocol: r.get(0)?,
+                sessions: r.get::<_, i64>(1)? as u64,
+                events: r.get::<_, i64>(2)? as u64,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let counts = |sql: &str| -> Result<BTreeMap<String, u64>> {
+        Ok(conn
+            .prepare_cached(sql)?
+            .query_map(params![ip], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))
+            })?
+            .collect::<rusqlite::Result<_>>()?)
+    };
+    Ok(Some(IpRecord {
+        ip: parse_ip(ip)?,
+        first_seen: Timestamp(first),
+        last_seen: Timestamp(last),
+        sessions: sessions as u64,
+        events: events as u64,
+        unclassified: unclassified as u64,
+        synthetic,
+        protocols,
+        behaviors: counts("SELECT behavior, sessions FROM ip_behaviors WHERE ip = ?1")?,
+        primitives: counts("SELECT primitive, sessions FROM ip_primitives WHERE ip = ?1")?,
+        confidence: confidence.map(|c| c.clamp(0, 100) as u8),
+        score,
+        generation,
+    }))
+}
