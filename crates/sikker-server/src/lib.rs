@@ -11,6 +11,7 @@
 pub mod analyst;
 pub mod ingest;
 pub mod keys;
+pub mod simulate;
 pub mod taxii;
 
 pub use analyst::{Analyst, Assessment, SessionVerdict};

@@ -1,0 +1,212 @@
+//! The `sikker` binary. Subcommands are thin: they parse arguments, open the store and call
+//! the library crates.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use sikker_server::analyst::CountsOnly;
+use sikker_server::{Analyst, Central, CentralConfig};
+use sikker_store::{KeyRole, SqliteOptions, SqliteStore, Store};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(
+    name = "sikker",
+    version,
+    about = "Honeypot sensors, attack classification and a STIX 2.1 / TAXII 2.1 threat feed"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+const DEFAULT_DATA: &str = "./sikker-data";
+const DEFAULT_LISTEN: &str = "127.0.0.1:8470";
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run everything on this machine: the central service with its embedded store; prints
+    /// its URLs and, on first start, an API key.
+    Up {
+        #[arg(long, default_value = DEFAULT_DATA)]
+        data: PathBuf,
+        #[arg(long, default_value = DEFAULT_LISTEN)]
+        listen: SocketAddr,
+    },
+    /// Run the central service only (ingest, TAXII).
+    Serve {
+        #[arg(long, default_value = DEFAULT_DATA)]
+        data: PathBuf,
+        #[arg(long, default_value = DEFAULT_LISTEN)]
+        listen: SocketAddr,
+    },
+    /// Manage API keys and sensor tokens.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// Fill the store with synthetic attackers through the real ingest path.
+    Simulate {
+        #[arg(long, default_value = DEFAULT_DATA)]
+        data: PathBuf,
+        /// How many distinct source IPs.
+        #[arg(long)]
+        ips: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Create a key and print it (only the key) on stdout.
+    Create {
+        #[arg(long, default_value = DEFAULT_DATA)]
+        data: PathBuf,
+        /// free, tier_1 … tier_4, contributor (API keys only).
+        #[arg(long, default_value = "free")]
+        tier: String,
+        #[arg(long, default_value = "")]
+        name: String,
+        /// `api` reads the feed; `sensor` ships events to /v1/ingest.
+        #[arg(long, default_value = "api")]
+        role: String,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(run(cli))
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Up { data, listen } => serve(&data, listen, true).await,
+        Command::Serve { data, listen } => serve(&data, listen, false).await,
+        Command::Keys {
+            command:
+                KeysCommand::Create {
+                    data,
+                    tier,
+                    name,
+                    role,
+                },
+        } => {
+            let role = KeyRole::parse(&role)
+                .with_context(|| format!("--role must be api or sensor, not {role:?}"))?;
+            let store = open_store(&data)?;
+            let key = create_key(&store, role, &tier, &name).await?;
+            println!("{key}");
+            Ok(())
+        }
+        Command::Simulate { data, ips, seed } => {
+            let store = open_store(&data)?;
+            let central = start_central(store).await?;
+            let started = std::time::Instant::now();
+            let report = sikker_server::simulate::simulate(&central.pipeline, ips, seed, |done| {
+                if done % 100_000 == 0 || done == ips {
+                    eprintln!("simulated {done}/{ips} IPs");
+                }
+            })
+            .await?;
+            eprintln!(
+                "simulated {} IPs, {} sessions, {} events ({} new) and published {} indicator versions in {:.1}s",
+                report.ips,
+                report.sessions,
+                report.events,
+                report.stored,
+                report.versions_published,
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
+    }
+}
+
+fn open_store(data: &Path) -> anyhow::Result<SqliteStore> {
+    SqliteStore::open(data, SqliteOptions::default())
+        .with_context(|| format!("opening the store in {}", data.display()))
+}
+
+fn analyst() -> Arc<dyn Analyst> {
+    Arc::new(CountsOnly)
+}
+
+async fn start_central(store: SqliteStore) -> anyhow::Result<Arc<Central>> {
+    Central::start(Arc::new(store), analyst(), CentralConfig::default()).await
+}
+
+async fn create_key(
+    store: &SqliteStore,
+    role: KeyRole,
+    tier: &str,
+    name: &str,
+) -> anyhow::Result<String> {
+    let (key, record) =
+        sikker_server::keys::generate(role, tier, name).map_err(anyhow::Error::msg)?;
+    store.insert_key(record).await?;
+    Ok(key)
+}
+
+async fn serve(data: &Path, listen: SocketAddr, up: bool) -> anyhow::Result<()> {
+    let store = open_store(data)?;
+    let first_key = if up && store.count_keys(KeyRole::Api).await? == 0 {
+        Some(create_key(&store, KeyRole::Api, "free", "created by sikker up").await?)
+    } else {
+        None
+    };
+    let central = start_central(store).await?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("listening on {listen}"))?;
+    let base = format!("http://{}", listener.local_addr()?);
+    println!("sikker central is listening on {base}");
+    println!("  data:            {}", data.display());
+    println!("  TAXII 2.1:       {base}/taxii2/  (discovery and API root)");
+    println!(
+        "  collection:      {base}/taxii2/collections/{}/  (id {})",
+        sikker_stix::taxii::COLLECTION_ALIAS,
+        sikker_stix::taxii::COLLECTION_ID
+    );
+    println!("  sensor ingest:   {base}/v1/ingest");
+    if let Some(key) = first_key {
+        println!("  API key (shown once, keep it): {key}");
+        println!("  try: curl -H 'Authorization: Bearer {key}' {base}/taxii2/collections/sikker-threat-intel/objects/?limit=5");
+    }
+    use std::io::Write;
+    std::io::stdout().flush().ok();
+    sikker_server::serve(listener, central, shutdown_signal()).await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down");
+}
