@@ -83,18 +83,23 @@ pub fn app(central: Arc<Central>) -> Router {
         .with_state(central)
 }
 
-/// Serves `app` on a bound listener until `shutdown` resolves.
+/// `app` behind the trailing-slash normalisation: what [`serve`] runs and tests call.
+pub fn service(
+    central: Arc<Central>,
+) -> tower_http::normalize_path::NormalizePath<Router> {
+    use tower::Layer;
+    tower_http::normalize_path::NormalizePathLayer::trim_trailing_slash().layer(app(central))
+}
+
+/// Serves [`service`] on a bound listener until `shutdown` resolves.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     central: Arc<Central>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    use tower::Layer;
-    let service =
-        tower_http::normalize_path::NormalizePathLayer::trim_trailing_slash().layer(app(central));
     axum::serve(
         listener,
-        axum::ServiceExt::<axum::extract::Request>::into_make_service(service),
+        axum::ServiceExt::<axum::extract::Request>::into_make_service(service(central)),
     )
     .with_graceful_shutdown(shutdown)
     .await?;

@@ -243,7 +243,9 @@ fn list(value: &str, name: &str) -> Result<Vec<String>, TaxiiError> {
 fn versions(value: &str) -> Result<VersionFilter, TaxiiError> {
     let mut f = VersionFilter::default();
     let mut seen = BTreeSet::new();
-    for item in list(value, "match[version]")? {
+    list(value, "match[version]")?; // bounds and emptiness
+    for item in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let item = item.to_owned();
         if !seen.insert(item.clone()) {
             return Err(TaxiiError::bad_request(format!(
                 "match[version] names {item} twice"
