@@ -59,14 +59,14 @@ class Taxii:
         return self.base + path
 
     def request(self, method, path, *, auth="bearer", accept=TAXII_CT, params=None, headers=None,
-                allow_redirects=True, **kw):
+                allow_redirects=True, http_auth=None, **kw):
         h = {"Accept": accept}  # None removes the header (requests would otherwise send */*)
         if auth == "bearer":
             h["Authorization"] = f"Bearer {self.key}"
         elif auth is not None and auth != "none":
             raise ValueError(auth)
         h.update(headers or {})
-        return self.http.request(method, self.url(path), params=params, headers=h,
+        return self.http.request(method, self.url(path), params=params, headers=h, auth=http_auth,
                                  allow_redirects=allow_redirects, timeout=120, **kw)
 
     def get(self, path, **kw):

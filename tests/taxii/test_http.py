@@ -68,7 +68,7 @@ def test_every_auth_form_is_accepted(taxii, snapshot, form):
         "basic-user-any-password": {"Authorization": basic(k, "x")},
         "requests-basic-auth": {},
     }[form]
-    extra = {"auth": requests.auth.HTTPBasicAuth("sentinel", k)} if form == "requests-basic-auth" else {}
+    extra = {"http_auth": requests.auth.HTTPBasicAuth("sentinel", k)} if form == "requests-basic-auth" else {}
     for path in protected(snapshot):
         r = taxii.request("GET", path, auth=None, headers=headers, **extra)
         assert r.status_code == 200, f"{form}: {describe(r)}"

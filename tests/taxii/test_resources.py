@@ -61,13 +61,15 @@ def test_collection_by_id_and_by_alias(taxii):
     assert by_alias == listed
 
 
-def test_collection_through_taxii2_client_by_id_and_alias(taxii, server, snapshot):
+def test_collection_through_taxii2_client(taxii, server, snapshot):
+    # taxii2-client checks that the id it reads is in the URL, so it can only address the
+    # collection by id; the alias is covered over raw HTTP above.
     col_id = snapshot.collection["id"]
-    for ident in (col_id, ALIAS):
-        col = Collection(taxii.url(f"/taxii2/collections/{ident}/"), user="suite", password=server.api_key)
-        assert col.id == col_id
-        assert col.can_read is True
-        assert col.can_write is False
+    col = Collection(taxii.url(f"/taxii2/collections/{col_id}/"), user="suite", password=server.api_key)
+    assert col.id == col_id
+    assert col.alias == ALIAS
+    assert col.can_read is True
+    assert col.can_write is False
 
 
 def test_public_resources_need_no_key(taxii, snapshot):
