@@ -58,3 +58,102 @@ impl Analyst for CountsOnly {
         }
     }
 }
+
+/// The editorial engine: catalog classification, confidence scoring, benign discount.
+pub struct EngineAnalyst {
+    engine: sikker_engine::Engine,
+    benign: sikker_engine::BenignList,
+}
+
+impl EngineAnalyst {
+    pub fn new(engine: sikker_engine::Engine, benign: sikker_engine::BenignList) -> EngineAnalyst {
+        EngineAnalyst { engine, benign }
+    }
+
+    pub fn engine(&self) -> &sikker_engine::Engine {
+        &self.engine
+    }
+
+    /// The evidence an IP record holds, in the engine's terms. Behaviors the current catalog
+    /// no longer knows are left out (reclassification removes them from the store too).
+    pub fn evidence(&self, ip: &IpRecord) -> sikker_engine::Evidence {
+        use sikker_engine::{BehaviorCount, Evidence, PrimitiveCount};
+        Evidence {
+            behaviors: ip
+                .behaviors
+                .iter()
+                .filter_map(|(id, count)| {
+                    self.engine.behavior(id).map(|b| BehaviorCount {
+                        id: id.clone(),
+                        severity: b.severity,
+                        count: *count,
+                    })
+                })
+                .collect(),
+            primitives: ip
+                .primitives
+                .iter()
+                .map(|(id, count)| PrimitiveCount {
+                    id: id.clone(),
+                    count: *count,
+                })
+                .collect(),
+            protocols: ip
+                .protocols
+                .iter()
+                .filter_map(|p| p.protocol.parse().ok())
+                .collect(),
+            sessions: ip.sessions,
+            events: ip.events,
+            community: Default::default(),
+        }
+    }
+}
+
+impl Analyst for EngineAnalyst {
+    fn classify(&self, _: &SessionRecord, events: &[Event]) -> SessionVerdict {
+        let c = self.engine.classify(events);
+        SessionVerdict {
+            behavior: c.outcome.behavior().map(str::to_owned),
+            primitives: c.primitives,
+        }
+    }
+
+    fn assess(&self, ip: &IpRecord) -> Assessment {
+        use std::collections::BTreeSet;
+        let evidence = self.evidence(ip);
+        // No DNS or ASN data yet: the discount applies to CIDR-listed sources.
+        let benign = self.benign.lookup(ip.ip, None, None);
+        let score = sikker_engine::score(&evidence, benign);
+        let mut labels = BTreeSet::new();
+        let mut phases = BTreeSet::new();
+        let mut techniques = BTreeSet::new();
+        let mut severities = Vec::new();
+        for id in ip.behaviors.keys() {
+            if let Some(b) = self.engine.behavior(id) {
+                labels.insert(b.name.clone());
+                phases.extend(b.kill_chain_phases.iter().cloned());
+                techniques.extend(b.techniques.iter().map(|t| Technique {
+                    id: t.id.clone(),
+                    name: t.name.clone(),
+                }));
+                severities.push(b.severity);
+            }
+        }
+        let kind = sikker_engine::indicator_types(severities, benign.is_some());
+        let indicator_type = match kind.first().copied() {
+            Some("malicious-activity") => IndicatorType::MaliciousActivity,
+            Some("anomalous-activity") => IndicatorType::AnomalousActivity,
+            Some("benign") => IndicatorType::Benign,
+            _ => IndicatorType::Unknown,
+        };
+        Assessment {
+            confidence: score.confidence,
+            indicator_type,
+            labels: labels.into_iter().collect(),
+            kill_chain_phases: phases.into_iter().collect(),
+            techniques: techniques.into_iter().collect(),
+            explanation: serde_json::to_value(&score).unwrap_or_default(),
+        }
+    }
+}

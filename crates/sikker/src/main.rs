@@ -3,7 +3,7 @@
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use sikker_server::analyst::CountsOnly;
+use sikker_server::analyst::EngineAnalyst;
 use sikker_server::{Analyst, Central, CentralConfig};
 use sikker_store::{KeyRole, SqliteOptions, SqliteStore, Store};
 use std::net::SocketAddr;
@@ -33,6 +33,9 @@ enum Command {
         data: PathBuf,
         #[arg(long, default_value = DEFAULT_LISTEN)]
         listen: SocketAddr,
+        /// A catalog directory to use instead of the built-in one.
+        #[arg(long)]
+        catalog: Option<PathBuf>,
     },
     /// Run the central service only (ingest, TAXII).
     Serve {
@@ -40,6 +43,9 @@ enum Command {
         data: PathBuf,
         #[arg(long, default_value = DEFAULT_LISTEN)]
         listen: SocketAddr,
+        /// A catalog directory to use instead of the built-in one.
+        #[arg(long)]
+        catalog: Option<PathBuf>,
     },
     /// Manage API keys and sensor tokens.
     Keys {
@@ -55,6 +61,9 @@ enum Command {
         ips: usize,
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// A catalog directory to use instead of the built-in one.
+        #[arg(long)]
+        catalog: Option<PathBuf>,
     },
 }
 
@@ -92,8 +101,16 @@ fn main() -> anyhow::Result<()> {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Up { data, listen } => serve(&data, listen, true).await,
-        Command::Serve { data, listen } => serve(&data, listen, false).await,
+        Command::Up {
+            data,
+            listen,
+            catalog,
+        } => serve(&data, listen, catalog.as_deref(), true).await,
+        Command::Serve {
+            data,
+            listen,
+            catalog,
+        } => serve(&data, listen, catalog.as_deref(), false).await,
         Command::Keys {
             command:
                 KeysCommand::Create {
@@ -110,9 +127,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{key}");
             Ok(())
         }
-        Command::Simulate { data, ips, seed } => {
+        Command::Simulate {
+            data,
+            ips,
+            seed,
+            catalog,
+        } => {
             let store = open_store(&data)?;
-            let central = start_central(store).await?;
+            let central = start_central(store, catalog.as_deref()).await?;
             let started = std::time::Instant::now();
             let report = sikker_server::simulate::simulate(&central.pipeline, ips, seed, |done| {
                 if done % 100_000 == 0 || done == ips {
@@ -139,12 +161,58 @@ fn open_store(data: &Path) -> anyhow::Result<SqliteStore> {
         .with_context(|| format!("opening the store in {}", data.display()))
 }
 
-fn analyst() -> Arc<dyn Analyst> {
-    Arc::new(CountsOnly)
+/// The catalog's files: the built-in ones, or every `*.toml` of `dir` (sorted by name).
+fn catalog_files(dir: Option<&Path>) -> anyhow::Result<Vec<(String, String)>> {
+    let Some(dir) = dir else {
+        return Ok(sikker_engine::catalog::builtin_files());
+    };
+    let mut files = Vec::new();
+    let entries = std::fs::read_dir(dir)
+        .with_context(|| format!("reading the catalog directory {}", dir.display()))?;
+    for entry in entries {
+        let path = entry?.path();
+        if path.extension().and_then(|e| e.to_str()) == Some("toml") {
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            files.push((path.display().to_string(), text));
+        }
+    }
+    files.sort();
+    if files.is_empty() {
+        anyhow::bail!("{} holds no *.toml catalog files", dir.display());
+    }
+    Ok(files)
 }
 
-async fn start_central(store: SqliteStore) -> anyhow::Result<Arc<Central>> {
-    Central::start(Arc::new(store), analyst(), CentralConfig::default()).await
+/// The engine over the chosen catalog, with the benign list (`benign.toml` in the catalog
+/// directory, else the built-in one).
+fn engine_analyst(dir: Option<&Path>) -> anyhow::Result<EngineAnalyst> {
+    let files = catalog_files(dir)?;
+    let catalog = sikker_engine::Catalog::parse(&files).map_err(|diagnostics| {
+        let lines: Vec<String> = diagnostics.iter().map(|d| d.to_string()).collect();
+        anyhow::anyhow!("the catalog has errors:\n{}", lines.join("\n"))
+    })?;
+    let engine = sikker_engine::Engine::new(catalog).context("compiling the catalog")?;
+    let benign = match files.iter().find(|(name, _)| name.ends_with("benign.toml")) {
+        Some((name, text)) if dir.is_some() => {
+            sikker_engine::BenignList::parse(text).map_err(|d| {
+                anyhow::anyhow!(
+                    "{name}: {}",
+                    d.iter()
+                        .map(|d| d.to_string())
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                )
+            })?
+        }
+        _ => sikker_engine::BenignList::builtin(),
+    };
+    Ok(EngineAnalyst::new(engine, benign))
+}
+
+async fn start_central(store: SqliteStore, catalog: Option<&Path>) -> anyhow::Result<Arc<Central>> {
+    let analyst: Arc<dyn Analyst> = Arc::new(engine_analyst(catalog)?);
+    Central::start(Arc::new(store), analyst, CentralConfig::default()).await
 }
 
 async fn create_key(
@@ -159,14 +227,19 @@ async fn create_key(
     Ok(key)
 }
 
-async fn serve(data: &Path, listen: SocketAddr, up: bool) -> anyhow::Result<()> {
+async fn serve(
+    data: &Path,
+    listen: SocketAddr,
+    catalog: Option<&Path>,
+    up: bool,
+) -> anyhow::Result<()> {
     let store = open_store(data)?;
     let first_key = if up && store.count_keys(KeyRole::Api).await? == 0 {
         Some(create_key(&store, KeyRole::Api, "free", "created by sikker up").await?)
     } else {
         None
     };
-    let central = start_central(store).await?;
+    let central = start_central(store, catalog).await?;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("listening on {listen}"))?;
