@@ -70,6 +70,9 @@ pub trait Store: Send + Sync + 'static {
     /// Records classifications and counts them into the IPs; a session already classified
     /// is left as it is, so replays change nothing.
     async fn record_classifications(&self, items: Vec<Classified>) -> Result<()>;
+    /// Primitive sets of classified sessions that matched primitives but no behavior, with
+    /// how many sessions showed each set: the editors' queue.
+    async fn unclassified_primitive_sets(&self) -> Result<Vec<(Vec<String>, u64)>>;
     /// Forgets every classification (for reclassification with a new catalog) and marks every
     /// closed session pending again. Returns how many sessions are pending.
     async fn reset_classifications(&self) -> Result<u64>;

@@ -138,6 +138,32 @@ async fn sessions_close_classify_once_and_mark_ips() {
     assert_eq!(ip.primitives.get("p-uname"), Some(&1));
     assert!(store.pending_sessions(10).await.unwrap().is_empty());
     assert_eq!(store.dirty_ips(10).await.unwrap().len(), 1);
+    assert!(store
+        .unclassified_primitive_sets()
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(store.reset_classifications().await.unwrap(), 1);
+    let again = Classified {
+        session: pending[0].id,
+        ip: pending[0].ip,
+        behavior: None,
+        primitives: vec!["p-a".into(), "p-b".into()],
+    };
+    store.record_classifications(vec![again]).await.unwrap();
+    assert_eq!(
+        store.unclassified_primitive_sets().await.unwrap(),
+        vec![(vec!["p-a".to_owned(), "p-b".to_owned()], 1)]
+    );
+    assert_eq!(
+        store
+            .ip_record(pending[0].ip)
+            .await
+            .unwrap()
+            .unwrap()
+            .unclassified,
+        1
+    );
     assert_eq!(store.reset_classifications().await.unwrap(), 1);
     assert_eq!(store.pending_sessions(10).await.unwrap().len(), 1);
     let ip = store.ip_record(pending[0].ip).await.unwrap().unwrap();

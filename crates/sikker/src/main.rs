@@ -52,6 +52,11 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Work with the editorial catalog.
+    Catalog {
+        #[command(subcommand)]
+        command: CatalogCommand,
+    },
     /// Fill the store with synthetic attackers through the real ingest path.
     Simulate {
         #[arg(long, default_value = DEFAULT_DATA)]
@@ -62,6 +67,35 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         seed: u64,
         /// A catalog directory to use instead of the built-in one.
+        #[arg(long)]
+        catalog: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum CatalogCommand {
+    /// Validate a catalog directory (default: the built-in catalog); errors as file:line.
+    Check { dir: Option<PathBuf> },
+    /// Classify the sessions of a JSONL file of events and print each one's primitives and behavior.
+    Test {
+        sessions: PathBuf,
+        #[arg(long)]
+        catalog: Option<PathBuf>,
+    },
+    /// The editors' queue: the most frequent primitive sets that matched no behavior.
+    Unclassified {
+        #[arg(long, default_value = DEFAULT_DATA)]
+        data: PathBuf,
+        #[arg(long)]
+        catalog: Option<PathBuf>,
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
+    /// Reclassify every stored session with the catalog and rescore; only IPs whose indicator
+    /// changed get a new version.
+    Apply {
+        #[arg(long, default_value = DEFAULT_DATA)]
+        data: PathBuf,
         #[arg(long)]
         catalog: Option<PathBuf>,
     },
@@ -127,6 +161,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{key}");
             Ok(())
         }
+        Command::Catalog { command } => catalog(command).await,
         Command::Simulate {
             data,
             ips,
@@ -150,6 +185,69 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 report.stored,
                 report.versions_published,
                 started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
+    }
+}
+
+async fn catalog(command: CatalogCommand) -> anyhow::Result<()> {
+    match command {
+        CatalogCommand::Check { dir } => {
+            let files = catalog_files(dir.as_deref())?;
+            let (ok, report) = sikker_engine::tools::check_report(&files);
+            print!("{report}");
+            if !ok {
+                std::process::exit(1);
+            }
+            Ok(())
+        }
+        CatalogCommand::Test { sessions, catalog } => {
+            let analyst = engine_analyst(catalog.as_deref())?;
+            let text = std::fs::read_to_string(&sessions)
+                .with_context(|| format!("reading {}", sessions.display()))?;
+            let name = sessions.display().to_string();
+            match sikker_engine::tools::test_sessions(analyst.engine(), &name, &text) {
+                Ok(result) => {
+                    print!(
+                        "{}",
+                        sikker_engine::tools::render_sessions(analyst.engine(), &result)
+                    );
+                    Ok(())
+                }
+                Err(diagnostics) => {
+                    for d in diagnostics {
+                        eprintln!("{d}");
+                    }
+                    std::process::exit(1);
+                }
+            }
+        }
+        CatalogCommand::Unclassified {
+            data,
+            catalog,
+            limit,
+        } => {
+            let analyst = engine_analyst(catalog.as_deref())?;
+            let store = open_store(&data)?;
+            let sets = store.unclassified_primitive_sets().await?;
+            let expanded = sets
+                .iter()
+                .flat_map(|(set, n)| std::iter::repeat_n(set.clone(), *n as usize));
+            let queue = sikker_engine::tools::unclassified_queue(analyst.engine(), expanded, limit);
+            if queue.is_empty() {
+                println!("no unclassified primitive sets");
+            }
+            print!("{}", sikker_engine::tools::render_queue(&queue));
+            Ok(())
+        }
+        CatalogCommand::Apply { data, catalog } => {
+            let store = open_store(&data)?;
+            let central = start_central(store.clone(), catalog.as_deref()).await?;
+            let pending = store.reset_classifications().await?;
+            let (classified, published) = central.pipeline.process().await?;
+            println!(
+                "reclassified {classified} of {pending} closed sessions; {published} indicators changed and got a new version"
             );
             Ok(())
         }

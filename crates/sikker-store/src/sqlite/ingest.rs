@@ -277,6 +277,23 @@ pub(super) fn record_classifications(conn: &mut Connection, items: Vec<Classifie
     Ok(())
 }
 
+pub(super) fn unclassified_primitive_sets(conn: &Connection) -> Result<Vec<(Vec<String>, u64)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT primitives, COUNT(*) FROM sessions
+         WHERE classified = 1 AND behavior IS NULL AND primitives IS NOT NULL AND primitives != '[]'
+         GROUP BY primitives",
+    )?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (json, n) = row?;
+        let set: Vec<String> = serde_json::from_str(&json)
+            .map_err(|e| StoreError::Corrupt(format!("stored primitive set {json:?}: {e}")))?;
+        out.push((set, n as u64));
+    }
+    Ok(out)
+}
+
 pub(super) fn reset_classifications(conn: &mut Connection) -> Result<u64> {
     let tx = conn.transaction()?;
     tx.execute_batch(

@@ -325,6 +325,10 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn unclassified_primitive_sets(&self) -> Result<Vec<(Vec<String>, u64)>> {
+        self.read(ingest::unclassified_primitive_sets).await
+    }
+
     async fn reset_classifications(&self) -> Result<u64> {
         self.write(|w, _| ingest::reset_classifications(&mut w.conn))
             .await
