@@ -48,6 +48,14 @@ impl Out {
     }
 }
 
+/// Which shell is interpreting: decides the wording of errors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dialect {
+    Bash,
+    Dash,
+    Ash,
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct Var {
     pub name: String,
@@ -76,10 +84,13 @@ pub(crate) struct State {
     /// `break`/`continue` pending: (levels, is_continue)
     pub loop_ctl: Option<(u32, bool)>,
     pub loop_depth: u32,
+    /// `return` ran: unwinds to the enclosing function or sourced script.
+    pub returning: Option<i32>,
     pub steps: usize,
     pub depth: usize,
     pub clock: Option<i64>,
     pub exec_mode: bool,
+    pub dialect: Dialect,
     /// Whether the running command's stdout reaches the terminal (for `ls` columns).
     pub tty_out: bool,
     /// Status of the last command substitution in the current simple command.
@@ -155,10 +166,12 @@ impl State {
             exit_requested: None,
             loop_ctl: None,
             loop_depth: 0,
+            returning: None,
             steps: 0,
             depth: 0,
             clock: None,
             exec_mode: false,
+            dialect: if sys.persona.is_busybox() { Dialect::Ash } else { Dialect::Bash },
             tty_out: true,
             status_from_subst: None,
             killed: Vec::new(),
@@ -200,11 +213,12 @@ impl State {
 
     /// The prefix of shell error messages: `-bash: ` interactively, `bash: line 1: ` for exec.
     pub fn err_prefix(&self) -> String {
-        match (self.sys.persona.is_busybox(), self.exec_mode || self.depth > 0) {
-            (true, false) => "-ash: ".to_owned(),
-            (true, true) => "sh: ".to_owned(),
-            (false, false) => "-bash: ".to_owned(),
-            (false, true) => "bash: line 1: ".to_owned(),
+        match (self.dialect, self.exec_mode || self.depth > 0) {
+            (Dialect::Ash, false) => "-ash: ".to_owned(),
+            (Dialect::Ash, true) => "sh: ".to_owned(),
+            (Dialect::Dash, _) => "sh: 1: ".to_owned(),
+            (Dialect::Bash, false) => "-bash: ".to_owned(),
+            (Dialect::Bash, true) => "bash: line 1: ".to_owned(),
         }
     }
 
@@ -258,6 +272,7 @@ pub(crate) fn execute_line(st: &mut State, line: &str) -> Outcome {
     st.depth = 0;
     st.loop_ctl = None;
     st.exit_requested = None;
+    st.returning = None;
     st.vfs.dirty.clear();
     st.record_history(line);
     let mut out = Out::new(st.sys.limits.max_output);
@@ -303,13 +318,13 @@ pub(crate) fn run_nested(st: &mut State, src: &str, args: Vec<String>, stdin: Ve
         st.positional = p;
     }
     st.depth -= 1;
-    let status = st.exit_requested.take().unwrap_or(status);
+    let status = st.returning.take().or(st.exit_requested.take()).unwrap_or(status);
     st.loop_ctl = None;
     status
 }
 
 fn stop(st: &State) -> bool {
-    st.exit_requested.is_some() || st.loop_ctl.is_some() || st.steps > st.sys.limits.max_steps
+    st.exit_requested.is_some() || st.returning.is_some() || st.loop_ctl.is_some() || st.steps > st.sys.limits.max_steps
 }
 
 pub(crate) fn run_list(st: &mut State, list: &List, stdin: &[u8], out: &mut Out) -> i32 {
@@ -670,15 +685,21 @@ fn run_simple(st: &mut State, s: &Simple, stdin: &[u8], out: &mut Out) -> i32 {
         }
     }
     // `VAR=x cmd` sets VAR for cmd only.
-    let saved: Vec<(String, Option<String>)> = assigns.iter().map(|(n, _)| (n.clone(), st.get_var(n).map(str::to_owned))).collect();
+    let saved: Vec<(String, Option<Var>)> = assigns.iter().map(|(n, _)| (n.clone(), st.vars.iter().find(|v| v.name == *n).cloned())).collect();
     for (n, v) in &assigns {
         st.set_var(n, v);
+        if let Some(var) = st.vars.iter_mut().find(|x| x.name == *n) {
+            var.exported = true;
+        }
     }
     let name = argv[0].clone();
     let status = with_redirs(st, &s.redirs, &name, stdin, out, |st, input, o| dispatch(st, argv, input, o));
     for (n, old) in saved {
         match old {
-            Some(v) => st.set_var(&n, &v),
+            Some(v) => match st.vars.iter_mut().find(|x| x.name == n) {
+                Some(slot) => *slot = v,
+                None => st.vars.push(v),
+            },
             None => st.vars.retain(|v| v.name != n),
         }
     }
@@ -732,6 +753,8 @@ fn classify(st: &State, node: &vfs::Node, path: &str, name: &str) -> Found {
         return Found::NotExecutable(path.to_owned());
     }
     match &node.kind {
+        Kind::Fetched { script: true, .. } => Found::Script(path.to_owned()),
+        Kind::Fetched { script: false, .. } => Found::Opaque(path.to_owned()),
         Kind::Binary { .. } => {
             // Emulated programs answer to the name they were invoked by (BusyBox applets too).
             match commands::find(name).or_else(|| commands::find("busybox").filter(|_| st.vfs.lstat(path).map(|(_, n)| n.is_link()).unwrap_or(false))) {
@@ -761,6 +784,7 @@ fn dispatch(st: &mut State, argv: Vec<String>, stdin: &[u8], out: &mut Out) -> i
             st.depth += 1;
             let saved = std::mem::replace(&mut st.positional, argv);
             let status = run_command(st, &body, stdin, out);
+            let status = st.returning.take().unwrap_or(status);
             st.positional = saved;
             st.depth -= 1;
             status
@@ -780,7 +804,7 @@ fn dispatch(st: &mut State, argv: Vec<String>, stdin: &[u8], out: &mut Out) -> i
         Found::Missing => {
             let msg = if name.contains('/') {
                 format!("{}{name}: No such file or directory\n", st.err_prefix())
-            } else if st.sys.persona.is_busybox() {
+            } else if st.dialect != Dialect::Bash {
                 format!("{}{name}: not found\n", st.err_prefix())
             } else {
                 format!("{}{name}: command not found\n", st.err_prefix())

@@ -35,6 +35,8 @@ pub(crate) enum Kind {
     File(Arc<[u8]>),
     /// An executable whose bytes are a stub; `size` is what `ls` shows.
     Binary { size: u64 },
+    /// A stand-in for something `wget`/`curl` "fetched": no content is stored, only its size.
+    Fetched { size: u64, script: bool },
     Dynamic(Dynamic),
     Dir,
     Link(Arc<str>),
@@ -62,7 +64,7 @@ impl Node {
     pub fn size(&self) -> u64 {
         match &self.kind {
             Kind::File(b) => b.len() as u64,
-            Kind::Binary { size } => *size,
+            Kind::Binary { size } | Kind::Fetched { size, .. } => *size,
             Kind::Dynamic(_) | Kind::Dev(_) => 0,
             Kind::Dir => 4096,
             Kind::Link(t) => t.len() as u64,
@@ -335,7 +337,8 @@ impl Vfs {
         }
         Ok(match &node.kind {
             Kind::File(b) => b.to_vec(),
-            Kind::Binary { .. } => base::ELF_STUB.to_vec(),
+            Kind::Binary { .. } | Kind::Fetched { script: false, .. } => base::ELF_STUB.to_vec(),
+            Kind::Fetched { script: true, .. } => b"#!/bin/sh\n".to_vec(),
             Kind::Dir => return Err(FsError::IsDir),
             Kind::Link(_) => return Err(FsError::NotFound),
             Kind::Dev(Device::Null) | Kind::Dev(Device::Tty) => Vec::new(),
@@ -410,7 +413,7 @@ impl Vfs {
                 v.extend_from_slice(data);
                 v
             }
-            (Kind::Binary { .. }, true) => {
+            (Kind::Binary { .. } | Kind::Fetched { .. }, true) => {
                 let mut v = base::ELF_STUB.to_vec();
                 v.extend_from_slice(data);
                 v
@@ -439,6 +442,20 @@ impl Vfs {
         let name = base_name(abs);
         let canon = if parent == "/" { format!("/{name}") } else { format!("{parent}/{name}") };
         self.put(&canon, Some(node))
+    }
+
+    /// Puts `node` at `abs`, replacing a file or link already there (not a directory).
+    pub fn replace(&mut self, abs: &str, node: Node, uid: u32) -> Result<(), FsError> {
+        if let Ok((_, old)) = self.lstat(abs) {
+            if old.is_dir() {
+                return Err(FsError::IsDir);
+            }
+            if old.attrs & ATTR_IMMUTABLE != 0 {
+                return Err(FsError::NotPermitted);
+            }
+            self.remove(abs, false, uid)?;
+        }
+        self.create(abs, node)
     }
 
     /// Replaces the metadata of an existing node (chmod, chown, chattr, touch).

@@ -81,7 +81,7 @@ fn nlink(ctx: &Ctx<'_>, path: &str, node: &Node) -> usize {
 
 fn blocks(node: &Node) -> u64 {
     match node.kind {
-        Kind::File(_) | Kind::Binary { .. } => node.size().div_ceil(4096) * 4,
+        Kind::File(_) | Kind::Binary { .. } | Kind::Fetched { .. } => node.size().div_ceil(4096) * 4,
         Kind::Dir => 4,
         _ => 0,
     }
@@ -228,7 +228,7 @@ fn decorate(e: &Entry, o: &super::Opts) -> String {
         match &e.node.kind {
             Kind::Dir => name.push('/'),
             Kind::Link(_) if o.has('F') => name.push('@'),
-            Kind::File(_) | Kind::Binary { .. } if o.has('F') && e.node.mode & 0o111 != 0 => name.push('*'),
+            Kind::File(_) | Kind::Binary { .. } | Kind::Fetched { .. } if o.has('F') && e.node.mode & 0o111 != 0 => name.push('*'),
             _ => {}
         }
     }

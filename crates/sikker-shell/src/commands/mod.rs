@@ -71,7 +71,7 @@ macro_rules! families {
     };
 }
 
-families![attrs, cat, echo, fileops, identity, ls, nav, perms, printf, sysinfo];
+families![attrs, cat, crontab, echo, fetch, fileops, flow, grep, headtail, identity, ls, nav, perms, printf, sessions, shells, sortuniq, sysinfo, test, text, textproc, vars, which];
 
 /// The spec for a name, if any family provides one.
 pub(crate) fn find(name: &str) -> Option<&'static Spec> {
@@ -178,6 +178,7 @@ impl Ctx<'_> {
         self.st.depth += 1;
         let stdin = self.io.stdin.clone();
         let status = interp::run_source(self.st, src, stdin, &mut out);
+        let status = self.st.returning.take().unwrap_or(status);
         self.st.depth -= 1;
         for (fd, d) in out.chunks {
             self.io.out.push(fd, &d);
