@@ -547,7 +547,7 @@ fn with_redirs(
         match &r.op {
             RedirOp::In => {
                 let path = st.abs(&target);
-                match st.vfs.read(&path, st.uid, 64 * 1024, st.now(), st.sys.persona.boot_time) {
+                match st.vfs.read(&path, st.uid, 64 * 1024, st.now(), st.sys.persona.boot_at(st.now())) {
                     Ok(data) => input = Some(data),
                     Err(e) => {
                         out.push(2, format!("{}{target}: {}\n", st.err_prefix(), e.message()).as_bytes());

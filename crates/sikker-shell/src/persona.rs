@@ -307,6 +307,17 @@ impl Persona {
         }
     }
 
+    /// When the machine last booted as seen at `now`: uptime grows from `boot_time` and the
+    /// machine "reboots" every few months, so uptime stays plausible however long a sensor runs.
+    pub fn boot_at(&self, now: i64) -> i64 {
+        let period = (120 + (self.seed % 200) as i64) * 86_400;
+        let since = now - self.boot_time;
+        if since <= period {
+            return self.boot_time.min(now - 600);
+        }
+        self.boot_time + (since / period) * period - (self.seed % 30) as i64 * 86_400
+    }
+
     pub fn root_disk_bytes(&self) -> u64 {
         self.disks.first().map(|d| d.size_bytes).unwrap_or(20 << 30)
     }

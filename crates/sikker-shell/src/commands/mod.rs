@@ -71,7 +71,7 @@ macro_rules! families {
     };
 }
 
-families![attrs, cat, crontab, echo, fetch, fileops, flow, grep, headtail, identity, ls, nav, perms, printf, sessions, shells, sortuniq, sysinfo, test, text, textproc, vars, which];
+families![attrs, cat, crontab, echo, fetch, fileops, flow, grep, headtail, identity, kill, lscpu, ls, mem, nav, perms, printf, ps, sessions, shells, sortuniq, sysinfo, test, text, textproc, vars, which];
 
 /// The spec for a name, if any family provides one.
 pub(crate) fn find(name: &str) -> Option<&'static Spec> {
@@ -129,7 +129,7 @@ impl Ctx<'_> {
     }
     pub fn read(&self, path: &str) -> Result<Vec<u8>, FsError> {
         let abs = self.abs(path);
-        self.st.vfs.read(&abs, self.st.uid, self.limit(), self.now(), self.st.sys.persona.boot_time)
+        self.st.vfs.read(&abs, self.st.uid, self.limit(), self.now(), self.st.sys.persona.boot_at(self.now()))
     }
     pub fn write(&mut self, path: &str, data: &[u8], append: bool) -> Result<(), FsError> {
         let abs = self.abs(path);

@@ -22,7 +22,7 @@ pub(crate) fn load(ctx: &Ctx<'_>) -> (f64, f64, f64) {
 }
 
 pub(crate) fn uptime_secs(ctx: &Ctx<'_>) -> i64 {
-    (ctx.now() - ctx.st.sys.persona.boot_time).max(60)
+    (ctx.now() - ctx.st.sys.persona.boot_at(ctx.now())).max(60)
 }
 
 /// `up 12 days,  3:04,` as procps formats it (also used by `w` and `top`).
@@ -168,7 +168,7 @@ fn uptime(ctx: &mut Ctx<'_>, args: &[String]) -> i32 {
     };
     let secs = uptime_secs(ctx);
     if o.has('s') || o.long("since") {
-        ctx.out(format!("{}\n", format_date(ctx.st.sys.persona.boot_time, "%Y-%m-%d %H:%M:%S")));
+        ctx.out(format!("{}\n", format_date(ctx.now() - uptime_secs(ctx), "%Y-%m-%d %H:%M:%S")));
         return 0;
     }
     if o.has('p') || o.long("pretty") {
