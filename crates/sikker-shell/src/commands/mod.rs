@@ -71,7 +71,7 @@ macro_rules! families {
     };
 }
 
-families![attrs, cat, crontab, echo, fetch, fileops, flow, grep, headtail, identity, kill, lscpu, ls, mem, nav, perms, printf, ps, sessions, shells, sortuniq, sysinfo, test, text, textproc, vars, which];
+families![attrs, cat, crontab, echo, fetch, fileops, flow, grep, headtail, hw, identity, kill, lscpu, ls, mem, nav, net, perms, printf, ps, sessions, shells, sortuniq, sysinfo, test, text, textproc, vars, which, who];
 
 /// The spec for a name, if any family provides one.
 pub(crate) fn find(name: &str) -> Option<&'static Spec> {
