@@ -59,17 +59,40 @@ impl Timestamp {
 
     /// `YYYY-MM-DDTHH:MM:SS.ffffffZ` (TAXII's form).
     pub fn to_rfc3339_micros(self) -> String {
-        let (y, mo, d, h, mi, s, us) = self.civil();
-        format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{us:06}Z")
+        self.format(6)
     }
 
     /// `YYYY-MM-DDTHH:MM:SS.fffZ` (STIX's form for created/modified).
     pub fn to_rfc3339_millis(self) -> String {
+        self.format(3)
+    }
+
+    /// RFC 3339 with `digits` (3 or 6) fraction digits, written without `format!`: a feed
+    /// renders millions of these.
+    fn format(self, digits: usize) -> String {
         let (y, mo, d, h, mi, s, us) = self.civil();
-        format!(
-            "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{:03}Z",
-            us / 1000
-        )
+        let frac = if digits == 3 { us / 1000 } else { us };
+        if !(0..=9999).contains(&y) {
+            return format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{frac:0digits$}Z");
+        }
+        let mut b = *b"0000-00-00T00:00:00.000000Z";
+        let mut put = |at: usize, v: u32, width: usize| {
+            let mut v = v;
+            for i in (0..width).rev() {
+                b[at + i] = b'0' + (v % 10) as u8;
+                v /= 10;
+            }
+        };
+        put(0, y as u32, 4);
+        put(5, mo, 2);
+        put(8, d, 2);
+        put(11, h, 2);
+        put(14, mi, 2);
+        put(17, s, 2);
+        put(20, frac, digits);
+        b[20 + digits] = b'Z';
+        // Only ASCII digits and separators are in the buffer.
+        String::from_utf8_lossy(&b[..21 + digits]).into_owned()
     }
 
     pub fn saturating_add_micros(self, us: i64) -> Timestamp {

@@ -25,7 +25,8 @@ pub struct Assessment {
     pub kill_chain_phases: Vec<String>,
     /// ATT&CK techniques, sorted by id, unique.
     pub techniques: Vec<Technique>,
-    /// The score's explanation, term by term (kept with the IP, not in the STIX object).
+    /// The score's explanation, term by term. Not stored: recomputed when asked for, so it
+    /// always matches the catalog in use.
     pub explanation: serde_json::Value,
 }
 

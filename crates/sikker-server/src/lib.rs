@@ -84,9 +84,7 @@ pub fn app(central: Arc<Central>) -> Router {
 }
 
 /// `app` behind the trailing-slash normalisation: what [`serve`] runs and tests call.
-pub fn service(
-    central: Arc<Central>,
-) -> tower_http::normalize_path::NormalizePath<Router> {
+pub fn service(central: Arc<Central>) -> tower_http::normalize_path::NormalizePath<Router> {
     use tower::Layer;
     tower_http::normalize_path::NormalizePathLayer::trim_trailing_slash().layer(app(central))
 }

@@ -17,7 +17,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use uuid::{Builder, Uuid};
 
 /// IPs per pipeline batch.
-const IPS_PER_BATCH: usize = 2_000;
+const IPS_PER_BATCH: usize = 5_000;
 const DAY_US: i64 = 86_400_000_000;
 /// UUIDv7 timestamps of synthetic ids count up from here (2026-01-01), one ms per event.
 const ID_EPOCH_MS: u64 = 1_767_225_600_000;

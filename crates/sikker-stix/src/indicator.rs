@@ -162,6 +162,19 @@ impl IndicatorInputs {
         valid_for_us: i64,
         out: &mut Vec<u8>,
     ) {
+        self.render_with_id(self.id(), created, modified, valid_for_us, out)
+    }
+
+    /// As [`Self::render_into`], with the id already known (the store keeps it), which saves
+    /// hashing the address again for every object of a feed page.
+    pub fn render_with_id(
+        &self,
+        id: String,
+        created: Timestamp,
+        modified: Timestamp,
+        valid_for_us: i64,
+        out: &mut Vec<u8>,
+    ) {
         let ip = canonical_ip(self.ip);
         let valid_from = Timestamp::from_micros(self.first_seen.millis() * 1000);
         let valid_until = self
@@ -188,7 +201,7 @@ impl IndicatorInputs {
         let indicator = Indicator {
             kind: "indicator",
             spec_version: "2.1",
-            id: self.id(),
+            id,
             created: stix_time(created),
             modified: stix_time(modified),
             name: format!("{}: {ip}", self.indicator_type.name_prefix()),
@@ -230,30 +243,35 @@ impl IndicatorInputs {
     }
 
     fn description(&self, ip: IpAddr) -> String {
-        let mut d = String::with_capacity(160);
+        use std::fmt::Write;
+        let mut d = String::with_capacity(256);
         if self.synthetic {
             d.push_str("[synthetic data from `sikker simulate`] ");
         }
-        d.push_str(&format!(
+        // Writing into a String cannot fail.
+        let _ = write!(
+            d,
             "{ip} was observed by sikker honeypot sensors in {} session{}",
             self.sessions,
             if self.sessions == 1 { "" } else { "s" }
-        ));
-        if !self.protocols.is_empty() {
-            d.push_str(" over ");
-            d.push_str(&self.protocols.join(", "));
+        );
+        for (i, p) in self.protocols.iter().enumerate() {
+            d.push_str(if i == 0 { " over " } else { ", " });
+            d.push_str(p);
         }
-        d.push_str(&format!(
-            ", first seen {}, last seen {}.",
-            stix_time(self.first_seen),
-            stix_time(self.last_seen)
-        ));
+        d.push_str(", first seen ");
+        d.push_str(&stix_time(self.first_seen));
+        d.push_str(", last seen ");
+        d.push_str(&stix_time(self.last_seen));
+        d.push('.');
+        for (i, l) in self.labels.iter().enumerate() {
+            d.push_str(if i == 0 { " Behaviors: " } else { ", " });
+            d.push_str(l);
+        }
         if !self.labels.is_empty() {
-            d.push_str(" Behaviors: ");
-            d.push_str(&self.labels.join(", "));
             d.push('.');
         }
-        d.push_str(&format!(" Confidence {}/100.", self.confidence));
+        let _ = write!(d, " Confidence {}/100.", self.confidence);
         d
     }
 }

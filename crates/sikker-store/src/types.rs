@@ -111,8 +111,6 @@ pub struct IpRecord {
     pub primitives: BTreeMap<String, u64>,
     /// The last published confidence, if any.
     pub confidence: Option<u8>,
-    /// The last published score explanation (JSON), if any.
-    pub score: Option<String>,
     /// Generation counter: bumped by every change; publication records the one it saw.
     pub generation: i64,
 }
@@ -135,7 +133,6 @@ pub struct Publication {
 pub struct IpPublication {
     pub ip: IpAddr,
     pub confidence: u8,
-    pub score: String,
     pub generation: i64,
 }
 

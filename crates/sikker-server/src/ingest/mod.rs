@@ -146,7 +146,6 @@ impl Pipeline {
             ip: Some(IpPublication {
                 ip: ip.ip,
                 confidence: a.confidence,
-                score: a.explanation.to_string(),
                 generation: ip.generation,
             }),
             fixed_times: None,

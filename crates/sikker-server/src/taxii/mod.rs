@@ -250,7 +250,13 @@ fn render(central: &Central, row: &FeedRow, out: &mut Vec<u8>) -> Result<(), Tax
             TaxiiError::internal(format!("stored inputs of {}: {e}", row.object_id))
         })?;
         let valid_for = central.config.indicator_validity.as_micros() as i64;
-        inputs.render_into(row.created, row.modified, valid_for, out);
+        inputs.render_with_id(
+            row.object_id.clone(),
+            row.created,
+            row.modified,
+            valid_for,
+            out,
+        );
     } else {
         out.extend_from_slice(&row.inputs);
     }

@@ -43,8 +43,7 @@ pub(super) fn publish(
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7)",
         )?;
         let mut score = tx.prepare_cached(
-            "UPDATE ips SET confidence = ?2, score = ?3,
-                 published_generation = MAX(published_generation, ?4)
+            "UPDATE ips SET confidence = ?2, published_generation = MAX(published_generation, ?3)
              WHERE ip = ?1",
         )?;
         for p in &items {
@@ -84,7 +83,6 @@ pub(super) fn publish(
                 score.execute(params![
                     ip_key(ip.ip),
                     i64::from(ip.confidence),
-                    ip.score,
                     ip.generation
                 ])?;
             }

@@ -330,7 +330,7 @@ pub(super) fn ip_record(conn: &Connection, ip: &str) -> Result<Option<IpRecord>>
     let base = conn
         .prepare_cached(
             "SELECT first_seen, last_seen, sessions, events, unclassified, synthetic, confidence,
-                    score, generation
+                    generation
              FROM ips WHERE ip = ?1",
         )?
         .query_row(params![ip], |r| {
@@ -342,8 +342,7 @@ pub(super) fn ip_record(conn: &Connection, ip: &str) -> Result<Option<IpRecord>>
                 r.get::<_, i64>(4)?,
                 r.get::<_, bool>(5)?,
                 r.get::<_, Option<i64>>(6)?,
-                r.get::<_, Option<String>>(7)?,
-                r.get::<_, i64>(8)?,
+                r.get::<_, i64>(7)?,
             ))
         })
         .optional()?;
@@ -355,7 +354,6 @@ pub(super) fn ip_record(conn: &Connection, ip: &str) -> Result<Option<IpRecord>>
         unclassified,
         synthetic,
         confidence,
-        score,
         generation,
     )) = base
     else {
@@ -393,7 +391,6 @@ pub(super) fn ip_record(conn: &Connection, ip: &str) -> Result<Option<IpRecord>>
         behaviors: counts("SELECT behavior, sessions FROM ip_behaviors WHERE ip = ?1")?,
         primitives: counts("SELECT primitive, sessions FROM ip_primitives WHERE ip = ?1")?,
         confidence: confidence.map(|c| c.clamp(0, 100) as u8),
-        score,
         generation,
     }))
 }

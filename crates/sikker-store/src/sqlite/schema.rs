@@ -56,7 +56,6 @@ CREATE TABLE ips (
     unclassified         INTEGER NOT NULL DEFAULT 0,
     synthetic            INTEGER NOT NULL,
     confidence           INTEGER,
-    score                TEXT,
     generation           INTEGER NOT NULL,
     published_generation INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
