@@ -71,7 +71,7 @@ macro_rules! families {
     };
 }
 
-families![attrs, cat, crontab, echo, fetch, fileops, flow, grep, headtail, hw, identity, kill, lscpu, ls, mem, nav, net, perms, printf, ps, sessions, shells, sortuniq, sysinfo, test, text, textproc, vars, which, who];
+families![accounts, archive, attrs, busybox, cat, crontab, date, docker, echo, fetch, file, fileops, flow, git, grep, hash, headtail, hw, identity, interpreters, iptables, kill, lscpu, ls, mem, misc, nav, net, nvidia, perms, pkg, printf, ps, remote, services, sessions, shells, sortuniq, sudo, sysinfo, test, text, textproc, vars, which, who];
 
 /// The spec for a name, if any family provides one.
 pub(crate) fn find(name: &str) -> Option<&'static Spec> {

@@ -626,7 +626,7 @@ pub(super) fn generate(seed: u64) -> Persona {
         Family::Alpine => "x86_64",
         _ => "amd64",
     };
-    let packages = d
+    let mut packages: Vec<Package> = d
         .packages
         .iter()
         .map(|(n, v)| Package {
@@ -636,6 +636,13 @@ pub(super) fn generate(seed: u64) -> Persona {
             summary: package_summary(n).to_owned(),
         })
         .collect();
+    // Some servers run containers; docker then shows up in packages, processes and services.
+    if d.family != Family::Alpine && rng.chance(25) {
+        let (name, version) = if rng.chance(60) { ("docker-ce", "5:27.3.1-1~debian.12~bookworm") } else { ("docker.io", "20.10.24+dfsg1-1+b3") };
+        let version = if d.family == Family::Rhel { "3:27.3.1-1.el9" } else { version };
+        packages.push(Package { name: name.into(), version: version.into(), arch: pkg_arch.into(), summary: "Linux container runtime".into() });
+    }
+    packages.sort_by(|a, b| a.name.cmp(&b.name));
     // Boot between 3 and 400 days before a fixed epoch, then shifted by the seed: uptime looks
     // organic and differs per sensor.
     let boot_time = 1_730_000_000 - rng.range(3 * 86_400, 400 * 86_400) as i64;
