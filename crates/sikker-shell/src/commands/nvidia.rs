@@ -76,7 +76,7 @@ fn run(ctx: &mut Ctx<'_>, args: &[String]) -> i32 {
     }
     out.push_str(&format!("{:89}\n", ""));
     out.push_str(&line);
-    out.push_str(&format!("| Processes:{:77}|\n", ""));
+    out.push_str(&format!("| Processes:{:76}|\n", ""));
     out.push_str(&format!("|  GPU   GI   CI        PID   Type   Process name                            GPU Memory |\n|        ID   ID                                                             Usage      |\n|{}|\n", "=".repeat(87)));
     out.push_str(&format!("|  No running processes found{:59}|\n", ""));
     out.push_str(&line);
