@@ -15,13 +15,31 @@ pub(crate) struct Civil {
 }
 
 const DAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
-const DAYS_LONG: [&str; 7] =
-    ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
-pub(crate) const MONTHS: [&str; 12] =
-    ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+const DAYS_LONG: [&str; 7] = [
+    "Sunday",
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+];
+pub(crate) const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
 const MONTHS_LONG: [&str; 12] = [
-    "January", "February", "March", "April", "May", "June", "July", "August", "September",
-    "October", "November", "December",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 ];
 
 pub(crate) fn civil(ts: i64) -> Civil {
@@ -67,7 +85,11 @@ pub(crate) fn format_date(ts: i64, fmt: &str) -> String {
             out.push('%');
             break;
         };
-        let h12 = if c.hour % 12 == 0 { 12 } else { c.hour % 12 };
+        let h12 = if c.hour.is_multiple_of(12) {
+            12
+        } else {
+            c.hour % 12
+        };
         match spec {
             'a' => out.push_str(DAYS[c.weekday as usize]),
             'A' => out.push_str(DAYS_LONG[c.weekday as usize]),
@@ -127,8 +149,14 @@ mod tests {
 
     #[test]
     fn known_dates() {
-        assert_eq!(format_date(0, "%a %b %e %H:%M:%S %Z %Y"), "Thu Jan  1 00:00:00 UTC 1970");
-        assert_eq!(format_date(1_709_251_200, "%F %T %j %u"), "2024-03-01 00:00:00 061 5");
+        assert_eq!(
+            format_date(0, "%a %b %e %H:%M:%S %Z %Y"),
+            "Thu Jan  1 00:00:00 UTC 1970"
+        );
+        assert_eq!(
+            format_date(1_709_251_200, "%F %T %j %u"),
+            "2024-03-01 00:00:00 061 5"
+        );
         assert_eq!(format_date(1_732_433_497, "%c"), "Sun Nov 24 07:31:37 2024");
     }
 }

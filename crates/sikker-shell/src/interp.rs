@@ -21,7 +21,11 @@ pub(crate) struct Out {
 
 impl Out {
     pub fn new(cap: usize) -> Out {
-        Out { chunks: Vec::new(), total: 0, cap }
+        Out {
+            chunks: Vec::new(),
+            total: 0,
+            cap,
+        }
     }
     pub fn push(&mut self, fd: u8, data: &[u8]) {
         let room = self.cap.saturating_sub(self.total);
@@ -116,23 +120,45 @@ impl State {
             .filter(|c| c.is_ascii_alphanumeric() || "._-".contains(*c))
             .take(32)
             .collect();
-        let user = if clean.is_empty() { "user".to_owned() } else { clean };
+        let user = if clean.is_empty() {
+            "user".to_owned()
+        } else {
+            clean
+        };
         let (uid, gid, home) = match persona.user(&user) {
             Some(u) => (u.uid, u.gid, u.home.clone()),
             None if user == "root" => (0, 0, "/root".to_owned()),
-            None => (1000 + (user.len() as u32 % 7), 1000 + (user.len() as u32 % 7), format!("/home/{user}")),
+            None => (
+                1000 + (user.len() as u32 % 7),
+                1000 + (user.len() as u32 % 7),
+                format!("/home/{user}"),
+            ),
         };
         let mut vfs = Vfs::new(Arc::clone(&sys.base), sys.limits.fs_bytes);
         if !vfs.exists(&home) {
             // Logins as users the persona lacks still get a home, owned by them.
-            let _ = vfs.create(&home, vfs::Node { kind: Kind::Dir, mode: 0o755, uid, gid, mtime: persona.boot_time, attrs: 0 });
+            let _ = vfs.create(
+                &home,
+                vfs::Node {
+                    kind: Kind::Dir,
+                    mode: 0o755,
+                    uid,
+                    gid,
+                    mtime: persona.boot_time,
+                    attrs: 0,
+                },
+            );
         }
         let path = if uid == 0 {
             "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
         } else {
             "/usr/local/bin:/usr/bin:/bin:/usr/local/games:/usr/games"
         };
-        let shell = if persona.is_busybox() { "/bin/ash" } else { "/bin/bash" };
+        let shell = if persona.is_busybox() {
+            "/bin/ash"
+        } else {
+            "/bin/bash"
+        };
         let vars = [
             ("HOME", home.as_str()),
             ("USER", user.as_str()),
@@ -145,7 +171,11 @@ impl State {
             ("HOSTNAME", persona.hostname.as_str()),
         ]
         .into_iter()
-        .map(|(n, v)| Var { name: n.to_owned(), value: v.to_owned(), exported: n != "HOSTNAME" })
+        .map(|(n, v)| Var {
+            name: n.to_owned(),
+            value: v.to_owned(),
+            exported: n != "HOSTNAME",
+        })
         .collect();
         let started = now_real();
         State {
@@ -171,7 +201,11 @@ impl State {
             depth: 0,
             clock: None,
             exec_mode: false,
-            dialect: if sys.persona.is_busybox() { Dialect::Ash } else { Dialect::Bash },
+            dialect: if sys.persona.is_busybox() {
+                Dialect::Ash
+            } else {
+                Dialect::Bash
+            },
             tty_out: true,
             status_from_subst: None,
             killed: Vec::new(),
@@ -186,7 +220,10 @@ impl State {
     }
 
     pub fn get_var(&self, name: &str) -> Option<&str> {
-        self.vars.iter().find(|v| v.name == name).map(|v| v.value.as_str())
+        self.vars
+            .iter()
+            .find(|v| v.name == name)
+            .map(|v| v.value.as_str())
     }
 
     pub fn set_var(&mut self, name: &str, value: &str) {
@@ -196,7 +233,11 @@ impl State {
         }
         match self.vars.iter().position(|v| v.name == name) {
             Some(i) => self.vars[i].value = value,
-            None if self.vars.len() < 512 => self.vars.push(Var { name: name.to_owned(), value, exported: false }),
+            None if self.vars.len() < 512 => self.vars.push(Var {
+                name: name.to_owned(),
+                value,
+                exported: false,
+            }),
             None => {}
         }
     }
@@ -227,9 +268,17 @@ impl State {
     }
 
     pub fn heap_bytes(&self) -> usize {
-        let vars: usize = self.vars.iter().map(|v| v.name.capacity() + v.value.capacity() + 56).sum();
+        let vars: usize = self
+            .vars
+            .iter()
+            .map(|v| v.name.capacity() + v.value.capacity() + 56)
+            .sum();
         let hist: usize = self.history.iter().map(|h| h.capacity() + 24).sum();
-        let aliases: usize = self.aliases.iter().map(|(a, b)| a.capacity() + b.capacity() + 48).sum();
+        let aliases: usize = self
+            .aliases
+            .iter()
+            .map(|(a, b)| a.capacity() + b.capacity() + 48)
+            .sum();
         std::mem::size_of::<State>()
             + vars
             + hist
@@ -240,7 +289,11 @@ impl State {
             + self.home.capacity()
             + self.cwd.capacity()
             + self.oldpwd.capacity()
-            + self.positional.iter().map(|p| p.capacity() + 24).sum::<usize>()
+            + self
+                .positional
+                .iter()
+                .map(|p| p.capacity() + 24)
+                .sum::<usize>()
     }
 
     pub fn record_history(&mut self, line: &str) {
@@ -286,7 +339,12 @@ pub(crate) fn execute_line(st: &mut State, line: &str) -> Outcome {
             effects.push(Effect::FileWritten { path, sha256, size });
         }
     }
-    Outcome { output: out.into_bytes(), exit_code: status, effects, close_session: close }
+    Outcome {
+        output: out.into_bytes(),
+        exit_code: status,
+        effects,
+        close_session: close,
+    }
 }
 
 /// Parses and runs source text at the current depth; syntax errors print like bash.
@@ -295,7 +353,11 @@ pub(crate) fn run_source(st: &mut State, src: &str, stdin: Vec<u8>, out: &mut Ou
         Ok(list) => run_list(st, &list, &stdin, out),
         Err(e) => {
             let msg = if st.sys.persona.is_busybox() {
-                format!("{}syntax error: {}\n", st.err_prefix(), e.message().trim_start_matches("syntax error: "))
+                format!(
+                    "{}syntax error: {}\n",
+                    st.err_prefix(),
+                    e.message().trim_start_matches("syntax error: ")
+                )
             } else {
                 format!("{}{}\n", st.err_prefix(), e.message())
             };
@@ -306,25 +368,45 @@ pub(crate) fn run_source(st: &mut State, src: &str, stdin: Vec<u8>, out: &mut Ou
 }
 
 /// Runs source in a nested shell (`sh -c`, scripts, `$(…)`): one level deeper, bounded.
-pub(crate) fn run_nested(st: &mut State, src: &str, args: Vec<String>, stdin: Vec<u8>, out: &mut Out) -> i32 {
+pub(crate) fn run_nested(
+    st: &mut State,
+    src: &str,
+    args: Vec<String>,
+    stdin: Vec<u8>,
+    out: &mut Out,
+) -> i32 {
     if st.depth >= st.sys.limits.max_depth {
-        out.push(2, format!("{}maximum nesting level exceeded\n", st.err_prefix()).as_bytes());
+        out.push(
+            2,
+            format!("{}maximum nesting level exceeded\n", st.err_prefix()).as_bytes(),
+        );
         return 1;
     }
     st.depth += 1;
-    let saved_pos = if args.is_empty() { None } else { Some(std::mem::replace(&mut st.positional, args)) };
+    let saved_pos = if args.is_empty() {
+        None
+    } else {
+        Some(std::mem::replace(&mut st.positional, args))
+    };
     let status = run_source(st, src, stdin, out);
     if let Some(p) = saved_pos {
         st.positional = p;
     }
     st.depth -= 1;
-    let status = st.returning.take().or(st.exit_requested.take()).unwrap_or(status);
+    let status = st
+        .returning
+        .take()
+        .or(st.exit_requested.take())
+        .unwrap_or(status);
     st.loop_ctl = None;
     status
 }
 
 fn stop(st: &State) -> bool {
-    st.exit_requested.is_some() || st.returning.is_some() || st.loop_ctl.is_some() || st.steps > st.sys.limits.max_steps
+    st.exit_requested.is_some()
+        || st.returning.is_some()
+        || st.loop_ctl.is_some()
+        || st.steps > st.sys.limits.max_steps
 }
 
 pub(crate) fn run_list(st: &mut State, list: &List, stdin: &[u8], out: &mut Out) -> i32 {
@@ -397,17 +479,25 @@ fn run_pipeline(st: &mut State, p: &Pipeline, stdin: &[u8], out: &mut Out) -> i3
 fn run_command(st: &mut State, cmd: &Command, stdin: &[u8], out: &mut Out) -> i32 {
     match cmd {
         Command::Simple(s) => run_simple(st, s, stdin, out),
-        Command::Group(list, redirs) => with_redirs(st, redirs, "", stdin, out, |st, input, o| run_list(st, list, input, o)),
+        Command::Group(list, redirs) => with_redirs(st, redirs, "", stdin, out, |st, input, o| {
+            run_list(st, list, input, o)
+        }),
         Command::Subshell(list, redirs) => {
             let cwd = st.cwd.clone();
             let vars = st.vars.clone();
-            let status = with_redirs(st, redirs, "", stdin, out, |st, input, o| run_list(st, list, input, o));
+            let status = with_redirs(st, redirs, "", stdin, out, |st, input, o| {
+                run_list(st, list, input, o)
+            });
             st.cwd = cwd;
             st.vars = vars;
             st.exit_requested = None;
             status
         }
-        Command::If { branches, otherwise, redirs } => with_redirs(st, redirs, "", stdin, out, |st, input, o| {
+        Command::If {
+            branches,
+            otherwise,
+            redirs,
+        } => with_redirs(st, redirs, "", stdin, out, |st, input, o| {
             for (cond, body) in branches {
                 let c = run_list(st, cond, input, o);
                 if stop(st) {
@@ -422,7 +512,12 @@ fn run_command(st: &mut State, cmd: &Command, stdin: &[u8], out: &mut Out) -> i3
                 None => 0,
             }
         }),
-        Command::While { cond, body, until, redirs } => with_redirs(st, redirs, "", stdin, out, |st, input, o| {
+        Command::While {
+            cond,
+            body,
+            until,
+            redirs,
+        } => with_redirs(st, redirs, "", stdin, out, |st, input, o| {
             let mut status = 0;
             st.loop_depth += 1;
             for _ in 0..st.sys.limits.max_steps {
@@ -442,7 +537,12 @@ fn run_command(st: &mut State, cmd: &Command, stdin: &[u8], out: &mut Out) -> i3
             st.loop_depth -= 1;
             status
         }),
-        Command::For { var, items, body, redirs } => with_redirs(st, redirs, "", stdin, out, |st, input, o| {
+        Command::For {
+            var,
+            items,
+            body,
+            redirs,
+        } => with_redirs(st, redirs, "", stdin, out, |st, input, o| {
             let values = match items {
                 Some(words) => {
                     let mut v = Vec::new();
@@ -469,7 +569,8 @@ fn run_command(st: &mut State, cmd: &Command, stdin: &[u8], out: &mut Out) -> i3
         Command::Function { name, body } => {
             if st.functions.len() < 64 || st.functions.iter().any(|(n, _)| n == name) {
                 st.functions.retain(|(n, _)| n != name);
-                st.functions.push((name.clone(), Arc::new((**body).clone())));
+                st.functions
+                    .push((name.clone(), Arc::new((**body).clone())));
             }
             0
         }
@@ -540,17 +641,29 @@ fn with_redirs(
             (1, _) => fields.into_iter().next().unwrap_or_default(),
             _ => {
                 let raw = word_text(&r.target);
-                out.push(2, format!("{}{raw}: ambiguous redirect\n", st.err_prefix()).as_bytes());
+                out.push(
+                    2,
+                    format!("{}{raw}: ambiguous redirect\n", st.err_prefix()).as_bytes(),
+                );
                 return 1;
             }
         };
         match &r.op {
             RedirOp::In => {
                 let path = st.abs(&target);
-                match st.vfs.read(&path, st.uid, 64 * 1024, st.now(), st.sys.persona.boot_at(st.now())) {
+                match st.vfs.read(
+                    &path,
+                    st.uid,
+                    64 * 1024,
+                    st.now(),
+                    st.sys.persona.boot_at(st.now()),
+                ) {
                     Ok(data) => input = Some(data),
                     Err(e) => {
-                        out.push(2, format!("{}{target}: {}\n", st.err_prefix(), e.message()).as_bytes());
+                        out.push(
+                            2,
+                            format!("{}{target}: {}\n", st.err_prefix(), e.message()).as_bytes(),
+                        );
                         return 1;
                     }
                 }
@@ -564,12 +677,16 @@ fn with_redirs(
             RedirOp::Out | RedirOp::Append | RedirOp::Both { .. } => {
                 let append = matches!(r.op, RedirOp::Append | RedirOp::Both { append: true });
                 let path = st.abs(&target);
-                let d = if matches!(st.vfs.stat(&path), Ok((_, n)) if matches!(n.kind, Kind::Dev(_))) {
+                let d = if matches!(st.vfs.stat(&path), Ok((_, n)) if matches!(n.kind, Kind::Dev(_)))
+                {
                     Dest::Null
                 } else {
                     let now = st.now();
                     if let Err(e) = st.vfs.write(&path, b"", append, st.uid, now) {
-                        out.push(2, format!("{}{target}: {}\n", st.err_prefix(), e.message()).as_bytes());
+                        out.push(
+                            2,
+                            format!("{}{target}: {}\n", st.err_prefix(), e.message()).as_bytes(),
+                        );
                         return 1;
                     }
                     match files.iter().position(|(p, _)| *p == path) {
@@ -616,13 +733,30 @@ fn with_redirs(
         if let Err(e) = st.vfs.write(&path, &data, true, st.uid, now) {
             // A full overlay keeps what fits, as a full disk does.
             if e == FsError::NoSpace {
-                let room = st.vfs.capacity().saturating_sub(st.vfs.used() + path.len() + 256);
-                let cur = st.vfs.read(&path, 0, 0, now, 0).map(|d| d.len()).unwrap_or(0);
+                let room = st
+                    .vfs
+                    .capacity()
+                    .saturating_sub(st.vfs.used() + path.len() + 256);
+                let cur = st
+                    .vfs
+                    .read(&path, 0, 0, now, 0)
+                    .map(|d| d.len())
+                    .unwrap_or(0);
                 let keep = room.saturating_sub(cur).min(data.len());
                 let _ = st.vfs.write(&path, &data[..keep], true, st.uid, now);
             }
-            let who = if cmd_name.is_empty() { st.err_prefix().trim_end_matches(": ").trim_start_matches('-').to_owned() } else { cmd_name.to_owned() };
-            out.push(2, format!("{who}: write error: {}\n", e.message()).as_bytes());
+            let who = if cmd_name.is_empty() {
+                st.err_prefix()
+                    .trim_end_matches(": ")
+                    .trim_start_matches('-')
+                    .to_owned()
+            } else {
+                cmd_name.to_owned()
+            };
+            out.push(
+                2,
+                format!("{who}: write error: {}\n", e.message()).as_bytes(),
+            );
             status = 1;
         }
     }
@@ -685,7 +819,10 @@ fn run_simple(st: &mut State, s: &Simple, stdin: &[u8], out: &mut Out) -> i32 {
         }
     }
     // `VAR=x cmd` sets VAR for cmd only.
-    let saved: Vec<(String, Option<Var>)> = assigns.iter().map(|(n, _)| (n.clone(), st.vars.iter().find(|v| v.name == *n).cloned())).collect();
+    let saved: Vec<(String, Option<Var>)> = assigns
+        .iter()
+        .map(|(n, _)| (n.clone(), st.vars.iter().find(|v| v.name == *n).cloned()))
+        .collect();
     for (n, v) in &assigns {
         st.set_var(n, v);
         if let Some(var) = st.vars.iter_mut().find(|x| x.name == *n) {
@@ -693,7 +830,9 @@ fn run_simple(st: &mut State, s: &Simple, stdin: &[u8], out: &mut Out) -> i32 {
         }
     }
     let name = argv[0].clone();
-    let status = with_redirs(st, &s.redirs, &name, stdin, out, |st, input, o| dispatch(st, argv, input, o));
+    let status = with_redirs(st, &s.redirs, &name, stdin, out, |st, input, o| {
+        dispatch(st, argv, input, o)
+    });
     for (n, old) in saved {
         match old {
             Some(v) => match st.vars.iter_mut().find(|x| x.name == n) {
@@ -710,10 +849,10 @@ fn run_simple(st: &mut State, s: &Simple, stdin: &[u8], out: &mut Out) -> i32 {
 pub(crate) enum Found {
     Function(Arc<Command>),
     Builtin(&'static commands::Spec),
-    Program(&'static commands::Spec, String),
+    Program(&'static commands::Spec),
     Script(String),
     /// An executable file whose content we do not interpret (a fetched binary).
-    Opaque(String),
+    Opaque,
     NotExecutable(String),
     Missing,
 }
@@ -754,17 +893,24 @@ fn classify(st: &State, node: &vfs::Node, path: &str, name: &str) -> Found {
     }
     match &node.kind {
         Kind::Fetched { script: true, .. } => Found::Script(path.to_owned()),
-        Kind::Fetched { script: false, .. } => Found::Opaque(path.to_owned()),
+        Kind::Fetched { script: false, .. } => Found::Opaque,
         Kind::Binary { .. } => {
             // Emulated programs answer to the name they were invoked by (BusyBox applets too).
-            match commands::find(name).or_else(|| commands::find("busybox").filter(|_| st.vfs.lstat(path).map(|(_, n)| n.is_link()).unwrap_or(false))) {
-                Some(spec) => Found::Program(spec, path.to_owned()),
-                None => Found::Opaque(path.to_owned()),
+            match commands::find(name).or_else(|| {
+                commands::find("busybox").filter(|_| {
+                    st.vfs
+                        .lstat(path)
+                        .map(|(_, n)| n.is_link())
+                        .unwrap_or(false)
+                })
+            }) {
+                Some(spec) => Found::Program(spec),
+                None => Found::Opaque,
             }
         }
         Kind::File(data) => {
             if data.starts_with(b"\x7fELF") || data.iter().take(512).any(|b| *b == 0) {
-                Found::Opaque(path.to_owned())
+                Found::Opaque
             } else {
                 Found::Script(path.to_owned())
             }
@@ -778,7 +924,14 @@ fn dispatch(st: &mut State, argv: Vec<String>, stdin: &[u8], out: &mut Out) -> i
     match lookup(st, &name) {
         Found::Function(body) => {
             if st.depth >= st.sys.limits.max_depth {
-                out.push(2, format!("{}{name}: maximum function nesting level exceeded\n", st.err_prefix()).as_bytes());
+                out.push(
+                    2,
+                    format!(
+                        "{}{name}: maximum function nesting level exceeded\n",
+                        st.err_prefix()
+                    )
+                    .as_bytes(),
+                );
                 return 1;
             }
             st.depth += 1;
@@ -789,15 +942,22 @@ fn dispatch(st: &mut State, argv: Vec<String>, stdin: &[u8], out: &mut Out) -> i
             st.depth -= 1;
             status
         }
-        Found::Builtin(spec) | Found::Program(spec, _) => run_spec(st, spec, argv, stdin, out),
+        Found::Builtin(spec) | Found::Program(spec) => run_spec(st, spec, argv, stdin, out),
         Found::Script(path) => {
-            let src = st.vfs.read(&path, st.uid, 64 * 1024, st.now(), 0).unwrap_or_default();
+            let src = st
+                .vfs
+                .read(&path, st.uid, 64 * 1024, st.now(), 0)
+                .unwrap_or_default();
             let text = String::from_utf8_lossy(&src).into_owned();
             run_nested(st, &text, argv, stdin.to_vec(), out)
         }
-        Found::Opaque(_) => 0,
+        Found::Opaque => 0,
         Found::NotExecutable(path) => {
-            let msg = if st.vfs.is_dir(&path) { "Is a directory" } else { "Permission denied" };
+            let msg = if st.vfs.is_dir(&path) {
+                "Is a directory"
+            } else {
+                "Permission denied"
+            };
             out.push(2, format!("{}{name}: {msg}\n", st.err_prefix()).as_bytes());
             126
         }
@@ -815,8 +975,17 @@ fn dispatch(st: &mut State, argv: Vec<String>, stdin: &[u8], out: &mut Out) -> i
     }
 }
 
-pub(crate) fn run_spec(st: &mut State, spec: &'static commands::Spec, argv: Vec<String>, stdin: &[u8], out: &mut Out) -> i32 {
-    let mut io = Io { stdin: stdin.to_vec(), out: Out::new(st.sys.limits.max_output) };
+pub(crate) fn run_spec(
+    st: &mut State,
+    spec: &'static commands::Spec,
+    argv: Vec<String>,
+    stdin: &[u8],
+    out: &mut Out,
+) -> i32 {
+    let mut io = Io {
+        stdin: stdin.to_vec(),
+        out: Out::new(st.sys.limits.max_output),
+    };
     let status = {
         let mut ctx = Ctx { st, io: &mut io };
         (spec.run)(&mut ctx, &argv)
@@ -846,8 +1015,16 @@ fn expand_pieces(st: &mut State, w: &Word, out: &mut Out) -> Vec<Piece> {
     let mut pieces = Vec::new();
     for part in w {
         match part {
-            Part::Lit(t) => pieces.push(Piece { text: t.clone(), splittable: false, globbable: true }),
-            Part::Quoted(t) => pieces.push(Piece { text: t.clone(), splittable: false, globbable: false }),
+            Part::Lit(t) => pieces.push(Piece {
+                text: t.clone(),
+                splittable: false,
+                globbable: true,
+            }),
+            Part::Quoted(t) => pieces.push(Piece {
+                text: t.clone(),
+                splittable: false,
+                globbable: false,
+            }),
             Part::Tilde(user) => {
                 let home = if user.is_empty() {
                     st.get_var("HOME").unwrap_or("/root").to_owned()
@@ -856,15 +1033,27 @@ fn expand_pieces(st: &mut State, w: &Word, out: &mut Out) -> Vec<Piece> {
                 } else {
                     format!("~{user}")
                 };
-                pieces.push(Piece { text: home, splittable: false, globbable: false });
+                pieces.push(Piece {
+                    text: home,
+                    splittable: false,
+                    globbable: false,
+                });
             }
             Part::Var { name, op, quoted } => {
                 let value = param(st, name, op.as_ref(), out);
-                pieces.push(Piece { text: value, splittable: !quoted, globbable: !quoted });
+                pieces.push(Piece {
+                    text: value,
+                    splittable: !quoted,
+                    globbable: !quoted,
+                });
             }
             Part::Len { name, quoted } => {
                 let n = param(st, name, None, out).chars().count();
-                pieces.push(Piece { text: n.to_string(), splittable: !quoted, globbable: false });
+                pieces.push(Piece {
+                    text: n.to_string(),
+                    splittable: !quoted,
+                    globbable: false,
+                });
             }
             Part::Cmd { src, quoted } => {
                 let mut sub = Out::new(st.sys.limits.max_output);
@@ -884,7 +1073,11 @@ fn expand_pieces(st: &mut State, w: &Word, out: &mut Out) -> Vec<Piece> {
                 while text.last() == Some(&b'\n') {
                     text.pop();
                 }
-                pieces.push(Piece { text: String::from_utf8_lossy(&text).into_owned(), splittable: !quoted, globbable: !quoted });
+                pieces.push(Piece {
+                    text: String::from_utf8_lossy(&text).into_owned(),
+                    splittable: !quoted,
+                    globbable: !quoted,
+                });
             }
             Part::Arith { src, quoted } => {
                 let text = match arith(st, src, out) {
@@ -894,7 +1087,11 @@ fn expand_pieces(st: &mut State, w: &Word, out: &mut Out) -> Vec<Piece> {
                         String::new()
                     }
                 };
-                pieces.push(Piece { text, splittable: !quoted, globbable: false });
+                pieces.push(Piece {
+                    text,
+                    splittable: !quoted,
+                    globbable: false,
+                });
             }
         }
     }
@@ -908,17 +1105,32 @@ fn param(st: &mut State, name: &str, op: Option<&(String, Vec<Part>)>, out: &mut
         "!" => Some(st.next_pid.to_string()),
         "#" => Some(st.positional.len().saturating_sub(1).to_string()),
         "-" => Some(if st.exec_mode { "hB" } else { "himBHs" }.to_owned()),
-        "@" | "*" => Some(st.positional.iter().skip(1).cloned().collect::<Vec<_>>().join(" ")),
+        "@" | "*" => Some(
+            st.positional
+                .iter()
+                .skip(1)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(" "),
+        ),
         "RANDOM" => Some(((st.now() as u64).wrapping_mul(2_654_435_761) % 32_768).to_string()),
         "UID" => Some(st.uid.to_string()),
         "EUID" => Some(st.uid.to_string()),
         "PPID" => Some("1".to_owned()),
         "SECONDS" => Some((st.now() - st.started).max(0).to_string()),
-        "BASH_VERSION" if !st.sys.persona.is_busybox() => st.get_var(name).map(str::to_owned).or(Some(bash_version(st).to_owned())),
-        n if n.chars().all(|c| c.is_ascii_digit()) => n.parse::<usize>().ok().and_then(|i| st.positional.get(i).cloned()),
+        "BASH_VERSION" if !st.sys.persona.is_busybox() => st
+            .get_var(name)
+            .map(str::to_owned)
+            .or(Some(bash_version(st).to_owned())),
+        n if n.chars().all(|c| c.is_ascii_digit()) => n
+            .parse::<usize>()
+            .ok()
+            .and_then(|i| st.positional.get(i).cloned()),
         n => st.get_var(n).map(str::to_owned),
     };
-    let Some((op, arg)) = op else { return value.unwrap_or_default() };
+    let Some((op, arg)) = op else {
+        return value.unwrap_or_default();
+    };
     let unset_or_empty = value.as_deref().is_none_or(str::is_empty);
     let is_unset = value.is_none();
     match op.as_str() {
@@ -947,7 +1159,10 @@ fn param(st: &mut State, name: &str, op: Option<&(String, Vec<Part>)>, out: &mut
         }
         ":?" | "?" => {
             if unset_or_empty {
-                out.push(2, format!("{}{name}: parameter null or not set\n", st.err_prefix()).as_bytes());
+                out.push(
+                    2,
+                    format!("{}{name}: parameter null or not set\n", st.err_prefix()).as_bytes(),
+                );
             }
             value.unwrap_or_default()
         }
@@ -957,9 +1172,17 @@ fn param(st: &mut State, name: &str, op: Option<&(String, Vec<Part>)>, out: &mut
             let chars: Vec<char> = v.chars().collect();
             let n = chars.len();
             let cut = |k: usize, front: bool| -> bool {
-                if front { glob_match(&pat, &chars[..k]) } else { glob_match(&pat, &chars[n - k..]) }
+                if front {
+                    glob_match(&pat, &chars[..k])
+                } else {
+                    glob_match(&pat, &chars[n - k..])
+                }
             };
-            let range: Vec<usize> = if op.len() == 2 { (0..=n).rev().collect() } else { (0..=n).collect() };
+            let range: Vec<usize> = if op.len() == 2 {
+                (0..=n).rev().collect()
+            } else {
+                (0..=n).collect()
+            };
             for k in range {
                 if op.starts_with('#') && cut(k, true) {
                     return chars[k..].iter().collect();
@@ -975,7 +1198,10 @@ fn param(st: &mut State, name: &str, op: Option<&(String, Vec<Part>)>, out: &mut
 }
 
 pub(crate) fn bash_version(st: &State) -> &'static str {
-    match (st.sys.persona.os.id.as_str(), st.sys.persona.os.version_id.as_str()) {
+    match (
+        st.sys.persona.os.id.as_str(),
+        st.sys.persona.os.version_id.as_str(),
+    ) {
         ("debian", "12") => "5.2.15(1)-release",
         ("debian", _) => "5.1.4(1)-release",
         ("ubuntu", "24.04") => "5.2.21(1)-release",
@@ -991,15 +1217,32 @@ pub(crate) fn bash_version(st: &State) -> &'static str {
 pub(crate) fn expand_word(st: &mut State, w: &Word, out: &mut Out) -> Vec<String> {
     // "$@" expands to one field per positional parameter.
     if w.len() == 1 {
-        if let Part::Var { name, op: None, quoted: true } = &w[0] {
+        if let Part::Var {
+            name,
+            op: None,
+            quoted: true,
+        } = &w[0]
+        {
             if name == "@" {
                 return st.positional.iter().skip(1).cloned().collect();
             }
         }
     }
     let pieces = expand_pieces(st, w, out);
-    let had_quotes = w.iter().any(|p| matches!(p, Part::Quoted(_)) || matches!(p, Part::Var { quoted: true, .. } | Part::Cmd { quoted: true, .. } | Part::Arith { quoted: true, .. } | Part::Len { quoted: true, .. }));
-    let ifs = st.get_var("IFS").map(str::to_owned).unwrap_or_else(|| " \t\n".to_owned());
+    let had_quotes = w.iter().any(|p| {
+        matches!(p, Part::Quoted(_))
+            || matches!(
+                p,
+                Part::Var { quoted: true, .. }
+                    | Part::Cmd { quoted: true, .. }
+                    | Part::Arith { quoted: true, .. }
+                    | Part::Len { quoted: true, .. }
+            )
+    });
+    let ifs = st
+        .get_var("IFS")
+        .map(str::to_owned)
+        .unwrap_or_else(|| " \t\n".to_owned());
     // Each field: (text, per-char glob flags).
     let mut fields: Vec<(String, Vec<bool>)> = Vec::new();
     let mut cur = String::new();
@@ -1034,7 +1277,10 @@ pub(crate) fn expand_word(st: &mut State, w: &Word, out: &mut Out) -> Vec<String
     }
     let mut result = Vec::new();
     for (text, mask) in fields {
-        let active = text.chars().zip(mask.iter()).any(|(c, g)| *g && matches!(c, '*' | '?' | '['));
+        let active = text
+            .chars()
+            .zip(mask.iter())
+            .any(|(c, g)| *g && matches!(c, '*' | '?' | '['));
         if active {
             let matches = glob(st, &text);
             if matches.is_empty() {
@@ -1149,7 +1395,11 @@ pub(crate) fn glob(st: &State, pattern: &str) -> Vec<String> {
         let mut next = Vec::new();
         for base in &partial {
             let dir = if absolute {
-                if base.is_empty() { "/".to_owned() } else { base.clone() }
+                if base.is_empty() {
+                    "/".to_owned()
+                } else {
+                    base.clone()
+                }
             } else if base.is_empty() {
                 st.cwd.clone()
             } else {
@@ -1157,7 +1407,10 @@ pub(crate) fn glob(st: &State, pattern: &str) -> Vec<String> {
             };
             let join = |name: &str| -> String {
                 if absolute {
-                    format!("{}/{name}", if base.is_empty() { "" } else { base.as_str() })
+                    format!(
+                        "{}/{name}",
+                        if base.is_empty() { "" } else { base.as_str() }
+                    )
                 } else if base.is_empty() {
                     name.to_owned()
                 } else {
@@ -1179,7 +1432,11 @@ pub(crate) fn glob(st: &State, pattern: &str) -> Vec<String> {
                 }
             } else {
                 let candidate = join(comp);
-                let abs = if absolute { candidate.clone() } else { st.abs(&candidate) };
+                let abs = if absolute {
+                    candidate.clone()
+                } else {
+                    st.abs(&candidate)
+                };
                 if st.vfs.lstat(&abs).is_ok() {
                     next.push(candidate);
                 }
@@ -1207,7 +1464,11 @@ pub(crate) fn glob(st: &State, pattern: &str) -> Vec<String> {
 
 pub(crate) fn arith(st: &mut State, src: &str, out: &mut Out) -> Result<i64, String> {
     let toks = arith_tokens(src)?;
-    let mut p = ArithParser { toks, i: 0, depth: 0 };
+    let mut p = ArithParser {
+        toks,
+        i: 0,
+        depth: 0,
+    };
     let v = p.or(st, out)?;
     if p.i < p.toks.len() {
         return Err("syntax error in expression".into());
@@ -1243,7 +1504,9 @@ fn arith_tokens(s: &str) -> Result<Vec<AT>, String> {
             } else {
                 t.parse()
             };
-            v.push(AT::Num(n.map_err(|_| format!("{t}: value too great for base (error token is \"{t}\")"))?));
+            v.push(AT::Num(n.map_err(|_| {
+                format!("{t}: value too great for base (error token is \"{t}\")")
+            })?));
         } else if ch == '$' || ch == '_' || ch.is_ascii_alphabetic() {
             let st = if ch == '$' { i + 1 } else { i };
             i = st;
@@ -1260,7 +1523,10 @@ fn arith_tokens(s: &str) -> Result<Vec<AT>, String> {
                 v.push(AT::Op(ch.to_string()));
                 i += 1;
             } else {
-                return Err(format!("syntax error: invalid arithmetic operator (error token is \"{}\")", c[i..].iter().collect::<String>()));
+                return Err(format!(
+                    "syntax error: invalid arithmetic operator (error token is \"{}\")",
+                    c[i..].iter().collect::<String>()
+                ));
             }
         }
     }
@@ -1278,13 +1544,26 @@ impl ArithParser {
         matches!(self.toks.get(self.i), Some(AT::Op(x)) if x == o)
     }
     fn bin(&mut self, st: &mut State, out: &mut Out, level: usize) -> Result<i64, String> {
-        const LEVELS: &[&[&str]] = &[&["||"], &["&&"], &["|"], &["^"], &["&"], &["==", "!="], &["<", ">", "<=", ">="], &["<<", ">>"], &["+", "-"], &["*", "/", "%"]];
+        const LEVELS: &[&[&str]] = &[
+            &["||"],
+            &["&&"],
+            &["|"],
+            &["^"],
+            &["&"],
+            &["==", "!="],
+            &["<", ">", "<=", ">="],
+            &["<<", ">>"],
+            &["+", "-"],
+            &["*", "/", "%"],
+        ];
         if level >= LEVELS.len() {
             return self.unary(st, out);
         }
         let mut l = self.bin(st, out, level + 1)?;
         loop {
-            let Some(o) = LEVELS[level].iter().find(|o| self.op(o)).copied() else { return Ok(l) };
+            let Some(o) = LEVELS[level].iter().find(|o| self.op(o)).copied() else {
+                return Ok(l);
+            };
             self.i += 1;
             let r = self.bin(st, out, level + 1)?;
             l = match o {
@@ -1308,7 +1587,11 @@ impl ArithParser {
                     if r == 0 {
                         return Err("division by 0 (error token is \"0\")".into());
                     }
-                    if o == "/" { l.wrapping_div(r) } else { l.wrapping_rem(r) }
+                    if o == "/" {
+                        l.wrapping_div(r)
+                    } else {
+                        l.wrapping_rem(r)
+                    }
                 }
                 _ => l,
             };
@@ -1384,7 +1667,12 @@ mod tests {
 
     #[test]
     fn glob_matching() {
-        let m = |p: &str, s: &str| glob_match(&p.chars().collect::<Vec<_>>(), &s.chars().collect::<Vec<_>>());
+        let m = |p: &str, s: &str| {
+            glob_match(
+                &p.chars().collect::<Vec<_>>(),
+                &s.chars().collect::<Vec<_>>(),
+            )
+        };
         assert!(m("*.sh", "x.sh"));
         assert!(!m("*.sh", "x.shx"));
         assert!(m("a?c", "abc"));

@@ -69,28 +69,43 @@ impl Default for Limits {
 pub enum Effect {
     /// A fetch was attempted (`wget`, `curl`, `tftp`, `ftpget`, …). Nothing connected out; a
     /// stand-in file was left at `saved_path` when the tool would have saved one.
-    Download { url: String, tool: String, saved_path: Option<String>, size: u64 },
+    Download {
+        url: String,
+        tool: String,
+        saved_path: Option<String>,
+        size: u64,
+    },
     /// A regular file was created or changed in the virtual filesystem during this line.
-    FileWritten { path: String, sha256: String, size: u64 },
+    FileWritten {
+        path: String,
+        sha256: String,
+        size: u64,
+    },
     /// A tool tried to reach another host (`ssh`, `scp`, `ping`, `nc`, …); never connected.
     Outbound { tool: String, target: String },
     /// A password was set (`passwd`, `chpasswd`, `usermod -p`, …).
-    PasswordChange { user: String, password: Option<String> },
+    PasswordChange {
+        user: String,
+        password: Option<String>,
+    },
 }
 
 impl Effect {
     /// The event payload the sensor should record for this effect, if any.
     pub fn to_event_data(&self) -> Option<sikker_event::EventData> {
         match self {
-            Effect::Download { url, tool, saved_path, size } => {
-                Some(sikker_event::EventData::Download(sikker_event::Transfer {
-                    url: Some(url.clone()),
-                    name: saved_path.clone(),
-                    size: Some(*size),
-                    sha256: None,
-                    tool: Some(tool.clone()),
-                }))
-            }
+            Effect::Download {
+                url,
+                tool,
+                saved_path,
+                size,
+            } => Some(sikker_event::EventData::Download(sikker_event::Transfer {
+                url: Some(url.clone()),
+                name: saved_path.clone(),
+                size: Some(*size),
+                sha256: None,
+                tool: Some(tool.clone()),
+            })),
             _ => None,
         }
     }
@@ -123,7 +138,11 @@ impl System {
 
     pub fn with_limits(persona: Persona, limits: Limits) -> Arc<System> {
         let base = Arc::new(vfs::base::build(&persona));
-        Arc::new(System { persona: Arc::new(persona), base, limits })
+        Arc::new(System {
+            persona: Arc::new(persona),
+            base,
+            limits,
+        })
     }
 
     pub fn persona(&self) -> &Persona {
@@ -152,7 +171,9 @@ impl Shell {
     /// A login shell for `username`. Unknown users get a home under /home (the honeypot
     /// accepts every login); `root` is uid 0.
     pub fn new(system: &Arc<System>, username: &str) -> Shell {
-        Shell { st: interp::State::new(Arc::clone(system), username) }
+        Shell {
+            st: interp::State::new(Arc::clone(system), username),
+        }
     }
 
     /// Non-interactive mode, as for `ssh host 'cmd'`: errors read `bash: line 1: …`.
@@ -185,7 +206,10 @@ impl Shell {
         let mut s = self.st.sys.persona.motd(now);
         if let Some(from) = last_login_from {
             let t = now - 3600 * 27 - (self.st.sys.persona.seed % 40_000) as i64;
-            s.push_str(&format!("Last login: {} from {from}\n", clock::format_date(t, "%a %b %e %H:%M:%S %Y")));
+            s.push_str(&format!(
+                "Last login: {} from {from}\n",
+                clock::format_date(t, "%a %b %e %H:%M:%S %Y")
+            ));
         }
         s
     }

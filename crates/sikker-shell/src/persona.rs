@@ -210,8 +210,7 @@ impl Persona {
             return bad("ssh_ident must be an SSH-2.0 identification without line ending");
         }
         for u in &self.users {
-            if u.name.is_empty() || u.name.contains([':', '\n', '/']) || !u.home.starts_with('/')
-            {
+            if u.name.is_empty() || u.name.contains([':', '\n', '/']) || !u.home.starts_with('/') {
                 return bad("user names must not contain ':' '/' or newlines; homes are absolute");
             }
         }
@@ -369,11 +368,21 @@ mod tests {
         for seed in 0..200u64 {
             let p = Persona::generate(seed);
             match (p.os.id.as_str(), p.os.version_id.as_str()) {
-                ("debian", "12") => assert!(p.ssh_ident.starts_with("SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u")),
-                ("debian", "11") => assert!(p.ssh_ident.starts_with("SSH-2.0-OpenSSH_8.4p1 Debian-5+deb11u")),
-                ("ubuntu", "22.04") => assert!(p.ssh_ident.starts_with("SSH-2.0-OpenSSH_8.9p1 Ubuntu-3ubuntu0.")),
-                ("ubuntu", "20.04") => assert!(p.ssh_ident.starts_with("SSH-2.0-OpenSSH_8.2p1 Ubuntu-4ubuntu0.")),
-                ("ubuntu", "24.04") => assert!(p.ssh_ident.starts_with("SSH-2.0-OpenSSH_9.6p1 Ubuntu-3ubuntu13.")),
+                ("debian", "12") => assert!(p
+                    .ssh_ident
+                    .starts_with("SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u")),
+                ("debian", "11") => assert!(p
+                    .ssh_ident
+                    .starts_with("SSH-2.0-OpenSSH_8.4p1 Debian-5+deb11u")),
+                ("ubuntu", "22.04") => assert!(p
+                    .ssh_ident
+                    .starts_with("SSH-2.0-OpenSSH_8.9p1 Ubuntu-3ubuntu0.")),
+                ("ubuntu", "20.04") => assert!(p
+                    .ssh_ident
+                    .starts_with("SSH-2.0-OpenSSH_8.2p1 Ubuntu-4ubuntu0.")),
+                ("ubuntu", "24.04") => assert!(p
+                    .ssh_ident
+                    .starts_with("SSH-2.0-OpenSSH_9.6p1 Ubuntu-3ubuntu13.")),
                 ("centos", "7") => assert_eq!(p.ssh_ident, "SSH-2.0-OpenSSH_7.4"),
                 ("rocky", _) => assert_eq!(p.ssh_ident, "SSH-2.0-OpenSSH_8.7"),
                 ("alpine", _) => assert_eq!(p.ssh_ident, "SSH-2.0-OpenSSH_9.6"),

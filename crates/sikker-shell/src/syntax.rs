@@ -15,7 +15,11 @@ pub(crate) enum Part {
     /// Quoted literal text.
     Quoted(String),
     /// `$name` / `${name}`; `quoted` when inside double quotes.
-    Var { name: String, op: Option<(String, Vec<Part>)>, quoted: bool },
+    Var {
+        name: String,
+        op: Option<(String, Vec<Part>)>,
+        quoted: bool,
+    },
     /// `${#name}`
     Len { name: String, quoted: bool },
     /// `$(…)` or backticks: the source text, parsed when expanded.
@@ -67,10 +71,27 @@ pub(crate) enum Command {
     Simple(Simple),
     Group(List, Vec<Redir>),
     Subshell(List, Vec<Redir>),
-    If { branches: Vec<(List, List)>, otherwise: Option<List>, redirs: Vec<Redir> },
-    For { var: String, items: Option<Vec<Word>>, body: List, redirs: Vec<Redir> },
-    While { cond: List, body: List, until: bool, redirs: Vec<Redir> },
-    Function { name: String, body: Box<Command> },
+    If {
+        branches: Vec<(List, List)>,
+        otherwise: Option<List>,
+        redirs: Vec<Redir>,
+    },
+    For {
+        var: String,
+        items: Option<Vec<Word>>,
+        body: List,
+        redirs: Vec<Redir>,
+    },
+    While {
+        cond: List,
+        body: List,
+        until: bool,
+        redirs: Vec<Redir>,
+    },
+    Function {
+        name: String,
+        body: Box<Command>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -177,9 +198,17 @@ impl<'a> Lexer<'a> {
                 k += 1;
             }
             if k > 0 && k < 4 && matches!(self.at(k), Some('<') | Some('>')) {
-                let fd: u32 = self.s[self.i..self.i + k].iter().collect::<String>().parse().unwrap_or(1);
+                let fd: u32 = self.s[self.i..self.i + k]
+                    .iter()
+                    .collect::<String>()
+                    .parse()
+                    .unwrap_or(1);
                 self.i += k;
-                let op = OPS.iter().find(|op| self.starts_with(op)).copied().unwrap_or(">");
+                let op = OPS
+                    .iter()
+                    .find(|op| self.starts_with(op))
+                    .copied()
+                    .unwrap_or(">");
                 self.i += op.len();
                 out.push(self.operator(op, Some(fd))?);
                 continue;
@@ -216,7 +245,9 @@ impl<'a> Lexer<'a> {
                     self.i += 1;
                     redir(default, RedirOp::Close)
                 } else if self.peek().is_some_and(|c| c.is_ascii_digit())
-                    && !self.at(1).is_some_and(|c| !matches!(c, ' ' | '\t' | ';' | '&' | '|' | ')' | '\n'))
+                    && !self
+                        .at(1)
+                        .is_some_and(|c| !matches!(c, ' ' | '\t' | ';' | '&' | '|' | ')' | '\n'))
                 {
                     let d = self.peek().and_then(|c| c.to_digit(10)).unwrap_or(1);
                     self.i += 1;
@@ -254,7 +285,18 @@ impl<'a> Lexer<'a> {
                     break;
                 }
             }
-            if matches!(self.at(k), None | Some('/') | Some(' ') | Some('\t') | Some(';') | Some('&') | Some('|') | Some(')') | Some('\n') | Some(':')) {
+            if matches!(
+                self.at(k),
+                None | Some('/')
+                    | Some(' ')
+                    | Some('\t')
+                    | Some(';')
+                    | Some('&')
+                    | Some('|')
+                    | Some(')')
+                    | Some('\n')
+                    | Some(':')
+            ) {
                 self.i += k;
                 parts.push(Part::Tilde(user));
             }
@@ -401,7 +443,9 @@ impl<'a> Lexer<'a> {
         let mut depth = 1usize;
         let mut src = String::new();
         loop {
-            let Some(c) = self.peek() else { return Err(SyntaxError::Unmatched(')')) };
+            let Some(c) = self.peek() else {
+                return Err(SyntaxError::Unmatched(')'));
+            };
             self.i += 1;
             match c {
                 '\\' => {
@@ -494,11 +538,19 @@ impl<'a> Lexer<'a> {
                     name.push(c);
                     self.i += 1;
                 }
-                Ok(Some(Part::Var { name, op: None, quoted }))
+                Ok(Some(Part::Var {
+                    name,
+                    op: None,
+                    quoted,
+                }))
             }
             Some(c) if c.is_ascii_digit() || "?$#@*!-".contains(c) => {
                 self.i += 2;
-                Ok(Some(Part::Var { name: c.to_string(), op: None, quoted }))
+                Ok(Some(Part::Var {
+                    name: c.to_string(),
+                    op: None,
+                    quoted,
+                }))
             }
             _ => {
                 self.i += 1;
@@ -511,18 +563,31 @@ impl<'a> Lexer<'a> {
 fn parse_brace(inner: &str, quoted: bool, depth: usize) -> Result<Part, SyntaxError> {
     if let Some(name) = inner.strip_prefix('#') {
         if !name.is_empty() {
-            return Ok(Part::Len { name: name.to_owned(), quoted });
+            return Ok(Part::Len {
+                name: name.to_owned(),
+                quoted,
+            });
         }
     }
-    let name: String = inner.chars().take_while(|c| is_name_char(*c) || "?$#@*!".contains(*c)).collect();
+    let name: String = inner
+        .chars()
+        .take_while(|c| is_name_char(*c) || "?$#@*!".contains(*c))
+        .collect();
     let rest = &inner[name.len()..];
     if name.is_empty() {
         return Err(SyntaxError::Unexpected(format!("${{{inner}}}")));
     }
     if rest.is_empty() {
-        return Ok(Part::Var { name, op: None, quoted });
+        return Ok(Part::Var {
+            name,
+            op: None,
+            quoted,
+        });
     }
-    let op_len = if [":-", ":=", ":+", ":?", "##", "%%"].iter().any(|o| rest.starts_with(o)) {
+    let op_len = if [":-", ":=", ":+", ":?", "##", "%%"]
+        .iter()
+        .any(|o| rest.starts_with(o))
+    {
         2
     } else if rest.starts_with(['-', '=', '+', '?', '#', '%']) {
         1
@@ -543,7 +608,11 @@ fn parse_brace(inner: &str, quoted: bool, depth: usize) -> Result<Part, SyntaxEr
             lx.i += 1;
         }
     }
-    Ok(Part::Var { name, op: Some((op, arg)), quoted })
+    Ok(Part::Var {
+        name,
+        op: Some((op, arg)),
+        quoted,
+    })
 }
 
 struct Parser {
@@ -566,7 +635,9 @@ impl Parser {
     }
     fn peek_keyword(&self) -> Option<&str> {
         match self.peek() {
-            Some(Tok::Word(w, raw)) if w.len() == 1 && matches!(w[0], Part::Lit(_)) => Some(raw.as_str()),
+            Some(Tok::Word(w, raw)) if w.len() == 1 && matches!(w[0], Part::Lit(_)) => {
+                Some(raw.as_str())
+            }
             _ => None,
         }
     }
@@ -637,7 +708,11 @@ impl Parser {
             self.skip_newlines();
             rest.push((op == "&&", self.pipeline()?));
         }
-        Ok(AndOr { first, rest, background: false })
+        Ok(AndOr {
+            first,
+            rest,
+            background: false,
+        })
     }
 
     fn pipeline(&mut self) -> Result<Pipeline, SyntaxError> {
@@ -666,7 +741,11 @@ impl Parser {
 
     fn redir_target(&mut self, fd: u32, op: RedirOp) -> Result<Redir, SyntaxError> {
         if matches!(op, RedirOp::Dup(_) | RedirOp::Close) {
-            return Ok(Redir { fd, op, target: Vec::new() });
+            return Ok(Redir {
+                fd,
+                op,
+                target: Vec::new(),
+            });
         }
         match self.peek().cloned() {
             Some(Tok::Word(w, _)) => {
@@ -709,7 +788,11 @@ impl Parser {
                     }
                 }
                 let redirs = self.redirs()?;
-                return Ok(Command::If { branches, otherwise, redirs });
+                return Ok(Command::If {
+                    branches,
+                    otherwise,
+                    redirs,
+                });
             }
             Some(kw @ ("while" | "until")) => {
                 let until = kw == "until";
@@ -719,12 +802,19 @@ impl Parser {
                 let body = self.list()?;
                 self.expect_keyword("done")?;
                 let redirs = self.redirs()?;
-                return Ok(Command::While { cond, body, until, redirs });
+                return Ok(Command::While {
+                    cond,
+                    body,
+                    until,
+                    redirs,
+                });
             }
             Some("for") => {
                 self.i += 1;
                 let var = match self.peek() {
-                    Some(Tok::Word(_, raw)) if raw.chars().all(is_name_char) && !raw.is_empty() => raw.clone(),
+                    Some(Tok::Word(_, raw)) if raw.chars().all(is_name_char) && !raw.is_empty() => {
+                        raw.clone()
+                    }
                     _ => return Err(self.unexpected()),
                 };
                 self.i += 1;
@@ -749,7 +839,12 @@ impl Parser {
                 let body = self.list()?;
                 self.expect_keyword("done")?;
                 let redirs = self.redirs()?;
-                return Ok(Command::For { var, items, body, redirs });
+                return Ok(Command::For {
+                    var,
+                    items,
+                    body,
+                    redirs,
+                });
             }
             Some("{") => {
                 self.i += 1;
@@ -778,17 +873,28 @@ impl Parser {
                     self.i += 1;
                     if simple.words.is_empty() {
                         if let Some((name, _)) = raw.split_once('=') {
-                            if !name.is_empty() && name.chars().all(is_name_char) && !name.starts_with(|c: char| c.is_ascii_digit()) {
-                                simple.assigns.push((name.to_owned(), strip_assign_prefix(&w, name.len() + 1)));
+                            if !name.is_empty()
+                                && name.chars().all(is_name_char)
+                                && !name.starts_with(|c: char| c.is_ascii_digit())
+                            {
+                                simple.assigns.push((
+                                    name.to_owned(),
+                                    strip_assign_prefix(&w, name.len() + 1),
+                                ));
                                 continue;
                             }
                         }
                         // `name() { …; }` defines a function.
-                        if self.peek_op() == Some("(") && self.toks.get(self.i + 1) == Some(&Tok::Op(")")) {
+                        if self.peek_op() == Some("(")
+                            && self.toks.get(self.i + 1) == Some(&Tok::Op(")"))
+                        {
                             self.i += 2;
                             self.skip_newlines();
                             let body = self.command()?;
-                            return Ok(Command::Function { name: raw, body: Box::new(body) });
+                            return Ok(Command::Function {
+                                name: raw,
+                                body: Box::new(body),
+                            });
                         }
                     }
                     simple.words.push(w);
@@ -838,7 +944,11 @@ fn strip_assign_prefix(w: &Word, mut n: usize) -> Word {
 pub(crate) fn parse(src: &str) -> Result<List, SyntaxError> {
     let chars: Vec<char> = src.chars().collect();
     let toks = Lexer { s: &chars, i: 0 }.tokens()?;
-    let mut p = Parser { toks, i: 0, depth: 0 };
+    let mut p = Parser {
+        toks,
+        i: 0,
+        depth: 0,
+    };
     let list = p.list()?;
     if p.i < p.toks.len() {
         return Err(p.unexpected());
@@ -871,9 +981,18 @@ mod tests {
 
     #[test]
     fn reports_errors_like_bash() {
-        assert_eq!(parse("echo 'abc").unwrap_err().message(), "unexpected EOF while looking for matching `''");
-        assert_eq!(parse("ls | | wc").unwrap_err().message(), "syntax error near unexpected token `|'");
-        assert_eq!(parse(";").unwrap_err().message(), "syntax error near unexpected token `;'");
+        assert_eq!(
+            parse("echo 'abc").unwrap_err().message(),
+            "unexpected EOF while looking for matching `''"
+        );
+        assert_eq!(
+            parse("ls | | wc").unwrap_err().message(),
+            "syntax error near unexpected token `|'"
+        );
+        assert_eq!(
+            parse(";").unwrap_err().message(),
+            "syntax error near unexpected token `;'"
+        );
         assert!(parse("if true; then echo").is_err());
     }
 }

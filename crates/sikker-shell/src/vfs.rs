@@ -34,9 +34,14 @@ pub(crate) enum Dynamic {
 pub(crate) enum Kind {
     File(Arc<[u8]>),
     /// An executable whose bytes are a stub; `size` is what `ls` shows.
-    Binary { size: u64 },
+    Binary {
+        size: u64,
+    },
     /// A stand-in for something `wget`/`curl` "fetched": no content is stored, only its size.
-    Fetched { size: u64, script: bool },
+    Fetched {
+        size: u64,
+        script: bool,
+    },
     Dynamic(Dynamic),
     Dir,
     Link(Arc<str>),
@@ -81,9 +86,11 @@ impl Node {
         let mut s = String::with_capacity(10);
         s.push(t);
         let m = self.mode;
-        for (shift, special, lower, upper) in
-            [(6, 0o4000, 's', 'S'), (3, 0o2000, 's', 'S'), (0, 0o1000, 't', 'T')]
-        {
+        for (shift, special, lower, upper) in [
+            (6, 0o4000, 's', 'S'),
+            (3, 0o2000, 's', 'S'),
+            (0, 0o1000, 't', 'T'),
+        ] {
             let bits = (m >> shift) & 7;
             s.push(if bits & 4 != 0 { 'r' } else { '-' });
             s.push(if bits & 2 != 0 { 'w' } else { '-' });
@@ -198,7 +205,10 @@ pub(crate) fn base_name(path: &str) -> &str {
     if path == "/" {
         return "/";
     }
-    path.trim_end_matches('/').rsplit('/').next().unwrap_or(path)
+    path.trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or(path)
 }
 
 fn child_prefix(dir: &str) -> String {
@@ -211,7 +221,13 @@ fn child_prefix(dir: &str) -> String {
 
 impl Vfs {
     pub fn new(base: Arc<BaseFs>, cap: usize) -> Vfs {
-        Vfs { base, overlay: BTreeMap::new(), used: 0, cap, dirty: Vec::new() }
+        Vfs {
+            base,
+            overlay: BTreeMap::new(),
+            used: 0,
+            cap,
+            dirty: Vec::new(),
+        }
     }
 
     pub fn capacity(&self) -> usize {
@@ -262,8 +278,12 @@ impl Vfs {
 
     /// Resolves symlinks in every component (and in the last when `follow_last`).
     pub fn resolve(&self, abs: &str, follow_last: bool) -> Result<String, FsError> {
-        let mut pending: Vec<String> =
-            abs.split('/').filter(|c| !c.is_empty()).rev().map(str::to_owned).collect();
+        let mut pending: Vec<String> = abs
+            .split('/')
+            .filter(|c| !c.is_empty())
+            .rev()
+            .map(str::to_owned)
+            .collect();
         let mut cur = String::from("/");
         let mut hops = 0;
         while let Some(comp) = pending.pop() {
@@ -280,7 +300,11 @@ impl Vfs {
                 Some(_) => return Err(FsError::NotDir),
                 None => return Err(FsError::NotFound),
             }
-            let next = if cur == "/" { format!("/{comp}") } else { format!("{cur}/{comp}") };
+            let next = if cur == "/" {
+                format!("/{comp}")
+            } else {
+                format!("{cur}/{comp}")
+            };
             let is_last = pending.is_empty();
             match self.raw(&next).map(|n| &n.kind) {
                 Some(Kind::Link(target)) if !is_last || follow_last => {
@@ -304,13 +328,17 @@ impl Vfs {
     /// The node at `abs`, following symlinks.
     pub fn stat(&self, abs: &str) -> Result<(String, &Node), FsError> {
         let canon = self.resolve(abs, true)?;
-        self.raw(&canon).map(|n| (canon.clone(), n)).ok_or(FsError::NotFound)
+        self.raw(&canon)
+            .map(|n| (canon.clone(), n))
+            .ok_or(FsError::NotFound)
     }
 
     /// The node at `abs` itself (a symlink stays a symlink).
     pub fn lstat(&self, abs: &str) -> Result<(String, &Node), FsError> {
         let canon = self.resolve(abs, false)?;
-        self.raw(&canon).map(|n| (canon.clone(), n)).ok_or(FsError::NotFound)
+        self.raw(&canon)
+            .map(|n| (canon.clone(), n))
+            .ok_or(FsError::NotFound)
     }
 
     pub fn exists(&self, abs: &str) -> bool {
@@ -330,7 +358,14 @@ impl Vfs {
     }
 
     /// Reads a file; `limit` bounds what endless devices produce.
-    pub fn read(&self, abs: &str, uid: u32, limit: usize, now: i64, boot: i64) -> Result<Vec<u8>, FsError> {
+    pub fn read(
+        &self,
+        abs: &str,
+        uid: u32,
+        limit: usize,
+        now: i64,
+        boot: i64,
+    ) -> Result<Vec<u8>, FsError> {
         let (_, node) = self.stat(abs)?;
         if !Self::may(node, uid, 4) {
             return Err(FsError::Denied);
@@ -361,20 +396,38 @@ impl Vfs {
             }
             Kind::Dynamic(Dynamic::Loadavg) => {
                 let l = (now.rem_euclid(37)) as f64 / 100.0;
-                format!("{:.2} {:.2} {:.2} 1/{} {}\n", l, l * 0.8 + 0.02, l * 0.6 + 0.05, 120 + now.rem_euclid(60), 4000 + now.rem_euclid(900))
-                    .into_bytes()
+                format!(
+                    "{:.2} {:.2} {:.2} 1/{} {}\n",
+                    l,
+                    l * 0.8 + 0.02,
+                    l * 0.6 + 0.05,
+                    120 + now.rem_euclid(60),
+                    4000 + now.rem_euclid(900)
+                )
+                .into_bytes()
             }
         })
     }
 
     /// Writes (or appends to) a regular file, creating it with `mode` when missing.
-    pub fn write(&mut self, abs: &str, data: &[u8], append: bool, uid: u32, now: i64) -> Result<(), FsError> {
+    pub fn write(
+        &mut self,
+        abs: &str,
+        data: &[u8],
+        append: bool,
+        uid: u32,
+        now: i64,
+    ) -> Result<(), FsError> {
         let canon = match self.resolve(abs, true) {
             Ok(c) => c,
             Err(FsError::NotFound) => {
                 let parent = self.resolve(parent_of(abs), true)?;
                 let name = base_name(abs);
-                if parent == "/" { format!("/{name}") } else { format!("{parent}/{name}") }
+                if parent == "/" {
+                    format!("/{name}")
+                } else {
+                    format!("{parent}/{name}")
+                }
             }
             Err(e) => return Err(e),
         };
@@ -403,7 +456,14 @@ impl Vfs {
                 if !Self::may(parent, uid, 2) {
                     return Err(FsError::Denied);
                 }
-                Node { kind: Kind::File(Arc::from(&[][..])), mode: 0o644, uid, gid: uid, mtime: now, attrs: 0 }
+                Node {
+                    kind: Kind::File(Arc::from(&[][..])),
+                    mode: 0o644,
+                    uid,
+                    gid: uid,
+                    mtime: now,
+                    attrs: 0,
+                }
             }
         };
         let content: Vec<u8> = match (&node.kind, append) {
@@ -440,7 +500,11 @@ impl Vfs {
             return Err(FsError::NotDir);
         }
         let name = base_name(abs);
-        let canon = if parent == "/" { format!("/{name}") } else { format!("{parent}/{name}") };
+        let canon = if parent == "/" {
+            format!("/{name}")
+        } else {
+            format!("{parent}/{name}")
+        };
         self.put(&canon, Some(node))
     }
 
@@ -459,7 +523,12 @@ impl Vfs {
     }
 
     /// Replaces the metadata of an existing node (chmod, chown, chattr, touch).
-    pub fn update(&mut self, abs: &str, follow: bool, f: impl FnOnce(&mut Node)) -> Result<(), FsError> {
+    pub fn update(
+        &mut self,
+        abs: &str,
+        follow: bool,
+        f: impl FnOnce(&mut Node),
+    ) -> Result<(), FsError> {
         let canon = self.resolve(abs, follow)?;
         let mut node = self.raw(&canon).cloned().ok_or(FsError::NotFound)?;
         f(&mut node);
@@ -474,8 +543,14 @@ impl Vfs {
         }
         let prefix = child_prefix(&canon);
         let mut out: BTreeMap<String, Node> = BTreeMap::new();
-        let direct = |k: &str| k.len() > prefix.len() && k.starts_with(&prefix) && !k[prefix.len()..].contains('/');
-        for (k, n) in self.base.nodes.range::<str, _>((Bound::Included(prefix.as_str()), Bound::Unbounded)) {
+        let direct = |k: &str| {
+            k.len() > prefix.len() && k.starts_with(&prefix) && !k[prefix.len()..].contains('/')
+        };
+        for (k, n) in self
+            .base
+            .nodes
+            .range::<str, _>((Bound::Included(prefix.as_str()), Bound::Unbounded))
+        {
             if !k.starts_with(&prefix) {
                 break;
             }
@@ -483,7 +558,10 @@ impl Vfs {
                 out.insert(k[prefix.len()..].to_owned(), n.clone());
             }
         }
-        for (k, n) in self.overlay.range::<str, _>((Bound::Included(prefix.as_str()), Bound::Unbounded)) {
+        for (k, n) in self
+            .overlay
+            .range::<str, _>((Bound::Included(prefix.as_str()), Bound::Unbounded))
+        {
             if !k.starts_with(&prefix) {
                 break;
             }
@@ -538,7 +616,11 @@ impl Vfs {
         }
         let dst_parent = self.resolve(parent_of(to), true)?;
         let name = base_name(to);
-        let dst = if dst_parent == "/" { format!("/{name}") } else { format!("{dst_parent}/{name}") };
+        let dst = if dst_parent == "/" {
+            format!("/{name}")
+        } else {
+            format!("{dst_parent}/{name}")
+        };
         if dst == src {
             return Ok(());
         }
@@ -574,7 +656,11 @@ impl Vfs {
         }
         if is_dir {
             for (name, _) in self.list(src)? {
-                self.copy_tree(&format!("{}{}", child_prefix(src), name), &format!("{}{}", child_prefix(dst), name), uid)?;
+                self.copy_tree(
+                    &format!("{}{}", child_prefix(src), name),
+                    &format!("{}{}", child_prefix(dst), name),
+                    uid,
+                )?;
             }
         }
         Ok(())
@@ -607,7 +693,10 @@ impl Vfs {
         match self.raw(canon).map(|n| &n.kind) {
             Some(Kind::File(b)) => {
                 let digest = Sha256::digest(b);
-                let hex = digest.iter().map(|x| format!("{x:02x}")).collect::<String>();
+                let hex = digest
+                    .iter()
+                    .map(|x| format!("{x:02x}"))
+                    .collect::<String>();
                 Some((hex, b.len() as u64))
             }
             _ => None,
@@ -625,7 +714,14 @@ mod tests {
     use super::*;
 
     fn node_dir() -> Node {
-        Node { kind: Kind::Dir, mode: 0o755, uid: 0, gid: 0, mtime: 0, attrs: 0 }
+        Node {
+            kind: Kind::Dir,
+            mode: 0o755,
+            uid: 0,
+            gid: 0,
+            mtime: 0,
+            attrs: 0,
+        }
     }
 
     fn fs() -> Vfs {
@@ -633,8 +729,20 @@ mod tests {
         b.nodes.insert("/".into(), node_dir());
         b.nodes.insert("/usr".into(), node_dir());
         b.nodes.insert("/usr/bin".into(), node_dir());
-        b.nodes.insert("/bin".into(), Node { kind: Kind::Link("usr/bin".into()), ..node_dir() });
-        b.nodes.insert("/tmp".into(), Node { mode: 0o1777, ..node_dir() });
+        b.nodes.insert(
+            "/bin".into(),
+            Node {
+                kind: Kind::Link("usr/bin".into()),
+                ..node_dir()
+            },
+        );
+        b.nodes.insert(
+            "/tmp".into(),
+            Node {
+                mode: 0o1777,
+                ..node_dir()
+            },
+        );
         Vfs::new(Arc::new(b), 4096)
     }
 
@@ -661,17 +769,27 @@ mod tests {
     #[test]
     fn overlay_is_capped() {
         let mut v = fs();
-        assert_eq!(v.write("/tmp/big", &[0; 8192], false, 0, 1), Err(FsError::NoSpace));
+        assert_eq!(
+            v.write("/tmp/big", &[0; 8192], false, 0, 1),
+            Err(FsError::NoSpace)
+        );
         v.write("/tmp/a", &[0; 1000], false, 0, 1).unwrap();
-        assert_eq!(v.write("/tmp/a", &[0; 4000], true, 0, 1), Err(FsError::NoSpace));
+        assert_eq!(
+            v.write("/tmp/a", &[0; 4000], true, 0, 1),
+            Err(FsError::NoSpace)
+        );
     }
 
     #[test]
     fn immutable_files_refuse_writes() {
         let mut v = fs();
         v.write("/tmp/k", b"a", false, 0, 1).unwrap();
-        v.update("/tmp/k", true, |n| n.attrs |= ATTR_IMMUTABLE).unwrap();
-        assert_eq!(v.write("/tmp/k", b"b", false, 0, 1), Err(FsError::NotPermitted));
+        v.update("/tmp/k", true, |n| n.attrs |= ATTR_IMMUTABLE)
+            .unwrap();
+        assert_eq!(
+            v.write("/tmp/k", b"b", false, 0, 1),
+            Err(FsError::NotPermitted)
+        );
         assert_eq!(v.remove("/tmp/k", false, 0), Err(FsError::NotPermitted));
     }
 }

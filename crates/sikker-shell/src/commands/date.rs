@@ -19,7 +19,13 @@ fn run(ctx: &mut Ctx<'_>, args: &[String]) -> i32 {
         } else if a == "-I" || a == "--iso-8601" {
             fmt = "%Y-%m-%d".into();
         } else if a == "-d" || a == "--date" || a.starts_with("--date=") {
-            let v = if a.starts_with("--date=") { a[7..].to_owned() } else { i += 1; args.get(i).cloned().unwrap_or_default() };
+            let v = match a.strip_prefix("--date=") {
+                Some(v) => v.to_owned(),
+                None => {
+                    i += 1;
+                    args.get(i).cloned().unwrap_or_default()
+                }
+            };
             match v.strip_prefix('@').and_then(|n| n.parse::<i64>().ok()) {
                 Some(n) => ts = n,
                 None if v == "now" || v.is_empty() => {}

@@ -381,7 +381,7 @@ fn curl(ctx: &mut Ctx<'_>, args: &[String]) -> i32 {
     for raw in &urls {
         let Some(url) = parse_url(raw, "http") else {
             if !silent || show_error {
-                ctx.err(format!("curl: (3) URL using bad/illegal format or missing URL\n"));
+                ctx.err("curl: (3) URL using bad/illegal format or missing URL\n");
             }
             status = 3;
             continue;

@@ -34,7 +34,7 @@ fn describe(node: &Node, data: &[u8]) -> String {
             } else if data.starts_with(b"\x1f\x8b") {
                 "gzip compressed data".into()
             } else if data.iter().all(|b| b.is_ascii() && (*b >= 32 || b"\n\t\r".contains(b))) {
-                if data.iter().any(|b| *b == b'\r') { "ASCII text, with CRLF line terminators".into() } else { "ASCII text".into() }
+                if data.contains(&b'\r') { "ASCII text, with CRLF line terminators".into() } else { "ASCII text".into() }
             } else if std::str::from_utf8(data).is_ok() {
                 "Unicode text, UTF-8 text".into()
             } else {

@@ -124,7 +124,7 @@ fn read(ctx: &mut Ctx<'_>, args: &[String]) -> i32 {
     ctx.io.stdin = stdin.get(pos + 1..).map(<[u8]>::to_vec).unwrap_or_default();
     let mut words: Vec<&str> = line.split_whitespace().collect();
     for (k, n) in names.iter().enumerate() {
-        let v = if k + 1 == names.len() { words.drain(..).collect::<Vec<_>>().join(" ") } else if words.is_empty() { String::new() } else { words.remove(0).to_owned() };
+        let v = if k + 1 == names.len() { std::mem::take(&mut words).join(" ") } else if words.is_empty() { String::new() } else { words.remove(0).to_owned() };
         ctx.st.set_var(n, &v);
     }
     0

@@ -49,7 +49,7 @@ fn base64_cmd(ctx: &mut Ctx<'_>, args: &[String]) -> i32 {
             }
         }
         ctx.out(out);
-        if valid_len < clean.len() || (body.len() % 4 != 0 && !rest.is_empty() && body.len() % 4 == 1) {
+        if valid_len < clean.len() || body.len() % 4 == 1 {
             ctx.err("base64: invalid input\n");
             return 1;
         }
@@ -63,12 +63,6 @@ fn base64_cmd(ctx: &mut Ctx<'_>, args: &[String]) -> i32 {
         for chunk in enc.as_bytes().chunks(wrap) {
             out.push_str(&String::from_utf8_lossy(chunk));
             out.push('\n');
-        }
-    }
-    if wrap == 0 || enc.is_empty() {
-        if wrap != 0 && enc.is_empty() {
-        } else {
-            // GNU base64 -w0 prints no newline.
         }
     }
     ctx.out(out);

@@ -18,7 +18,7 @@ fn parse(ctx: &mut Ctx<'_>, args: &[String], cmd: &str) -> Option<Count> {
     let mut i = 1;
     while i < args.len() {
         let a = &args[i];
-        let mut value = |i: &mut usize, inline: &str| -> Option<String> {
+        let value = |i: &mut usize, inline: &str| -> Option<String> {
             if !inline.is_empty() {
                 Some(inline.to_owned())
             } else {

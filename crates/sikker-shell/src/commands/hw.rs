@@ -197,9 +197,7 @@ fn df(ctx: &mut Ctx<'_>, args: &[String]) -> i32 {
     let minimum = |i: usize| -> usize {
         if i == 0 {
             14
-        } else if typed && i == 1 {
-            4
-        } else if i == ncol - 2 {
+        } else if (typed && i == 1) || i == ncol - 2 {
             4
         } else if i == ncol - 1 {
             0

@@ -31,9 +31,6 @@ pub(crate) struct Spec {
 pub(crate) fn always(_: &Persona) -> bool {
     true
 }
-pub(crate) fn gnu_only(p: &Persona) -> bool {
-    !p.is_busybox()
-}
 pub(crate) fn debian_like(p: &Persona) -> bool {
     matches!(p.os.family, Family::Debian | Family::Ubuntu)
 }
@@ -43,17 +40,41 @@ pub(crate) fn rhel_like(p: &Persona) -> bool {
 
 /// A program in /usr/bin (or /bin on BusyBox systems), present everywhere.
 pub(crate) const fn bin(name: &'static str, run: fn(&mut Ctx<'_>, &[String]) -> i32) -> Spec {
-    Spec { name, place: Place::Bin, builtin: false, present: always, run }
+    Spec {
+        name,
+        place: Place::Bin,
+        builtin: false,
+        present: always,
+        run,
+    }
 }
 pub(crate) const fn sbin(name: &'static str, run: fn(&mut Ctx<'_>, &[String]) -> i32) -> Spec {
-    Spec { name, place: Place::Sbin, builtin: false, present: always, run }
+    Spec {
+        name,
+        place: Place::Sbin,
+        builtin: false,
+        present: always,
+        run,
+    }
 }
 /// A builtin that also exists as a program file (`echo`, `printf`, `kill`, `pwd`, `test` …).
 pub(crate) const fn both(name: &'static str, run: fn(&mut Ctx<'_>, &[String]) -> i32) -> Spec {
-    Spec { name, place: Place::Bin, builtin: true, present: always, run }
+    Spec {
+        name,
+        place: Place::Bin,
+        builtin: true,
+        present: always,
+        run,
+    }
 }
 pub(crate) const fn builtin(name: &'static str, run: fn(&mut Ctx<'_>, &[String]) -> i32) -> Spec {
-    Spec { name, place: Place::Builtin, builtin: true, present: always, run }
+    Spec {
+        name,
+        place: Place::Builtin,
+        builtin: true,
+        present: always,
+        run,
+    }
 }
 
 macro_rules! families {
@@ -71,7 +92,55 @@ macro_rules! families {
     };
 }
 
-families![accounts, archive, attrs, busybox, cat, crontab, date, docker, echo, fetch, file, fileops, flow, git, grep, hash, headtail, hw, identity, interpreters, iptables, kill, lscpu, ls, mem, misc, nav, net, nvidia, perms, pkg, printf, ps, remote, services, sessions, shells, sortuniq, sudo, sysinfo, test, text, textproc, vars, which, who];
+families![
+    accounts,
+    archive,
+    attrs,
+    busybox,
+    cat,
+    crontab,
+    date,
+    docker,
+    echo,
+    fetch,
+    file,
+    fileops,
+    find,
+    flow,
+    git,
+    grep,
+    hash,
+    headtail,
+    hw,
+    identity,
+    interpreters,
+    iptables,
+    kill,
+    lscpu,
+    ls,
+    mem,
+    misc,
+    nav,
+    net,
+    nvidia,
+    perms,
+    pkg,
+    printf,
+    ps,
+    remote,
+    services,
+    sessions,
+    shells,
+    sortuniq,
+    sudo,
+    sysinfo,
+    test,
+    text,
+    textproc,
+    vars,
+    which,
+    who
+];
 
 /// The spec for a name, if any family provides one.
 pub(crate) fn find(name: &str) -> Option<&'static Spec> {
@@ -129,7 +198,13 @@ impl Ctx<'_> {
     }
     pub fn read(&self, path: &str) -> Result<Vec<u8>, FsError> {
         let abs = self.abs(path);
-        self.st.vfs.read(&abs, self.st.uid, self.limit(), self.now(), self.st.sys.persona.boot_at(self.now()))
+        self.st.vfs.read(
+            &abs,
+            self.st.uid,
+            self.limit(),
+            self.now(),
+            self.st.sys.persona.boot_at(self.now()),
+        )
     }
     pub fn write(&mut self, path: &str, data: &[u8], append: bool) -> Result<(), FsError> {
         let abs = self.abs(path);
@@ -187,7 +262,11 @@ impl Ctx<'_> {
     }
     /// Runs argv as a command (for `sudo`, `nohup`, `timeout`, `xargs`, `busybox APPLET`).
     pub fn run_argv(&mut self, argv: Vec<String>) -> i32 {
-        let src = argv.iter().map(|a| shell_quote(a)).collect::<Vec<_>>().join(" ");
+        let src = argv
+            .iter()
+            .map(|a| shell_quote(a))
+            .collect::<Vec<_>>()
+            .join(" ");
         let mut out = Out::new(self.limit());
         let stdin = self.io.stdin.clone();
         self.st.depth += 1;
@@ -205,9 +284,15 @@ impl Ctx<'_> {
     /// GNU-style usage error: `cmd: invalid option -- 'x'` plus the `--help` hint.
     pub fn bad_option(&mut self, cmd: &str, e: &OptError, code: i32) -> i32 {
         if self.st.sys.persona.is_busybox() {
-            self.err(format!("{cmd}: {}\nBusyBox v1.36.1 (2024-06-10 07:11:47 UTC) multi-call binary.\n", e.message()));
+            self.err(format!(
+                "{cmd}: {}\nBusyBox v1.36.1 (2024-06-10 07:11:47 UTC) multi-call binary.\n",
+                e.message()
+            ));
         } else {
-            self.err(format!("{cmd}: {}\nTry '{cmd} --help' for more information.\n", e.message()));
+            self.err(format!(
+                "{cmd}: {}\nTry '{cmd} --help' for more information.\n",
+                e.message()
+            ));
         }
         code
     }
@@ -218,7 +303,10 @@ impl Ctx<'_> {
 
 /// Quotes a word so the parser reads it back unchanged.
 pub(crate) fn shell_quote(s: &str) -> String {
-    if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,@%+".contains(c)) {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,@%+".contains(c))
+    {
         s.to_owned()
     } else {
         format!("'{}'", s.replace('\'', "'\\''"))
@@ -256,20 +344,33 @@ impl Opts {
         self.flags.contains(&c) || self.values.iter().any(|(k, _)| *k == c)
     }
     pub fn value(&self, c: char) -> Option<&str> {
-        self.values.iter().rev().find(|(k, _)| *k == c).map(|(_, v)| v.as_str())
+        self.values
+            .iter()
+            .rev()
+            .find(|(k, _)| *k == c)
+            .map(|(_, v)| v.as_str())
     }
     pub fn long(&self, name: &str) -> bool {
         self.longs.iter().any(|(n, _)| n == name)
     }
     pub fn long_value(&self, name: &str) -> Option<&str> {
-        self.longs.iter().rev().find(|(n, _)| n == name).and_then(|(_, v)| v.as_deref())
+        self.longs
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .and_then(|(_, v)| v.as_deref())
     }
 }
 
 /// getopt-like parsing: `noarg` letters are flags, `witharg` letters take a value; long options
 /// (`--x`, `--x=v`) are collected as given (in `known_long`, or any when it is empty); options
 /// and operands may mix (GNU permutation); `--` ends options.
-pub(crate) fn getopt(args: &[String], noarg: &str, witharg: &str, known_long: &[&str]) -> Result<Opts, OptError> {
+pub(crate) fn getopt(
+    args: &[String],
+    noarg: &str,
+    witharg: &str,
+    known_long: &[&str],
+) -> Result<Opts, OptError> {
     let mut o = Opts::default();
     let mut i = 1;
     while i < args.len() {
@@ -284,8 +385,11 @@ pub(crate) fn getopt(args: &[String], noarg: &str, witharg: &str, known_long: &[
                 Some((n, v)) => (n.to_owned(), Some(v.to_owned())),
                 None => (long.to_owned(), None),
             };
-            let takes_value = known_long.iter().any(|k| k.strip_suffix('=') == Some(name.as_str()));
-            let known = known_long.is_empty() || known_long.iter().any(|k| k.trim_end_matches('=') == name);
+            let takes_value = known_long
+                .iter()
+                .any(|k| k.strip_suffix('=') == Some(name.as_str()));
+            let known =
+                known_long.is_empty() || known_long.iter().any(|k| k.trim_end_matches('=') == name);
             if !known {
                 return Err(OptError::Unrecognized(a.clone()));
             }
@@ -387,7 +491,14 @@ pub(crate) fn user_name(st: &State, uid: u32) -> String {
         2 => "bin".into(),
         33 => "www-data".into(),
         65534 => "nobody".into(),
-        _ => st.sys.persona.users.iter().find(|u| u.uid == uid).map(|u| u.name.clone()).unwrap_or_else(|| uid.to_string()),
+        _ => st
+            .sys
+            .persona
+            .users
+            .iter()
+            .find(|u| u.uid == uid)
+            .map(|u| u.name.clone())
+            .unwrap_or_else(|| uid.to_string()),
     }
 }
 
@@ -403,7 +514,14 @@ pub(crate) fn group_name(st: &State, gid: u32) -> String {
         43 => "utmp".into(),
         101 => "crontab".into(),
         65534 => "nogroup".into(),
-        _ => st.sys.persona.users.iter().find(|u| u.gid == gid).map(|u| u.name.clone()).unwrap_or_else(|| gid.to_string()),
+        _ => st
+            .sys
+            .persona
+            .users
+            .iter()
+            .find(|u| u.gid == gid)
+            .map(|u| u.name.clone())
+            .unwrap_or_else(|| gid.to_string()),
     }
 }
 

@@ -43,7 +43,7 @@ pub(crate) fn table(ctx: &Ctx<'_>) -> Vec<Proc> {
     };
     let kernel = ["[kthreadd]", "[rcu_gp]", "[rcu_par_gp]", "[slub_flushwq]", "[netns]", "[kworker/0:0H-events_highpri]", "[mm_percpu_wq]", "[rcu_tasks_kthread]", "[ksoftirqd/0]", "[rcu_preempt]", "[migration/0]", "[cpuhp/0]", "[kdevtmpfs]", "[inet_frag_wq]", "[kauditd]", "[khungtaskd]", "[oom_reaper]", "[writeback]", "[kcompactd0]", "[ksmd]", "[khugepaged]", "[kintegrityd]", "[kblockd]", "[blkcg_punt_bio]", "[watchdogd]", "[kswapd0]", "[kthrotld]", "[ipv6_addrconf]", "[jbd2/vda1-8]", "[ext4-rsv-conver]"];
     let alpine = p.os.family == Family::Alpine;
-    add(1, 0, "root", if alpine { 1_628 } else { 167_744 }, if alpine { 952 } else { 12_840 }, "Ss", if alpine { "/sbin/init" } else { "/sbin/init" }, 0, 9 + (seed % 50) as u32);
+    add(1, 0, "root", if alpine { 1_628 } else { 167_744 }, if alpine { 952 } else { 12_840 }, "Ss", "/sbin/init", 0, 9 + (seed % 50) as u32);
     for (i, k) in kernel.iter().enumerate() {
         add(2 + i as u32, if i == 0 { 0 } else { 2 }, "root", 0, 0, if k.contains("kworker") || k.contains("_wq") || k.contains("gp]") { "I<" } else { "S" }, k, 0, 0);
     }
@@ -146,12 +146,12 @@ fn ps(ctx: &mut Ctx<'_>, args: &[String]) -> i32 {
         ctx.out("ps from procps-ng 4.0.2\n");
         return 0;
     }
-    if let Some(bad) = args[1..].iter().find(|a| a.starts_with('-') && a.chars().skip(1).any(|c| !"efAaulxwHjo-".contains(c))) {
-        ctx.err(format!("error: unsupported SysV option\n\nUsage:\n ps [options]\n\n Try 'ps --help <simple|list|output|threads|misc|all>'\n  or 'ps --help <s|l|o|t|m|a>'\n for additional help text.\n\nFor more details see ps(1).\n{}", if bad.is_empty() { "" } else { "" }));
+    if args[1..].iter().any(|a| a.starts_with('-') && a.chars().skip(1).any(|c| !"efAaulxwHjo-".contains(c))) {
+        ctx.err("error: unsupported SysV option\n\nUsage:\n ps [options]\n\n Try 'ps --help <simple|list|output|threads|misc|all>'\n  or 'ps --help <s|l|o|t|m|a>'\n for additional help text.\n\nFor more details see ps(1).\n");
         return 1;
     }
     let mut procs = table(ctx);
-    procs.push(self_proc(ctx, &format!("ps {}", args[1..].join(" ")).trim_end().to_owned()));
+    procs.push(self_proc(ctx, format!("ps {}", args[1..].join(" ")).trim_end()));
     let now = ctx.now();
     let (total_kb, ..) = mem_figures(&ctx.st.sys.persona);
     let busybox = ctx.persona_is_busybox();

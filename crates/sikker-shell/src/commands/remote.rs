@@ -24,9 +24,9 @@ fn target_of(args: &[String], with_value: &str) -> Option<String> {
 
 fn ssh(ctx: &mut Ctx<'_>, args: &[String]) -> i32 {
     if args.iter().any(|a| a == "-V") {
-        let v = ctx.st.sys.persona.ssh_ident.trim_start_matches("SSH-2.0-").replace(' ', "-").replace("Debian-", "Debian-").to_owned();
+        let v = ctx.st.sys.persona.ssh_ident.trim_start_matches("SSH-2.0-").to_owned();
         let ssl = if ctx.st.sys.persona.os.version_id == "12" { "OpenSSL 3.0.15 3 Sep 2024" } else { "OpenSSL 3.0.2 15 Mar 2022" };
-        ctx.err(format!("{}, {ssl}\n", v.replacen('-', " ", 0)));
+        ctx.err(format!("{v}, {ssl}\n"));
         return 0;
     }
     let Some(target) = target_of(args, "bcDEeFIiJLlmOopQRSWw") else {

@@ -86,7 +86,7 @@ fn systemctl(ctx: &mut Ctx<'_>, args: &[String]) -> i32 {
                 return if ctx.uid() == 0 { 0 } else { 1 };
             }
             let Some(n) = name else {
-                ctx.err(format!("Too few arguments.\n"));
+                ctx.err("Too few arguments.\n");
                 return 1;
             };
             if verb == "is-active" {

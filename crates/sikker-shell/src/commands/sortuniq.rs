@@ -5,7 +5,7 @@ use std::cmp::Ordering;
 
 pub(crate) static SPECS: &[Spec] = &[bin("sort", sort), bin("uniq", uniq)];
 
-fn key<'a>(line: &'a [u8], k: Option<(usize, Option<usize>)>, sep: Option<u8>) -> &'a [u8] {
+fn key(line: &[u8], k: Option<(usize, Option<usize>)>, sep: Option<u8>) -> &[u8] {
     let Some((start, end)) = k else { return line };
     // Field boundaries: with -t, split on the byte; without, fields begin at blank runs.
     let mut bounds = Vec::new();
@@ -84,7 +84,7 @@ fn sort(ctx: &mut Ctx<'_>, args: &[String]) -> i32 {
     let fold = o.has('f') || o.long("ignore-case");
     let cmp = |a: &Vec<u8>, b: &Vec<u8>| -> Ordering {
         let (ka, kb) = (key(a, k, sep), key(b, k, sep));
-        let primary = if numeric {
+        if numeric {
             num(ka).partial_cmp(&num(kb)).unwrap_or(Ordering::Equal)
         } else if human {
             human_num(ka).partial_cmp(&human_num(kb)).unwrap_or(Ordering::Equal)
@@ -92,8 +92,7 @@ fn sort(ctx: &mut Ctx<'_>, args: &[String]) -> i32 {
             ka.to_ascii_uppercase().cmp(&kb.to_ascii_uppercase())
         } else {
             ka.cmp(kb)
-        };
-        primary
+        }
     };
     all.sort_by(|a, b| cmp(a, b).then_with(|| if numeric || human || fold || k.is_some() { a.cmp(b) } else { Ordering::Equal }));
     if o.has('r') || o.long("reverse") {

@@ -41,7 +41,7 @@ fn wc(ctx: &mut Ctx<'_>, args: &[String]) -> i32 {
     // coreutils: one number for one input needs no padding; stdin forces width 7; otherwise the
     // width of the total byte count of regular files.
     let stdin = o.args.is_empty() || o.args.iter().any(|a| a == "-");
-    let width = if nwant == 1 && counts.len() == 1 && !(stdin && !o.args.is_empty()) {
+    let width = if nwant == 1 && counts.len() == 1 && (!stdin || o.args.is_empty()) {
         1
     } else {
         let total: u64 = counts.iter().filter(|(n, _)| n != "-").map(|(_, c)| c[3]).sum();

@@ -384,18 +384,117 @@ const DISTROS: &[Distro] = &[
 type CpuRow = (&'static str, &'static str, u32, u32, u32, f64, u32, u8);
 
 const CPUS: &[CpuRow] = &[
-    ("GenuineIntel", "Intel(R) Xeon(R) CPU E5-2680 v4 @ 2.40GHz", 6, 79, 1, 2399.998, 35840, 0),
-    ("GenuineIntel", "Intel(R) Xeon(R) CPU E5-2650 v2 @ 2.60GHz", 6, 62, 4, 2599.998, 20480, 0),
-    ("GenuineIntel", "Intel(R) Xeon(R) Gold 6248R CPU @ 3.00GHz", 6, 85, 7, 2999.996, 36608, 1),
-    ("GenuineIntel", "Intel(R) Xeon(R) Platinum 8259CL CPU @ 2.50GHz", 6, 85, 7, 2499.998, 36608, 1),
-    ("GenuineIntel", "Intel(R) Xeon(R) CPU E3-1230 v6 @ 3.50GHz", 6, 158, 9, 3503.998, 8192, 0),
-    ("GenuineIntel", "Intel(R) Core(TM) i7-8700 CPU @ 3.20GHz", 6, 158, 10, 3191.998, 12288, 0),
-    ("GenuineIntel", "Intel(R) Xeon(R) Silver 4214 CPU @ 2.20GHz", 6, 85, 7, 2194.842, 16896, 1),
-    ("AuthenticAMD", "AMD EPYC 7763 64-Core Processor", 25, 1, 1, 2445.404, 512, 2),
+    (
+        "GenuineIntel",
+        "Intel(R) Xeon(R) CPU E5-2680 v4 @ 2.40GHz",
+        6,
+        79,
+        1,
+        2399.998,
+        35840,
+        0,
+    ),
+    (
+        "GenuineIntel",
+        "Intel(R) Xeon(R) CPU E5-2650 v2 @ 2.60GHz",
+        6,
+        62,
+        4,
+        2599.998,
+        20480,
+        0,
+    ),
+    (
+        "GenuineIntel",
+        "Intel(R) Xeon(R) Gold 6248R CPU @ 3.00GHz",
+        6,
+        85,
+        7,
+        2999.996,
+        36608,
+        1,
+    ),
+    (
+        "GenuineIntel",
+        "Intel(R) Xeon(R) Platinum 8259CL CPU @ 2.50GHz",
+        6,
+        85,
+        7,
+        2499.998,
+        36608,
+        1,
+    ),
+    (
+        "GenuineIntel",
+        "Intel(R) Xeon(R) CPU E3-1230 v6 @ 3.50GHz",
+        6,
+        158,
+        9,
+        3503.998,
+        8192,
+        0,
+    ),
+    (
+        "GenuineIntel",
+        "Intel(R) Core(TM) i7-8700 CPU @ 3.20GHz",
+        6,
+        158,
+        10,
+        3191.998,
+        12288,
+        0,
+    ),
+    (
+        "GenuineIntel",
+        "Intel(R) Xeon(R) Silver 4214 CPU @ 2.20GHz",
+        6,
+        85,
+        7,
+        2194.842,
+        16896,
+        1,
+    ),
+    (
+        "AuthenticAMD",
+        "AMD EPYC 7763 64-Core Processor",
+        25,
+        1,
+        1,
+        2445.404,
+        512,
+        2,
+    ),
     ("AuthenticAMD", "AMD EPYC 7B13", 25, 1, 0, 2449.998, 512, 2),
-    ("AuthenticAMD", "AMD EPYC 7543P 32-Core Processor", 25, 1, 1, 2794.748, 512, 2),
-    ("AuthenticAMD", "AMD Ryzen 9 5950X 16-Core Processor", 25, 33, 0, 3399.996, 512, 2),
-    ("AuthenticAMD", "AMD EPYC-Rome Processor", 23, 49, 0, 2994.374, 512, 2),
+    (
+        "AuthenticAMD",
+        "AMD EPYC 7543P 32-Core Processor",
+        25,
+        1,
+        1,
+        2794.748,
+        512,
+        2,
+    ),
+    (
+        "AuthenticAMD",
+        "AMD Ryzen 9 5950X 16-Core Processor",
+        25,
+        33,
+        0,
+        3399.996,
+        512,
+        2,
+    ),
+    (
+        "AuthenticAMD",
+        "AMD EPYC-Rome Processor",
+        23,
+        49,
+        0,
+        2994.374,
+        512,
+        2,
+    ),
 ];
 
 const FLAGS_INTEL: &str = "fpu vme de pse tsc msr pae mce cx8 apic sep mtrr pge mca cmov pat pse36 clflush mmx fxsr sse sse2 ss syscall nx pdpe1gb rdtscp lm constant_tsc rep_good nopl xtopology cpuid tsc_known_freq pni pclmulqdq ssse3 fma cx16 pcid sse4_1 sse4_2 x2apic movbe popcnt tsc_deadline_timer aes xsave avx f16c rdrand hypervisor lahf_lm abm 3dnowprefetch invpcid_single pti ssbd ibrs ibpb stibp fsgsbase tsc_adjust bmi1 hle avx2 smep bmi2 erms invpcid rtm rdseed adx smap xsaveopt arat md_clear arch_capabilities";
@@ -424,9 +523,31 @@ const NVIDIA_DRIVERS: &[(&str, &str)] = &[
 ];
 
 const HOST_STEMS: &[&str] = &[
-    "web", "srv", "app", "api", "db", "mail", "backup", "node", "worker", "vps", "prod-web",
-    "staging", "dev", "ci-runner", "gpu", "ml-train", "nas", "proxy", "gw", "monitor", "git",
-    "build", "jenkins", "k8s-node", "cache",
+    "web",
+    "srv",
+    "app",
+    "api",
+    "db",
+    "mail",
+    "backup",
+    "node",
+    "worker",
+    "vps",
+    "prod-web",
+    "staging",
+    "dev",
+    "ci-runner",
+    "gpu",
+    "ml-train",
+    "nas",
+    "proxy",
+    "gw",
+    "monitor",
+    "git",
+    "build",
+    "jenkins",
+    "k8s-node",
+    "cache",
 ];
 
 const HUMAN_USERS: &[&str] = &[
@@ -518,12 +639,19 @@ pub(super) fn generate(seed: u64) -> Persona {
             _ => FLAGS_AMD,
         }
         .to_owned(),
-        hypervisor: Some(rng.pick(&["KVM", "KVM", "KVM", "Xen", "VMware", "Microsoft"]).to_string()),
+        hypervisor: Some(
+            rng.pick(&["KVM", "KVM", "KVM", "Xen", "VMware", "Microsoft"])
+                .to_string(),
+        ),
     };
     let gib = *rng.pick(&[1u64, 2, 2, 4, 4, 8, 8, 16, 16, 32, 64, 128]);
     // The kernel reserves some memory; MemTotal is a little under the installed amount.
     let mem_kb = gib * 1024 * 1024 - gib * rng.range(20_000, 60_000) / 4 - rng.range(0, 4095);
-    let swap_kb = if rng.chance(55) { 0 } else { rng.pick(&[1u64, 2, 4]) * 1024 * 1024 - 4 };
+    let swap_kb = if rng.chance(55) {
+        0
+    } else {
+        rng.pick(&[1u64, 2, 4]) * 1024 * 1024 - 4
+    };
     let disk_name = match rng.range(0, 3) {
         0 => "sda",
         1 => "nvme0n1",
@@ -534,14 +662,29 @@ pub(super) fn generate(seed: u64) -> Persona {
         name: disk_name.to_owned(),
         size_bytes: disk_gb * 1_000_000_000 + rng.range(0, 1 << 20) * 512,
         model: match disk_name {
-            "nvme0n1" => rng.pick(&["Samsung SSD 980 PRO 1TB", "INTEL SSDPE2KX010T8", "Amazon Elastic Block Store"]).to_string(),
-            "sda" => rng.pick(&["QEMU HARDDISK", "Virtual disk", "SAMSUNG MZ7LH480"]).to_string(),
+            "nvme0n1" => rng
+                .pick(&[
+                    "Samsung SSD 980 PRO 1TB",
+                    "INTEL SSDPE2KX010T8",
+                    "Amazon Elastic Block Store",
+                ])
+                .to_string(),
+            "sda" => rng
+                .pick(&["QEMU HARDDISK", "Virtual disk", "SAMSUNG MZ7LH480"])
+                .to_string(),
             _ => String::new(),
         },
     }];
     if rng.chance(20) {
         disks.push(Disk {
-            name: if disk_name == "vda" { "vdb" } else if disk_name == "sda" { "sdb" } else { "nvme1n1" }.to_owned(),
+            name: if disk_name == "vda" {
+                "vdb"
+            } else if disk_name == "sda" {
+                "sdb"
+            } else {
+                "nvme1n1"
+            }
+            .to_owned(),
             size_bytes: *rng.pick(&[100u64, 500, 1000, 2000]) * 1_000_000_000,
             model: String::new(),
         });
@@ -554,7 +697,10 @@ pub(super) fn generate(seed: u64) -> Persona {
             memory_mib: mem,
             driver: driver.to_owned(),
             cuda: cuda.to_owned(),
-            bus_id: format!("00000000:{:02X}:00.0", rng.pick(&[1u64, 3, 0x17, 0x65, 0x81])),
+            bus_id: format!(
+                "00000000:{:02X}:00.0",
+                rng.pick(&[1u64, 3, 0x17, 0x65, 0x81])
+            ),
             count: *rng.pick(&[1u32, 1, 1, 2, 4]),
         })
     } else {
@@ -563,7 +709,9 @@ pub(super) fn generate(seed: u64) -> Persona {
     let iface = match d.family {
         Family::Rhel if d.version_id == "7" => "eth0".to_owned(),
         Family::Alpine => "eth0".to_owned(),
-        _ => rng.pick(&["eth0", "ens3", "ens18", "enp1s0", "ens5", "eth0"]).to_string(),
+        _ => rng
+            .pick(&["eth0", "ens3", "ens18", "enp1s0", "ens5", "eth0"])
+            .to_string(),
     };
     let (net_a, prefix) = *rng.pick(&[(10u64, 24u8), (172, 20), (192, 24), (10, 16)]);
     let (o2, o3) = match net_a {
@@ -592,7 +740,12 @@ pub(super) fn generate(seed: u64) -> Persona {
         gid: 0,
         gecos: "root".into(),
         home: "/root".into(),
-        shell: if d.family == Family::Alpine { "/bin/ash" } else { "/bin/bash" }.into(),
+        shell: if d.family == Family::Alpine {
+            "/bin/ash"
+        } else {
+            "/bin/bash"
+        }
+        .into(),
         hash: crypt_like(&mut rng, d.family),
     }];
     let default_user = match d.family {
@@ -608,13 +761,22 @@ pub(super) fn generate(seed: u64) -> Persona {
             names.push(n);
         }
     }
-    let first_uid = if d.family == Family::Alpine { 1000 } else { 1000 };
+    let first_uid = 1000;
     for (i, n) in names.into_iter().enumerate() {
         let uid = first_uid + i as u32;
         users.push(User {
-            gecos: if d.family == Family::Rhel { String::new() } else { format!("{n},,,") },
+            gecos: if d.family == Family::Rhel {
+                String::new()
+            } else {
+                format!("{n},,,")
+            },
             home: format!("/home/{n}"),
-            shell: if d.family == Family::Alpine { "/bin/ash" } else { "/bin/bash" }.into(),
+            shell: if d.family == Family::Alpine {
+                "/bin/ash"
+            } else {
+                "/bin/bash"
+            }
+            .into(),
             hash: crypt_like(&mut rng, d.family),
             name: n,
             uid,
@@ -632,15 +794,32 @@ pub(super) fn generate(seed: u64) -> Persona {
         .map(|(n, v)| Package {
             name: (*n).to_owned(),
             version: (*v).to_owned(),
-            arch: if n.starts_with("ca-cert") { "all".into() } else { pkg_arch.into() },
+            arch: if n.starts_with("ca-cert") {
+                "all".into()
+            } else {
+                pkg_arch.into()
+            },
             summary: package_summary(n).to_owned(),
         })
         .collect();
     // Some servers run containers; docker then shows up in packages, processes and services.
     if d.family != Family::Alpine && rng.chance(25) {
-        let (name, version) = if rng.chance(60) { ("docker-ce", "5:27.3.1-1~debian.12~bookworm") } else { ("docker.io", "20.10.24+dfsg1-1+b3") };
-        let version = if d.family == Family::Rhel { "3:27.3.1-1.el9" } else { version };
-        packages.push(Package { name: name.into(), version: version.into(), arch: pkg_arch.into(), summary: "Linux container runtime".into() });
+        let (name, version) = if rng.chance(60) {
+            ("docker-ce", "5:27.3.1-1~debian.12~bookworm")
+        } else {
+            ("docker.io", "20.10.24+dfsg1-1+b3")
+        };
+        let version = if d.family == Family::Rhel {
+            "3:27.3.1-1.el9"
+        } else {
+            version
+        };
+        packages.push(Package {
+            name: name.into(),
+            version: version.into(),
+            arch: pkg_arch.into(),
+            summary: "Linux container runtime".into(),
+        });
     }
     packages.sort_by(|a, b| a.name.cmp(&b.name));
     // Boot between 3 and 400 days before a fixed epoch, then shifted by the seed: uptime looks
@@ -658,7 +837,11 @@ pub(super) fn generate(seed: u64) -> Persona {
             pretty_name: d.pretty.into(),
             codename: d.codename.into(),
         },
-        kernel: Kernel { release: release.into(), version: kversion.into(), build: d.build.into() },
+        kernel: Kernel {
+            release: release.into(),
+            version: kversion.into(),
+            build: d.build.into(),
+        },
         ssh_ident: rng.pick(d.ssh).to_string(),
         cpu,
         mem_kb,
@@ -687,7 +870,9 @@ fn package_summary(name: &str) -> &'static str {
         "openssh-server" => "secure shell (SSH) server, for secure access from remote machines",
         "openssl" => "Secure Sockets Layer toolkit - cryptographic utility",
         "perl" => "Larry Wall's Practical Extraction and Report Language",
-        "python3" | "python" => "interactive high-level object-oriented language (default python3 version)",
+        "python3" | "python" => {
+            "interactive high-level object-oriented language (default python3 version)"
+        }
         "sudo" => "Provide limited super user privileges to specific users",
         "systemd" => "system and service manager",
         "tar" => "GNU version of the tar archiving utility",
