@@ -23,11 +23,15 @@ impl Cidr {
     pub fn contains(&self, ip: IpAddr) -> bool {
         match (self.addr, canonical_ip(ip)) {
             (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
                 u32::from(net) & mask == u32::from(ip) & mask
             }
             (IpAddr::V6(net), IpAddr::V6(ip)) => {
-                let mask = u128::MAX.checked_shl(128 - u32::from(self.prefix)).unwrap_or(0);
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
                 u128::from(net) & mask == u128::from(ip) & mask
             }
             _ => false,
@@ -39,7 +43,10 @@ impl FromStr for Cidr {
     type Err = String;
     fn from_str(s: &str) -> Result<Cidr, String> {
         let (a, p) = s.split_once('/').unwrap_or((s, ""));
-        let addr: IpAddr = a.trim().parse().map_err(|_| format!("{s:?} is not an address block"))?;
+        let addr: IpAddr = a
+            .trim()
+            .parse()
+            .map_err(|_| format!("{s:?} is not an address block"))?;
         let max = if addr.is_ipv4() { 32 } else { 128 };
         let prefix = if p.is_empty() {
             max
@@ -139,7 +146,13 @@ impl BenignList {
     }
 
     pub fn parse_named(file: &str, text: &str) -> Result<BenignList, Vec<Diagnostic>> {
-        let line = |off: usize| text.as_bytes()[..off.min(text.len())].iter().filter(|&&b| b == b'\n').count() + 1;
+        let line = |off: usize| {
+            text.as_bytes()[..off.min(text.len())]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count()
+                + 1
+        };
         let diag = |off: usize, message: String| Diagnostic {
             file: file.to_owned(),
             line: line(off),
@@ -147,7 +160,10 @@ impl BenignList {
             message,
         };
         let raw: RawList = toml::from_str(text).map_err(|e| {
-            vec![diag(e.span().map_or(0, |s| s.start), e.message().trim().to_owned())]
+            vec![diag(
+                e.span().map_or(0, |s| s.start),
+                e.message().trim().to_owned(),
+            )]
         })?;
         let mut errors = Vec::new();
         let mut sources: Vec<BenignSource> = Vec::new();
@@ -159,7 +175,10 @@ impl BenignList {
             }
             let factor = *s.factor.get_ref();
             if !(0.0..=1.0).contains(&factor) {
-                errors.push(diag(s.factor.span().start, format!("source {id}: factor {factor} is outside [0, 1]")));
+                errors.push(diag(
+                    s.factor.span().start,
+                    format!("source {id}: factor {factor} is outside [0, 1]"),
+                ));
             }
             let mut cidrs = Vec::new();
             if let Some(cs) = &s.cidrs {
@@ -176,10 +195,16 @@ impl BenignList {
                 .map(|r| r.trim_matches('.').to_ascii_lowercase())
                 .collect();
             if rdns_suffixes.iter().any(|r| !r.contains('.')) {
-                errors.push(diag(off, format!("source {id}: an rdns suffix must have at least two labels")));
+                errors.push(diag(
+                    off,
+                    format!("source {id}: an rdns suffix must have at least two labels"),
+                ));
             }
             if cidrs.is_empty() && s.asns.is_empty() && rdns_suffixes.is_empty() {
-                errors.push(diag(off, format!("source {id} matches nothing: give cidrs, asns or rdns")));
+                errors.push(diag(
+                    off,
+                    format!("source {id} matches nothing: give cidrs, asns or rdns"),
+                ));
             }
             sources.push(BenignSource {
                 id,
@@ -201,8 +226,15 @@ impl BenignList {
     /// The first source (in file order) that the IP, its ASN or its forward-confirmed
     /// reverse-DNS name belongs to. Pass `confirmed_rdns` only after checking that the name
     /// resolves back to `ip`: anyone can set a PTR record.
-    pub fn lookup(&self, ip: IpAddr, asn: Option<u32>, confirmed_rdns: Option<&str>) -> Option<&BenignSource> {
-        self.sources.iter().find(|s| s.matches(ip, asn, confirmed_rdns))
+    pub fn lookup(
+        &self,
+        ip: IpAddr,
+        asn: Option<u32>,
+        confirmed_rdns: Option<&str>,
+    ) -> Option<&BenignSource> {
+        self.sources
+            .iter()
+            .find(|s| s.matches(ip, asn, confirmed_rdns))
     }
 }
 
@@ -229,21 +261,39 @@ mod tests {
     fn builtin_list_and_lookup() {
         let l = BenignList::builtin();
         assert!(l.sources.len() >= 6);
-        let g = l.lookup("66.249.66.1".parse().unwrap(), None, None).unwrap();
+        let g = l
+            .lookup("66.249.66.1".parse().unwrap(), None, None)
+            .unwrap();
         assert_eq!(g.id, "googlebot");
         let ip: IpAddr = "198.51.100.7".parse().unwrap();
         assert!(l.lookup(ip, None, None).is_none());
-        assert_eq!(l.lookup(ip, None, Some("crawl-1-2-3-4.googlebot.com.")).unwrap().id, "googlebot");
+        assert_eq!(
+            l.lookup(ip, None, Some("crawl-1-2-3-4.googlebot.com."))
+                .unwrap()
+                .id,
+            "googlebot"
+        );
         assert!(l.lookup(ip, None, Some("evilgooglebot.com")).is_none());
-        assert_eq!(l.lookup(ip, None, Some("scanner-01.censys-scanner.com")).unwrap().id, "censys");
+        assert_eq!(
+            l.lookup(ip, None, Some("scanner-01.censys-scanner.com"))
+                .unwrap()
+                .id,
+            "censys"
+        );
         assert_eq!(l.lookup(ip, Some(398324), None).unwrap().id, "censys");
     }
 
     #[test]
     fn errors_have_lines() {
-        let e = BenignList::parse("[[source]]\nid = \"x\"\nname = \"X\"\nfactor = 1.5\ncidrs = [\"1.2.3.4/99\"]\n").unwrap_err();
+        let e = BenignList::parse(
+            "[[source]]\nid = \"x\"\nname = \"X\"\nfactor = 1.5\ncidrs = [\"1.2.3.4/99\"]\n",
+        )
+        .unwrap_err();
         let s: Vec<String> = e.iter().map(|d| d.to_string()).collect();
-        assert!(s.contains(&"benign.toml:4: source x: factor 1.5 is outside [0, 1]".to_string()), "{s:?}");
+        assert!(
+            s.contains(&"benign.toml:4: source x: factor 1.5 is outside [0, 1]".to_string()),
+            "{s:?}"
+        );
         assert!(s.iter().any(|m| m.starts_with("benign.toml:5: ")), "{s:?}");
     }
 }

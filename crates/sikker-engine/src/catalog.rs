@@ -50,7 +50,10 @@ const BUILTIN_FILES: &[(&str, &str)] = &[
     ("shell.toml", include_str!("../../../catalog/shell.toml")),
     ("web.toml", include_str!("../../../catalog/web.toml")),
     ("data.toml", include_str!("../../../catalog/data.toml")),
-    ("services.toml", include_str!("../../../catalog/services.toml")),
+    (
+        "services.toml",
+        include_str!("../../../catalog/services.toml"),
+    ),
 ];
 
 /// The embedded default catalog files, as `(file name, text)`.
@@ -273,7 +276,11 @@ impl Diags<'_> {
     fn line(&self, file: usize, offset: usize) -> usize {
         let text = &self.files[file].1;
         let end = offset.min(text.len());
-        text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1
+        text.as_bytes()[..end]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            + 1
     }
 
     fn loc(&self, file: usize, offset: usize) -> Location {
@@ -302,9 +309,9 @@ fn valid_id(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 64
         && s.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
-        && s
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_' | b'.'))
+        && s.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_' | b'.')
+        })
         && s != "and"
         && s != "or"
 }
@@ -322,7 +329,8 @@ fn valid_label(s: &str) -> bool {
 fn valid_technique_id(s: &str) -> bool {
     let b = s.as_bytes();
     let base = b.len() >= 5 && b[0] == b'T' && b[1..5].iter().all(u8::is_ascii_digit);
-    base && (b.len() == 5 || (b.len() == 9 && b[5] == b'.' && b[6..].iter().all(u8::is_ascii_digit)))
+    base && (b.len() == 5
+        || (b.len() == 9 && b[5] == b'.' && b[6..].iter().all(u8::is_ascii_digit)))
 }
 
 /// Compiles a primitive's value as its operator requires; the error says why not.
@@ -388,11 +396,19 @@ impl Catalog {
                 let t = t.get_ref();
                 let (id, off) = (t.id.get_ref(), t.id.span().start);
                 if !valid_technique_id(id) {
-                    d.err(*f, off, format!("technique id {id:?} is not of the form T1234 or T1234.001"));
+                    d.err(
+                        *f,
+                        off,
+                        format!("technique id {id:?} is not of the form T1234 or T1234.001"),
+                    );
                 } else if t.name.trim().is_empty() {
                     d.err(*f, off, format!("technique {id} has no name"));
                 } else if let Some(prev) = technique_at.get(id) {
-                    d.err(*f, off, format!("duplicate technique {id} (first defined at {prev})"));
+                    d.err(
+                        *f,
+                        off,
+                        format!("duplicate technique {id} (first defined at {prev})"),
+                    );
                 } else {
                     technique_at.insert(id.clone(), d.loc(*f, off));
                     techniques.push(Technique {
@@ -417,12 +433,22 @@ impl Catalog {
                     d.err(*f, off, format!("primitive id {id:?} must be 1-64 of a-z 0-9 - _ . and start with a letter or digit"));
                     ok = false;
                 } else if let Some(prev) = names.get(&id) {
-                    d.err(*f, off, format!("duplicate id {id:?} (first defined at {prev})"));
+                    d.err(
+                        *f,
+                        off,
+                        format!("duplicate id {id:?} (first defined at {prev})"),
+                    );
                     ok = false;
                 }
                 let mut protocols = Vec::new();
                 if p.protocols.get_ref().is_empty() {
-                    d.err(*f, p.protocols.span().start, format!("primitive {id}: protocols is empty (use [\"any\"] for every protocol)"));
+                    d.err(
+                        *f,
+                        p.protocols.span().start,
+                        format!(
+                            "primitive {id}: protocols is empty (use [\"any\"] for every protocol)"
+                        ),
+                    );
                     ok = false;
                 }
                 for name in p.protocols.get_ref() {
@@ -460,7 +486,11 @@ impl Catalog {
                     d.err(*f, voff, format!("primitive {id}: value is empty"));
                     ok = false;
                 } else if value.len() > MAX_VALUE_LEN {
-                    d.err(*f, voff, format!("primitive {id}: value is longer than {MAX_VALUE_LEN} bytes"));
+                    d.err(
+                        *f,
+                        voff,
+                        format!("primitive {id}: value is longer than {MAX_VALUE_LEN} bytes"),
+                    );
                     ok = false;
                 } else if let Some(op) = op {
                     if let Err(e) = check_value(op, value, p.case_sensitive) {
@@ -499,18 +529,36 @@ impl Catalog {
                     continue;
                 }
                 if let Some(prev) = names.get(&id) {
-                    d.err(*f, off, format!("duplicate id {id:?} (first defined at {prev})"));
+                    d.err(
+                        *f,
+                        off,
+                        format!("duplicate id {id:?} (first defined at {prev})"),
+                    );
                     continue;
                 }
                 names.insert(id.clone(), d.loc(*f, off));
                 if g.members.get_ref().is_empty() {
-                    d.err(*f, g.members.span().start, format!("group {id} has no members"));
+                    d.err(
+                        *f,
+                        g.members.span().start,
+                        format!("group {id} has no members"),
+                    );
                 }
                 for m in g.members.get_ref() {
                     if !prim_index.contains_key(m) && !names.contains_key(m) {
-                        d.err(*f, g.members.span().start, format!("group {id}: unknown primitive {m:?}"));
+                        d.err(
+                            *f,
+                            g.members.span().start,
+                            format!("group {id}: unknown primitive {m:?}"),
+                        );
                     } else if !prim_index.contains_key(m) {
-                        d.err(*f, g.members.span().start, format!("group {id}: member {m:?} is not a primitive (groups do not nest)"));
+                        d.err(
+                            *f,
+                            g.members.span().start,
+                            format!(
+                                "group {id}: member {m:?} is not a primitive (groups do not nest)"
+                            ),
+                        );
                     }
                 }
                 group_index.insert(id.clone(), groups.len());
@@ -550,14 +598,22 @@ impl Catalog {
                 if !valid_id(&id) {
                     d.err(*f, off, format!("behavior id {id:?} must be 1-64 of a-z 0-9 - _ . and start with a letter or digit"));
                 } else if let Some(prev) = behavior_at.get(&id) {
-                    d.err(*f, off, format!("duplicate behavior {id:?} (first defined at {prev})"));
+                    d.err(
+                        *f,
+                        off,
+                        format!("duplicate behavior {id:?} (first defined at {prev})"),
+                    );
                 }
                 let name = b.name.get_ref();
                 if !valid_label(name) {
                     d.err(*f, b.name.span().start, format!("behavior {id}: name {name:?} must be lower-case words joined by '-' (it is the STIX label)"));
                 }
                 if b.description.get_ref().trim().is_empty() {
-                    d.err(*f, b.description.span().start, format!("behavior {id}: description is empty"));
+                    d.err(
+                        *f,
+                        b.description.span().start,
+                        format!("behavior {id}: description is empty"),
+                    );
                 }
                 let severity = match b.severity.get_ref().parse::<Severity>() {
                     Ok(s) => s,
@@ -582,7 +638,14 @@ impl Catalog {
                         if ATTACK_TACTICS.contains(&k.as_str()) {
                             phases.push(k.clone());
                         } else {
-                            d.err(*f, ks.span().start, format!("behavior {id}: {k:?} is not an ATT&CK tactic (one of {})", ATTACK_TACTICS.join(", ")));
+                            d.err(
+                                *f,
+                                ks.span().start,
+                                format!(
+                                    "behavior {id}: {k:?} is not an ATT&CK tactic (one of {})",
+                                    ATTACK_TACTICS.join(", ")
+                                ),
+                            );
                         }
                     }
                 }
@@ -598,21 +661,37 @@ impl Catalog {
                 if let Some(e) = &when {
                     for r in e.refs() {
                         if !names.contains_key(r) {
-                            d.err(*f, when_off, format!("behavior {id}: when: unknown primitive or group {r:?}"));
+                            d.err(
+                                *f,
+                                when_off,
+                                format!("behavior {id}: when: unknown primitive or group {r:?}"),
+                            );
                         }
                         named.extend(expand(r));
                     }
                 }
-                let optional = b.optional.as_ref().map(|o| o.get_ref().clone()).unwrap_or_default();
+                let optional = b
+                    .optional
+                    .as_ref()
+                    .map(|o| o.get_ref().clone())
+                    .unwrap_or_default();
                 if let Some(o) = &b.optional {
                     for r in o.get_ref() {
                         if !names.contains_key(r) {
-                            d.err(*f, o.span().start, format!("behavior {id}: optional: unknown primitive or group {r:?}"));
+                            d.err(
+                                *f,
+                                o.span().start,
+                                format!(
+                                    "behavior {id}: optional: unknown primitive or group {r:?}"
+                                ),
+                            );
                         }
                         named.extend(expand(r));
                     }
                 }
-                let failed = d.out[errors_before..].iter().any(|x| x.level == Level::Error);
+                let failed = d.out[errors_before..]
+                    .iter()
+                    .any(|x| x.level == Level::Error);
                 if !valid_id(&id) || behavior_at.contains_key(&id) {
                     continue;
                 }
@@ -768,29 +847,64 @@ when = "auth-password"
         let broken = GOOD
             .replace("value = \"password\"", "value = \"pass(word\"")
             .replace("op = \"EQUALS\"", "op = \"REGEX\"")
-            .replace("when = \"auth-password\"", "when = \"auth-password AND nope\"")
+            .replace(
+                "when = \"auth-password\"",
+                "when = \"auth-password AND nope\"",
+            )
             .replace("T1110.001", "T9999")
             .replace("credential-access", "pwning");
         let e = errors(&broken);
-        assert!(e.iter().any(|m| m.starts_with("x.toml:7: primitive auth-password: invalid regex")), "{e:?}");
+        assert!(
+            e.iter()
+                .any(|m| m.starts_with("x.toml:7: primitive auth-password: invalid regex")),
+            "{e:?}"
+        );
         assert!(e.iter().any(|m| m.starts_with("x.toml:16: behavior ssh-password-guessing: when: unknown primitive or group \"nope\"")), "{e:?}");
-        assert!(e.iter().any(|m| m.starts_with("x.toml:14: ") && m.contains("T9999")), "{e:?}");
-        assert!(e.iter().any(|m| m.starts_with("x.toml:15: ") && m.contains("pwning")), "{e:?}");
+        assert!(
+            e.iter()
+                .any(|m| m.starts_with("x.toml:14: ") && m.contains("T9999")),
+            "{e:?}"
+        );
+        assert!(
+            e.iter()
+                .any(|m| m.starts_with("x.toml:15: ") && m.contains("pwning")),
+            "{e:?}"
+        );
     }
 
     #[test]
     fn duplicates_unknowns_and_empties() {
         let dup = format!("{GOOD}\n[[primitive]]\nid = \"auth-password\"\nprotocols = [\"ssh\"]\nfield = \"username\"\nop = \"EQUALS\"\nvalue = \"\"\n");
         let e = errors(&dup);
-        assert!(e.iter().any(|m| m.starts_with("x.toml:19: duplicate id \"auth-password\" (first defined at x.toml:3)")), "{e:?}");
-        assert!(e.iter().any(|m| m.starts_with("x.toml:23: ") && m.contains("value is empty")), "{e:?}");
+        assert!(
+            e.iter().any(|m| m.starts_with(
+                "x.toml:19: duplicate id \"auth-password\" (first defined at x.toml:3)"
+            )),
+            "{e:?}"
+        );
+        assert!(
+            e.iter()
+                .any(|m| m.starts_with("x.toml:23: ") && m.contains("value is empty")),
+            "{e:?}"
+        );
         let e = errors(&GOOD.replace("when = \"auth-password\"", "when = \"  \""));
         assert!(e.iter().any(|m| m.contains("empty expression")), "{e:?}");
-        let e = errors(&GOOD.replace("\"auth_method\"", "\"colour\"").replace("[\"ssh\"]", "[\"gopher\"]"));
-        assert!(e.iter().any(|m| m.contains("unknown field \"colour\"")), "{e:?}");
+        let e = errors(
+            &GOOD
+                .replace("\"auth_method\"", "\"colour\"")
+                .replace("[\"ssh\"]", "[\"gopher\"]"),
+        );
+        assert!(
+            e.iter().any(|m| m.contains("unknown field \"colour\"")),
+            "{e:?}"
+        );
         assert!(e.iter().any(|m| m.contains("unknown protocol")), "{e:?}");
         let e = errors(&GOOD.replace("severity = \"high\"", "severity = \"critical\""));
-        assert!(e.iter().any(|m| m.starts_with("x.toml:13: ") && m.contains("unknown severity")), "{e:?}");
+        assert!(
+            e.iter()
+                .any(|m| m.starts_with("x.toml:13: ") && m.contains("unknown severity")),
+            "{e:?}"
+        );
         let e = errors(&GOOD.replace("name = \"brute-force\"", "name = \"Brute Force\""));
         assert!(e.iter().any(|m| m.contains("STIX label")), "{e:?}");
         let e = errors(&format!("{GOOD}\nbogus = 1\n"));
@@ -816,10 +930,21 @@ when = "auth-password"
     #[test]
     fn builtin_catalog_is_clean() {
         let all = Catalog::check(&builtin_files());
-        assert!(all.is_empty(), "{}", all.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("\n"));
+        assert!(
+            all.is_empty(),
+            "{}",
+            all.iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
         let c = Catalog::builtin();
         assert!(c.behaviors.len() >= 80, "{} behaviors", c.behaviors.len());
-        assert!(c.primitives.len() >= 250, "{} primitives", c.primitives.len());
+        assert!(
+            c.primitives.len() >= 250,
+            "{} primitives",
+            c.primitives.len()
+        );
         // Protocol-specific primitives only: an `any` primitive would cover everything.
         let covered: BTreeSet<Protocol> = c
             .primitives
@@ -830,7 +955,11 @@ when = "auth-password"
         assert_eq!(covered.len(), Protocol::ALL.len());
         for b in &c.behaviors {
             assert!(!b.techniques.is_empty(), "{} has no technique", b.id);
-            assert!(!b.kill_chain_phases.is_empty(), "{} has no kill chain phase", b.id);
+            assert!(
+                !b.kill_chain_phases.is_empty(),
+                "{} has no kill chain phase",
+                b.id
+            );
         }
     }
 }

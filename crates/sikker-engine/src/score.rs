@@ -237,7 +237,11 @@ pub fn score(evidence: &Evidence, benign: Option<&BenignSource>) -> Score {
         sensor += points;
         terms.push(term(
             format!("behavior:{id}"),
-            &[("weight", sev.weight()), ("count", *count as f64), ("factor", factor)],
+            &[
+                ("weight", sev.weight()),
+                ("count", *count as f64),
+                ("factor", factor),
+            ],
             points,
             "severity weight × min(√count, 6)",
         ));
@@ -326,7 +330,11 @@ pub fn score(evidence: &Evidence, benign: Option<&BenignSource>) -> Score {
             community += points;
             terms.push(term(
                 format!("category:{}", cat.name()),
-                &[("weight", cat.weight()), ("reports", n as f64), ("factor", factor)],
+                &[
+                    ("weight", cat.weight()),
+                    ("reports", n as f64),
+                    ("factor", factor),
+                ],
                 points,
                 "category weight × min(√reports, 2)",
             ));
@@ -340,7 +348,11 @@ pub fn score(evidence: &Evidence, benign: Option<&BenignSource>) -> Score {
         raw *= m;
         terms.push(term(
             "corroboration",
-            &[("sensor", sensor), ("community", community), ("weaker", weaker)],
+            &[
+                ("sensor", sensor),
+                ("community", community),
+                ("weaker", weaker),
+            ],
             m,
             "× (1 + 0.5 × (1 − e^(−min(sensor, community)/40)))",
         ));
@@ -353,7 +365,8 @@ pub fn score(evidence: &Evidence, benign: Option<&BenignSource>) -> Score {
         raw_confidence as f64,
         "100 × (1 − e^(−raw/70)), rounded",
     ));
-    if behaviors.values().any(|(s, _)| *s == Severity::VeryHigh) && raw_confidence < VERY_HIGH_FLOOR {
+    if behaviors.values().any(|(s, _)| *s == Severity::VeryHigh) && raw_confidence < VERY_HIGH_FLOOR
+    {
         terms.push(term(
             "very_high_floor",
             &[("before", raw_confidence as f64)],
@@ -365,7 +378,9 @@ pub fn score(evidence: &Evidence, benign: Option<&BenignSource>) -> Score {
     let (confidence, discount) = match benign {
         Some(src) => {
             let factor = src.factor.clamp(0.0, 1.0);
-            let c = (raw_confidence as f64 * factor).round().clamp(0.0, raw_confidence as f64) as u8;
+            let c = (raw_confidence as f64 * factor)
+                .round()
+                .clamp(0.0, raw_confidence as f64) as u8;
             terms.push(term(
                 format!("benign:{}", src.id),
                 &[("factor", factor), ("before", raw_confidence as f64)],
@@ -425,9 +440,18 @@ mod tests {
 
     #[test]
     fn saturation_checkpoints_match_the_published_curve() {
-        for (raw, expect) in [(35.0, 39.0), (70.0, 63.0), (140.0, 86.0), (200.0, 94.0), (300.0, 99.0)] {
+        for (raw, expect) in [
+            (35.0, 39.0),
+            (70.0, 63.0),
+            (140.0, 86.0),
+            (200.0, 94.0),
+            (300.0, 99.0),
+        ] {
             let got = (100.0 * (1.0 - (-raw / SATURATION).exp())).round();
-            assert!((got - expect).abs() <= 1.0, "{raw} → {got}, expected ~{expect}");
+            assert!(
+                (got - expect).abs() <= 1.0,
+                "{raw} → {got}, expected ~{expect}"
+            );
         }
     }
 

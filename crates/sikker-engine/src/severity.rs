@@ -87,7 +87,10 @@ mod tests {
             indicator_types([Severity::Low, Severity::High], false),
             ["malicious-activity"]
         );
-        assert_eq!(indicator_types([Severity::Info], false), ["anomalous-activity"]);
+        assert_eq!(
+            indicator_types([Severity::Info], false),
+            ["anomalous-activity"]
+        );
         assert_eq!(indicator_types([], false), ["anomalous-activity"]);
         assert_eq!(indicator_types([Severity::VeryHigh], true), ["benign"]);
         assert!("critical".parse::<Severity>().is_err());

