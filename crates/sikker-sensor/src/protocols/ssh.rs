@@ -1,0 +1,1000 @@
+//! SSH, on russh: the identification and algorithm lists of the persona's stock OpenSSH, every
+//! login accepted and recorded, exec and PTY shells on the emulated system, SCP uploads into
+//! quarantine, forwarding recorded and refused.
+
+use super::{Connection, ProtocolError, ProtocolHandler, SensorContext};
+use crate::quarantine::Quarantine;
+use crate::session::{SessionRecorder, Stage};
+use crate::terminal::{to_crlf, Key, LineEditor, ShellSession};
+use russh::keys::{Algorithm, EcdsaCurve, HashAlg, PrivateKey};
+use russh::server::{Auth, ChannelOpenHandle, Msg, Response, Session};
+use russh::{Channel, ChannelId, MethodKind, MethodSet, Preferred, SshId};
+use sikker_event::{Auth as AuthEvent, AuthMethod, EventData, Protocol, Request, Transfer};
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::io;
+use std::path::Path;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+
+pub struct Ssh {
+    config: Arc<russh::server::Config>,
+    ident: String,
+    ctx: SensorContext,
+}
+
+impl Ssh {
+    pub async fn new(ctx: &SensorContext) -> Result<Ssh, ProtocolError> {
+        let setup = |message: String| ProtocolError::Setup {
+            protocol: Protocol::Ssh,
+            message,
+        };
+        let dir = ctx.state_dir.clone();
+        let keys = tokio::task::spawn_blocking(move || host_keys(&dir))
+            .await
+            .map_err(|e| setup(e.to_string()))?
+            .map_err(|e| setup(format!("host keys: {e}")))?;
+        let ident = ctx.system.persona().ssh_ident.clone();
+        let config = russh::server::Config {
+            server_id: SshId::Standard(Cow::Owned(ident.clone())),
+            methods: MethodSet::from(
+                &[
+                    MethodKind::PublicKey,
+                    MethodKind::Password,
+                    MethodKind::KeyboardInteractive,
+                ][..],
+            ),
+            auth_rejection_time: Duration::from_millis(0),
+            auth_rejection_time_initial: Some(Duration::from_millis(0)),
+            keys,
+            preferred: openssh_preferred(&ident),
+            inactivity_timeout: Some(ctx.limits.idle()),
+            max_auth_attempts: 6,
+            nodelay: true,
+            ..Default::default()
+        };
+        Ok(Ssh {
+            config: Arc::new(config),
+            ident,
+            ctx: ctx.clone(),
+        })
+    }
+}
+
+/// OpenSSH's server algorithm lists (7.4 … 9.x), minus what russh lacks (sntrup761, umac).
+fn openssh_preferred(ident: &str) -> Preferred {
+    use russh::{cipher, compression, kex, mac};
+    let version = ident
+        .split("OpenSSH_")
+        .nth(1)
+        .and_then(|v| {
+            let mut it = v.split(|c: char| !c.is_ascii_digit());
+            Some((it.next()?.parse::<u32>().ok()?, it.next()?.parse::<u32>().ok()?))
+        })
+        .unwrap_or((9, 2));
+    let mut kexes = Vec::new();
+    if version >= (9, 9) {
+        kexes.push(kex::MLKEM768X25519_SHA256);
+    }
+    kexes.extend([
+        kex::CURVE25519,
+        kex::CURVE25519_PRE_RFC_8731,
+        kex::ECDH_SHA2_NISTP256,
+        kex::ECDH_SHA2_NISTP384,
+        kex::ECDH_SHA2_NISTP521,
+        kex::DH_GEX_SHA256,
+        kex::DH_G16_SHA512,
+        kex::DH_G18_SHA512,
+        kex::DH_G14_SHA256,
+    ]);
+    if version < (8, 0) {
+        kexes.push(kex::DH_G14_SHA1);
+    }
+    Preferred {
+        kex: Cow::Owned(kexes),
+        key: Cow::Owned(vec![
+            Algorithm::Rsa {
+                hash: Some(HashAlg::Sha512),
+            },
+            Algorithm::Rsa {
+                hash: Some(HashAlg::Sha256),
+            },
+            Algorithm::Ecdsa {
+                curve: EcdsaCurve::NistP256,
+            },
+            Algorithm::Ed25519,
+        ]),
+        cipher: Cow::Owned(vec![
+            cipher::CHACHA20_POLY1305,
+            cipher::AES_128_CTR,
+            cipher::AES_192_CTR,
+            cipher::AES_256_CTR,
+            cipher::AES_128_GCM,
+            cipher::AES_256_GCM,
+        ]),
+        mac: Cow::Owned(vec![
+            mac::HMAC_SHA256_ETM,
+            mac::HMAC_SHA512_ETM,
+            mac::HMAC_SHA1_ETM,
+            mac::HMAC_SHA256,
+            mac::HMAC_SHA512,
+            mac::HMAC_SHA1,
+        ]),
+        compression: Cow::Owned(vec![compression::NONE, compression::ZLIB_LEGACY]),
+        ..Preferred::default()
+    }
+}
+
+/// Loads the sensor's host keys, generating the missing ones once (RSA 3072, ECDSA P-256,
+/// Ed25519, as `ssh-keygen -A` makes them).
+fn host_keys(dir: &Path) -> Result<Vec<PrivateKey>, String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let kinds = [
+        ("ssh_host_rsa_key", None),
+        (
+            "ssh_host_ecdsa_key",
+            Some(Algorithm::Ecdsa {
+                curve: EcdsaCurve::NistP256,
+            }),
+        ),
+        ("ssh_host_ed25519_key", Some(Algorithm::Ed25519)),
+    ];
+    let mut keys = Vec::new();
+    for (name, algorithm) in kinds {
+        let path = dir.join(name);
+        let key = match std::fs::read_to_string(&path) {
+            Ok(text) => PrivateKey::from_openssh(text.as_bytes())
+                .map_err(|e| format!("{}: {e}", path.display()))?,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                let mut rng = rand_core10::rng();
+                let key = match algorithm {
+                    Some(a) => PrivateKey::random(&mut rng, a),
+                    None => russh::keys::ssh_key::private::RsaKeypair::random(&mut rng, 3072)
+                        .and_then(|k| PrivateKey::new(k.into(), "")),
+                }
+                .map_err(|e| format!("generating {name}: {e}"))?;
+                let text = key
+                    .to_openssh(russh::keys::ssh_key::LineEnding::LF)
+                    .map_err(|e| format!("encoding {name}: {e}"))?;
+                write_private(&path, text.as_bytes())
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
+                key
+            }
+            Err(e) => return Err(format!("{}: {e}", path.display())),
+        };
+        keys.push(key);
+    }
+    Ok(keys)
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, bytes)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))?;
+    }
+    std::fs::rename(&tmp, path)
+}
+
+/// The client's identification line, or what OpenSSH answers before hanging up.
+async fn read_client_ident<S: AsyncRead + Unpin>(
+    stream: &mut S,
+) -> Result<Vec<u8>, &'static str> {
+    let mut line = Vec::with_capacity(64);
+    let mut byte = [0u8; 1];
+    loop {
+        match stream.read(&mut byte).await {
+            Ok(1) => {}
+            _ => return Err(""),
+        }
+        line.push(byte[0]);
+        if byte[0] == b'\n' {
+            break;
+        }
+        // OpenSSH's limit on an identification line.
+        if line.len() > 255 {
+            return Err("Invalid SSH identification string.\r\n");
+        }
+    }
+    if line.starts_with(b"SSH-1.99-") || line.starts_with(b"SSH-2.0-") {
+        Ok(line)
+    } else if line.starts_with(b"SSH-") {
+        Err("Protocol major versions differ.\r\n")
+    } else {
+        Err("Invalid SSH identification string.\r\n")
+    }
+}
+
+/// Lets russh run its usual exchange on a stream whose identification lines were already
+/// exchanged: the client's line is replayed to it and russh's own (identical) line is
+/// swallowed. Killing it fails every read and write, which ends russh's spawned session.
+struct Replayed<S> {
+    inner: S,
+    replay: Vec<u8>,
+    replay_pos: usize,
+    swallow: usize,
+    kill: Arc<KillSwitch>,
+}
+
+#[derive(Default)]
+struct KillSwitch {
+    killed: AtomicBool,
+    wakers: Mutex<Vec<Waker>>,
+}
+
+impl KillSwitch {
+    fn register(&self, cx: &Context<'_>) -> bool {
+        if self.killed.load(Ordering::Acquire) {
+            return true;
+        }
+        let mut w = self.wakers.lock().unwrap_or_else(|p| p.into_inner());
+        if !w.iter().any(|x| x.will_wake(cx.waker())) {
+            if w.len() >= 4 {
+                w.remove(0);
+            }
+            w.push(cx.waker().clone());
+        }
+        false
+    }
+
+    fn kill(&self) {
+        self.killed.store(true, Ordering::Release);
+        let wakers = std::mem::take(&mut *self.wakers.lock().unwrap_or_else(|p| p.into_inner()));
+        for w in wakers {
+            w.wake();
+        }
+    }
+}
+
+struct KillOnDrop(Arc<KillSwitch>);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        self.0.kill();
+    }
+}
+
+fn killed() -> io::Error {
+    io::Error::new(io::ErrorKind::ConnectionAborted, "session ended by the sensor")
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Replayed<S> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        if this.kill.register(cx) {
+            return Poll::Ready(Err(killed()));
+        }
+        if this.replay_pos < this.replay.len() {
+            let rest = &this.replay[this.replay_pos..];
+            let n = rest.len().min(buf.remaining());
+            buf.put_slice(&rest[..n]);
+            this.replay_pos += n;
+            return Poll::Ready(Ok(()));
+        }
+        Pin::new(&mut this.inner).poll_read(cx, buf)
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Replayed<S> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        if this.kill.register(cx) {
+            return Poll::Ready(Err(killed()));
+        }
+        if this.swallow > 0 {
+            let n = this.swallow.min(buf.len());
+            this.swallow -= n;
+            return Poll::Ready(Ok(n));
+        }
+        Pin::new(&mut this.inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
+}
+
+#[async_trait::async_trait]
+impl ProtocolHandler for Ssh {
+    fn protocol(&self) -> Protocol {
+        Protocol::Ssh
+    }
+
+    fn records_wire(&self) -> bool {
+        false
+    }
+
+    async fn serve(&self, conn: Connection) -> &'static str {
+        let Connection {
+            mut stream,
+            session,
+        } = conn;
+        let ours = format!("{}\r\n", self.ident);
+        if stream.write_all(ours.as_bytes()).await.is_err() {
+            return "closed";
+        }
+        let theirs = match read_client_ident(&mut stream).await {
+            Ok(line) => line,
+            Err("") => return "closed",
+            Err(answer) => {
+                let _ = stream.write_all(answer.as_bytes()).await;
+                let _ = stream.shutdown().await;
+                return "invalid_identification";
+            }
+        };
+        session.record_nowait(EventData::Request(Request {
+            method: Some("identification".into()),
+            target: Some(String::from_utf8_lossy(&theirs).trim_end().to_owned()),
+            ..Default::default()
+        }));
+        let kill = Arc::new(KillSwitch::default());
+        let _guard = KillOnDrop(kill.clone());
+        let stream = Replayed {
+            inner: stream,
+            replay: theirs,
+            replay_pos: 0,
+            swallow: ours.len(),
+            kill,
+        };
+        let handler = SshSession {
+            session: session.clone(),
+            ctx: self.ctx.clone(),
+            user: String::new(),
+            channels: HashMap::new(),
+        };
+        match russh::server::run_stream(self.config.clone(), stream, handler).await {
+            Ok(running) => match running.await {
+                Ok(()) => "closed",
+                Err(e) => {
+                    tracing::debug!("ssh session {}: {e}", session.id());
+                    "closed"
+                }
+            },
+            Err(_) => "closed",
+        }
+    }
+}
+
+enum Mode {
+    Idle,
+    /// An interactive shell; `pty` says whether a terminal was requested.
+    Shell,
+    Scp(ScpSink),
+    Done,
+}
+
+struct Chan {
+    pty: bool,
+    mode: Mode,
+    editor: LineEditor,
+    shell: Option<ShellSession>,
+    /// Without a PTY, input is split into lines as they end.
+    raw_line: Vec<u8>,
+}
+
+struct SshSession {
+    session: SessionRecorder,
+    ctx: SensorContext,
+    user: String,
+    channels: HashMap<ChannelId, Chan>,
+}
+
+impl SshSession {
+    async fn auth(&mut self, method: AuthMethod, user: &str, password: Option<String>) {
+        self.auth_key(method, user, password, None, None).await
+    }
+
+    async fn auth_key(
+        &mut self,
+        method: AuthMethod,
+        user: &str,
+        password: Option<String>,
+        key_type: Option<String>,
+        key_fingerprint: Option<String>,
+    ) {
+        self.session.set_stage(Stage::Authenticating);
+        let success = method != AuthMethod::None;
+        if success {
+            self.user = user.to_owned();
+        }
+        self.session
+            .record(EventData::Auth(AuthEvent {
+                method,
+                username: user.to_owned(),
+                password,
+                key_type,
+                key_fingerprint,
+                success,
+            }))
+            .await;
+    }
+
+    fn send(&self, session: &mut Session, channel: ChannelId, bytes: Vec<u8>) {
+        if bytes.is_empty() {
+            return;
+        }
+        self.session.record_output(&bytes);
+        let _ = session.data(channel, bytes);
+    }
+
+    fn finish(&mut self, session: &mut Session, channel: ChannelId, status: u32) {
+        if let Some(c) = self.channels.get_mut(&channel) {
+            c.mode = Mode::Done;
+        }
+        let _ = session.exit_status_request(channel, status);
+        let _ = session.eof(channel);
+        let _ = session.close(channel);
+    }
+
+    fn shell_for(&mut self, channel: ChannelId) -> Option<&mut Chan> {
+        let user = if self.user.is_empty() {
+            "root".to_owned()
+        } else {
+            self.user.clone()
+        };
+        let chan = self.channels.get_mut(&channel)?;
+        if chan.shell.is_none() {
+            chan.shell = Some(ShellSession::new(
+                &self.ctx.system,
+                &user,
+                self.session.clone(),
+            ));
+        }
+        Some(chan)
+    }
+
+    /// Runs one line in a channel's shell and sends what it printed; true when it exited.
+    async fn run_line(&mut self, session: &mut Session, channel: ChannelId, line: &str) -> bool {
+        let Some(chan) = self.shell_for(channel) else {
+            return true;
+        };
+        let pty = chan.pty;
+        let Some(shell) = chan.shell.as_mut() else {
+            return true;
+        };
+        let outcome = shell.run(line).await;
+        let mut out = if pty {
+            to_crlf(&outcome.output)
+        } else {
+            outcome.output
+        };
+        if outcome.close_session {
+            self.send(session, channel, out);
+            self.finish(session, channel, outcome.exit_code as u32);
+            return true;
+        }
+        if pty {
+            out.extend_from_slice(shell.shell().prompt().as_bytes());
+        }
+        self.send(session, channel, out);
+        false
+    }
+}
+
+impl russh::server::Handler for SshSession {
+    type Error = russh::Error;
+
+    async fn auth_none(&mut self, user: &str) -> Result<Auth, Self::Error> {
+        self.auth(AuthMethod::None, user, None).await;
+        Ok(Auth::Reject {
+            proceed_with_methods: None,
+            partial_success: false,
+        })
+    }
+
+    async fn auth_password(&mut self, user: &str, password: &str) -> Result<Auth, Self::Error> {
+        self.auth(AuthMethod::Password, user, Some(password.to_owned()))
+            .await;
+        Ok(Auth::Accept)
+    }
+
+    async fn auth_publickey(
+        &mut self,
+        user: &str,
+        key: russh::server::VerifiedPublicKey<'_>,
+    ) -> Result<Auth, Self::Error> {
+        let fingerprint = key.public_key.fingerprint(HashAlg::Sha256).to_string();
+        let key_type = key.public_key.algorithm().to_string();
+        self.auth_key(
+            AuthMethod::Publickey,
+            user,
+            None,
+            Some(key_type),
+            Some(fingerprint),
+        )
+        .await;
+        Ok(Auth::Accept)
+    }
+
+    async fn auth_keyboard_interactive<'a>(
+        &'a mut self,
+        user: &str,
+        _submethods: &str,
+        response: Option<Response<'a>>,
+    ) -> Result<Auth, Self::Error> {
+        let Some(mut response) = response else {
+            self.session.set_stage(Stage::Authenticating);
+            return Ok(Auth::Partial {
+                name: Cow::Borrowed(""),
+                instructions: Cow::Borrowed(""),
+                prompts: Cow::Owned(vec![(Cow::Borrowed("Password: "), false)]),
+            });
+        };
+        let password = response
+            .next()
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default();
+        self.auth(AuthMethod::KeyboardInteractive, user, Some(password))
+            .await;
+        Ok(Auth::Accept)
+    }
+
+    async fn auth_succeeded(&mut self, _session: &mut Session) -> Result<(), Self::Error> {
+        self.session.set_stage(Stage::Authenticated);
+        Ok(())
+    }
+
+    async fn channel_open_session(
+        &mut self,
+        channel: Channel<Msg>,
+        reply: ChannelOpenHandle,
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        if self.channels.len() >= 10 {
+            return Ok(());
+        }
+        self.channels.insert(
+            channel.id(),
+            Chan {
+                pty: false,
+                mode: Mode::Idle,
+                editor: LineEditor::new(self.ctx.limits.line_bytes),
+                shell: None,
+                raw_line: Vec::new(),
+            },
+        );
+        reply.accept().await;
+        Ok(())
+    }
+
+    async fn channel_open_direct_tcpip(
+        &mut self,
+        _channel: Channel<Msg>,
+        host: &str,
+        port: u32,
+        originator: &str,
+        originator_port: u32,
+        reply: ChannelOpenHandle,
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        let mut fields = std::collections::BTreeMap::new();
+        fields.insert("originator".into(), format!("{originator}:{originator_port}"));
+        self.session
+            .record(EventData::Request(Request {
+                method: Some("direct-tcpip".into()),
+                target: Some(format!("{host}:{port}")),
+                fields,
+                ..Default::default()
+            }))
+            .await;
+        reply
+            .reject(russh::ChannelOpenFailure::AdministrativelyProhibited)
+            .await;
+        Ok(())
+    }
+
+    async fn tcpip_forward(
+        &mut self,
+        address: &str,
+        port: &mut u32,
+        _session: &mut Session,
+    ) -> Result<bool, Self::Error> {
+        self.session
+            .record(EventData::Request(Request {
+                method: Some("tcpip-forward".into()),
+                target: Some(format!("{address}:{port}")),
+                ..Default::default()
+            }))
+            .await;
+        Ok(false)
+    }
+
+    async fn pty_request(
+        &mut self,
+        channel: ChannelId,
+        _term: &str,
+        _cols: u32,
+        _rows: u32,
+        _pw: u32,
+        _ph: u32,
+        _modes: &[(russh::Pty, u32)],
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        if let Some(c) = self.channels.get_mut(&channel) {
+            c.pty = true;
+            session.channel_success(channel)?;
+        } else {
+            session.channel_failure(channel)?;
+        }
+        Ok(())
+    }
+
+    async fn shell_request(
+        &mut self,
+        channel: ChannelId,
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        let peer = self.session.peer().ip().to_string();
+        let Some(chan) = self.shell_for(channel) else {
+            session.channel_failure(channel)?;
+            return Ok(());
+        };
+        chan.mode = Mode::Shell;
+        let pty = chan.pty;
+        session.channel_success(channel)?;
+        if pty {
+            if let Some(shell) = chan.shell.as_ref() {
+                let mut text = to_crlf(shell.shell().login_banner(Some(&peer)).as_bytes());
+                text.extend_from_slice(shell.shell().prompt().as_bytes());
+                self.send(session, channel, text);
+            }
+        }
+        Ok(())
+    }
+
+    async fn exec_request(
+        &mut self,
+        channel: ChannelId,
+        data: &[u8],
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        let command = String::from_utf8_lossy(data).into_owned();
+        if !self.channels.contains_key(&channel) {
+            session.channel_failure(channel)?;
+            return Ok(());
+        }
+        session.channel_success(channel)?;
+        if let Some(target) = scp_sink_target(&command) {
+            self.session
+                .record(EventData::Command {
+                    line: command.clone(),
+                })
+                .await;
+            if let Some(c) = self.channels.get_mut(&channel) {
+                c.mode = Mode::Scp(ScpSink::new(target, self.ctx.limits.upload_bytes));
+            }
+            // Ready for the first header.
+            self.send(session, channel, vec![0]);
+            return Ok(());
+        }
+        if let Some(c) = self.shell_for(channel) {
+            if let Some(shell) = c.shell.as_mut() {
+                shell.set_exec_mode(true);
+            }
+        }
+        let Some(chan) = self.channels.get_mut(&channel) else {
+            return Ok(());
+        };
+        let pty = chan.pty;
+        let Some(shell) = chan.shell.as_mut() else {
+            return Ok(());
+        };
+        let outcome = shell.run(&command).await;
+        let out = if pty {
+            to_crlf(&outcome.output)
+        } else {
+            outcome.output
+        };
+        self.send(session, channel, out);
+        self.finish(session, channel, outcome.exit_code as u32);
+        Ok(())
+    }
+
+    async fn subsystem_request(
+        &mut self,
+        channel: ChannelId,
+        name: &str,
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        // SFTP is not emulated yet: recorded, then refused as a server without it would.
+        self.session
+            .record(EventData::Request(Request {
+                method: Some("subsystem".into()),
+                target: Some(name.to_owned()),
+                ..Default::default()
+            }))
+            .await;
+        session.channel_failure(channel)?;
+        Ok(())
+    }
+
+    async fn data(
+        &mut self,
+        channel: ChannelId,
+        data: &[u8],
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        self.session.record_input(data);
+        let Some(chan) = self.channels.get_mut(&channel) else {
+            return Ok(());
+        };
+        match &mut chan.mode {
+            Mode::Scp(sink) => {
+                let (reply, files) = sink.feed(data);
+                for file in files {
+                    record_upload(&self.session, &self.ctx.quarantine, file).await;
+                }
+                self.send(session, channel, reply);
+                Ok(())
+            }
+            Mode::Shell if chan.pty => {
+                let keys = chan.editor.feed(data);
+                for key in keys {
+                    match key {
+                        Key::Echo(bytes) => self.send(session, channel, bytes),
+                        Key::Line(line) => {
+                            if self.run_line(session, channel, &line).await {
+                                return Ok(());
+                            }
+                        }
+                        Key::Interrupt => {
+                            let prompt = self
+                                .channels
+                                .get(&channel)
+                                .and_then(|c| c.shell.as_ref())
+                                .map(|s| s.shell().prompt())
+                                .unwrap_or_default();
+                            self.send(session, channel, prompt.into_bytes());
+                        }
+                        Key::Eof => {
+                            self.send(session, channel, b"logout\r\n".to_vec());
+                            self.finish(session, channel, 0);
+                            return Ok(());
+                        }
+                    }
+                }
+                Ok(())
+            }
+            Mode::Shell => {
+                let limit = self.ctx.limits.line_bytes;
+                let mut lines = Vec::new();
+                for &b in data {
+                    if b == b'\n' {
+                        lines.push(String::from_utf8_lossy(&chan.raw_line).into_owned());
+                        chan.raw_line.clear();
+                    } else if chan.raw_line.len() < limit {
+                        chan.raw_line.push(b);
+                    }
+                }
+                for line in lines {
+                    if self.run_line(session, channel, &line).await {
+                        return Ok(());
+                    }
+                }
+                Ok(())
+            }
+            Mode::Idle | Mode::Done => Ok(()),
+        }
+    }
+
+    async fn channel_eof(
+        &mut self,
+        channel: ChannelId,
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        let Some(chan) = self.channels.get_mut(&channel) else {
+            return Ok(());
+        };
+        match &mut chan.mode {
+            Mode::Shell if !chan.pty => {
+                let rest = std::mem::take(&mut chan.raw_line);
+                if !rest.is_empty() {
+                    let line = String::from_utf8_lossy(&rest).into_owned();
+                    if self.run_line(session, channel, &line).await {
+                        return Ok(());
+                    }
+                }
+                self.finish(session, channel, 0);
+            }
+            Mode::Scp(_) => self.finish(session, channel, 0),
+            _ => {}
+        }
+        Ok(())
+    }
+
+    async fn channel_close(
+        &mut self,
+        channel: ChannelId,
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        self.channels.remove(&channel);
+        Ok(())
+    }
+}
+
+async fn record_upload(session: &SessionRecorder, quarantine: &Arc<Quarantine>, file: ScpFile) {
+    let q = quarantine.clone();
+    let content = file.content;
+    let stored = tokio::task::spawn_blocking(move || q.store(&content)).await;
+    let (sha256, kept) = match stored {
+        Ok(Ok(s)) => (Some(s.sha256), s.path.is_some()),
+        Ok(Err(e)) => {
+            tracing::warn!("quarantine: {e}");
+            (None, false)
+        }
+        Err(_) => (None, false),
+    };
+    if !kept {
+        tracing::debug!("upload {} not kept in quarantine", file.name);
+    }
+    session
+        .record(EventData::Upload(Transfer {
+            url: None,
+            name: Some(file.name),
+            size: Some(file.size),
+            sha256: if file.truncated { None } else { sha256 },
+            tool: Some("scp".into()),
+        }))
+        .await;
+}
+
+/// `scp -t [-r] [-d] [-p] [-v] TARGET`: the remote end of an upload in legacy SCP mode.
+fn scp_sink_target(command: &str) -> Option<String> {
+    let mut words = command.split_whitespace();
+    let program = words.next()?;
+    if program != "scp" && !program.ends_with("/scp") {
+        return None;
+    }
+    let mut sink = false;
+    let mut target = None;
+    for w in words {
+        if let Some(flags) = w.strip_prefix('-') {
+            sink |= flags.contains('t');
+        } else {
+            target = Some(w.to_owned());
+        }
+    }
+    sink.then(|| target.unwrap_or_else(|| ".".into()))
+}
+
+struct ScpFile {
+    name: String,
+    size: u64,
+    content: Vec<u8>,
+    truncated: bool,
+}
+
+/// The receiving side of the SCP protocol: `C`/`D`/`E`/`T` headers answered with a zero byte,
+/// file bodies kept up to the upload cap.
+struct ScpSink {
+    dir: String,
+    max: u64,
+    header: Vec<u8>,
+    file: Option<(String, u64, Vec<u8>, u64)>,
+    await_trailer: bool,
+}
+
+impl ScpSink {
+    fn new(dir: String, max: u64) -> ScpSink {
+        ScpSink {
+            dir,
+            max,
+            header: Vec::new(),
+            file: None,
+            await_trailer: false,
+        }
+    }
+
+    fn feed(&mut self, mut data: &[u8]) -> (Vec<u8>, Vec<ScpFile>) {
+        let mut reply = Vec::new();
+        let mut files = Vec::new();
+        while !data.is_empty() {
+            if self.await_trailer {
+                // The zero byte after a file body.
+                data = &data[1..];
+                self.await_trailer = false;
+                if let Some((name, size, content, _)) = self.file.take() {
+                    let truncated = (content.len() as u64) < size;
+                    files.push(ScpFile {
+                        name,
+                        size,
+                        content,
+                        truncated,
+                    });
+                }
+                reply.push(0);
+                continue;
+            }
+            if let Some((_, size, content, received)) = self.file.as_mut() {
+                let want = (*size - *received).min(data.len() as u64) as usize;
+                let keep = (self.max.saturating_sub(content.len() as u64) as usize).min(want);
+                content.extend_from_slice(&data[..keep]);
+                *received += want as u64;
+                data = &data[want..];
+                if *received >= *size {
+                    self.await_trailer = true;
+                }
+                continue;
+            }
+            let Some(nl) = data.iter().position(|&b| b == b'\n') else {
+                if self.header.len() + data.len() > 4096 {
+                    reply.extend_from_slice(b"\x01scp: protocol error: header too long\n");
+                    self.header.clear();
+                } else {
+                    self.header.extend_from_slice(data);
+                }
+                break;
+            };
+            self.header.extend_from_slice(&data[..nl]);
+            data = &data[nl + 1..];
+            let header = String::from_utf8_lossy(&std::mem::take(&mut self.header)).into_owned();
+            match header.as_bytes().first() {
+                Some(b'C') => {
+                    let mut parts = header[1..].splitn(3, ' ');
+                    let _mode = parts.next();
+                    let size = parts.next().and_then(|s| s.parse::<u64>().ok());
+                    let name = parts.next().unwrap_or("").to_owned();
+                    match size {
+                        Some(size) if !name.is_empty() && !name.contains('/') => {
+                            let path = format!("{}/{}", self.dir.trim_end_matches('/'), name);
+                            self.file = Some((path, size, Vec::new(), 0));
+                            self.await_trailer = size == 0;
+                            reply.push(0);
+                        }
+                        _ => reply.extend_from_slice(b"\x01scp: protocol error: bad mode\n"),
+                    }
+                }
+                Some(b'D') | Some(b'E') | Some(b'T') => reply.push(0),
+                _ => reply.extend_from_slice(b"\x01scp: protocol error: unexpected <newline>\n"),
+            }
+        }
+        (reply, files)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scp_sink_receives_files() {
+        assert_eq!(scp_sink_target("scp -t /tmp"), Some("/tmp".into()));
+        assert_eq!(scp_sink_target("scp -f /etc/passwd"), None);
+        assert_eq!(scp_sink_target("uname -a"), None);
+        let mut sink = ScpSink::new("/tmp".into(), 3);
+        let (reply, files) = sink.feed(b"T1 0 1 0\nC0755 5 x.sh\nhel");
+        assert_eq!(reply, vec![0, 0]);
+        assert!(files.is_empty());
+        let (reply, files) = sink.feed(b"lo\0");
+        assert_eq!(reply, vec![0]);
+        assert_eq!(files[0].name, "/tmp/x.sh");
+        assert_eq!(files[0].content, b"hel");
+        assert!(files[0].truncated);
+    }
+
+    #[test]
+    fn algorithm_lists_follow_the_openssh_version() {
+        let p = openssh_preferred("SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3");
+        assert_eq!(p.kex[0], russh::kex::CURVE25519);
+        let p = openssh_preferred("SSH-2.0-OpenSSH_9.9p1");
+        assert_eq!(p.kex[0], russh::kex::MLKEM768X25519_SHA256);
+    }
+}
