@@ -17,6 +17,8 @@ pub(crate) struct Out {
     pub chunks: Vec<(u8, Vec<u8>)>,
     pub total: usize,
     pub cap: usize,
+    /// Output was dropped at the cap: the producer was (practically) endless.
+    pub truncated: bool,
 }
 
 impl Out {
@@ -24,11 +26,15 @@ impl Out {
         Out {
             chunks: Vec::new(),
             total: 0,
+            truncated: false,
             cap,
         }
     }
     pub fn push(&mut self, fd: u8, data: &[u8]) {
         let room = self.cap.saturating_sub(self.total);
+        if data.len() > room {
+            self.truncated = true;
+        }
         let data = &data[..data.len().min(room)];
         if data.is_empty() {
             return;
@@ -37,6 +43,13 @@ impl Out {
         match self.chunks.last_mut() {
             Some((f, buf)) if *f == fd => buf.extend_from_slice(data),
             _ => self.chunks.push((fd, data.to_vec())),
+        }
+    }
+    /// Appends another buffer's chunks in order, keeping its truncation mark.
+    pub fn absorb(&mut self, other: Out) {
+        self.truncated |= other.truncated;
+        for (fd, data) in other.chunks {
+            self.push(fd, &data);
         }
     }
     pub fn is_full(&self) -> bool {
@@ -713,6 +726,8 @@ fn with_redirs(
     st.tty_out = tty && dest[1] == Dest::Parent(1);
     let status = body(st, &stdin_data, &mut inner);
     st.tty_out = tty;
+    // An endless producer redirected to a file fills the disk, as it would on a real host.
+    let endless = inner.truncated && matches!(dest[1], Dest::File(_));
     for (fd, data) in inner.chunks {
         match dest[(fd as usize).min(2)] {
             Dest::Parent(p) => out.push(p, &data),
@@ -725,6 +740,7 @@ fn with_redirs(
         }
     }
     let mut status = status;
+    let mut reported = false;
     for (path, data) in files {
         if data.is_empty() {
             continue;
@@ -758,7 +774,20 @@ fn with_redirs(
                 format!("{who}: write error: {}\n", e.message()).as_bytes(),
             );
             status = 1;
+            reported = true;
         }
+    }
+    if endless && !reported {
+        let who = if cmd_name.is_empty() {
+            "bash".to_owned()
+        } else {
+            cmd_name.to_owned()
+        };
+        out.push(
+            2,
+            format!("{who}: write error: No space left on device\n").as_bytes(),
+        );
+        status = 1;
     }
     status
 }
@@ -990,9 +1019,7 @@ pub(crate) fn run_spec(
         let mut ctx = Ctx { st, io: &mut io };
         (spec.run)(&mut ctx, &argv)
     };
-    for (fd, data) in io.out.chunks {
-        out.push(fd, &data);
-    }
+    out.absorb(io.out);
     status
 }
 

@@ -377,10 +377,10 @@ impl Vfs {
             Kind::Dir => return Err(FsError::IsDir),
             Kind::Link(_) => return Err(FsError::NotFound),
             Kind::Dev(Device::Null) | Kind::Dev(Device::Tty) => Vec::new(),
-            Kind::Dev(Device::Zero) => vec![0; limit],
+            Kind::Dev(Device::Zero) => vec![0; limit + 1],
             Kind::Dev(Device::Random) => {
                 let mut x = (now as u64) ^ 0x9E37_79B9_7F4A_7C15;
-                (0..limit)
+                (0..=limit)
                     .map(|_| {
                         x ^= x << 13;
                         x ^= x >> 7;
