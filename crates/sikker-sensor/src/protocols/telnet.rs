@@ -275,7 +275,8 @@ impl ProtocolHandler for Telnet {
         }
         if !busybox {
             // Wait (briefly) for the answers before the login prompt, as telnetd does.
-            let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+            // netkit telnetd waits for them indefinitely; the pre-auth deadline bounds this wait.
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(8);
             while line.options.opening_answers < 4 {
                 match tokio::time::timeout_at(deadline, line.read()).await {
                     Ok(Some(data)) => line.pending.extend_from_slice(&data),
