@@ -1,13 +1,13 @@
-//! All primitives compiled into one matcher per field: a single case-insensitive Aho-Corasick
-//! automaton holds every literal (EQUALS and CONTAINS values, and the longest literal of each
-//! WILDCARD pattern as a prefilter), and one `RegexSet` holds the REGEX primitives. A value is
-//! scanned once per field, whatever the number of primitives. The naive matcher beside it tries
-//! one primitive at a time: it is the reference the compiled one is tested against and the
-//! baseline the benchmark compares with.
+//! All primitives compiled into one matcher per field. Literals every match must *start*
+//! with (EQUALS values, the leading literal of a WILDCARD, the prefixes of a `^` REGEX) sit in
+//! a table keyed by first byte, probed once per value; literals that may occur anywhere
+//! (CONTAINS values, a wildcard's longest literal, a regex's prefix or suffix literals) share
+//! one case-insensitive Aho-Corasick automaton, scanned once per value. A hit is verified by
+//! its primitive (exact case, whole-value glob, the regex itself) at most once per value.
+//! Regexes with no usable literal share one `RegexSet`. The naive matcher beside it tries one
+//! primitive at a time: it is the oracle the compiled one is tested against and the baseline
+//! the benchmark compares with.
 
-use crate::catalog::{Catalog, Op, REGEX_SIZE_LIMIT};
-use crate::field::Field;
-use crate::glob::Glob;
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 use sikker_event::Protocol;
@@ -147,18 +147,21 @@ enum Check {
     Regex { prim: u32 },
 }
 
+/// Needles (lower-cased) sharing a first byte, each with what to verify when a value starts with it.
+type StartBucket = Vec<(Box<[u8]>, Vec<Check>)>;
+
 /// Literal needles and what to check when one is found.
 #[derive(Default)]
 struct Literals {
     automaton: Option<AhoCorasick>,
-    /// Per needle: what to verify, and whether the needle only counts at the value's start.
-    checks: Vec<Vec<(Check, bool)>>,
+    /// Per needle: what to verify when it is found.
+    checks: Vec<Vec<Check>>,
     needles: Vec<String>,
     index: HashMap<String, usize>,
 }
 
 impl Literals {
-    fn add(&mut self, needle: &str, check: Check, at_start: bool) {
+    fn add(&mut self, needle: &str, check: Check) {
         let key = needle.to_ascii_lowercase();
         let i = match self.index.get(&key) {
             Some(&i) => i,
@@ -169,7 +172,7 @@ impl Literals {
                 self.needles.len() - 1
             }
         };
-        self.checks[i].push((check, at_start));
+        self.checks[i].push(check);
     }
 
     fn build(&mut self, field: Field) -> Result<(), CompileError> {
@@ -191,7 +194,11 @@ impl Literals {
 
 #[derive(Default)]
 struct FieldMatcher {
-    /// Every needle of the field, in one automaton: a value is scanned once.
+    /// Needles that only count at the start of a value (EQUALS values, leading literals of
+    /// wildcards, prefixes of `^` regexes), bucketed by their lower-cased first byte: a value
+    /// needs one bucket probe instead of an automaton scan.
+    at_start: Vec<StartBucket>,
+    /// Needles that may occur anywhere, in one automaton: a value is scanned once.
     literals: Literals,
     globs_without_literal: Vec<u32>,
     /// Every REGEX primitive of the field: used for non-ASCII values, where the ASCII-folding
@@ -253,25 +260,34 @@ impl Matcher {
     }
 
     fn compile_field(field: Field, prims: &[Compiled]) -> Result<FieldMatcher, CompileError> {
-        let mut fm = FieldMatcher::default();
+        let mut fm = FieldMatcher {
+            at_start: (0..256).map(|_| Vec::new()).collect(),
+            ..FieldMatcher::default()
+        };
+        let add_at_start = |needle: &str, check: Check, fm: &mut FieldMatcher| {
+            let key = needle.to_ascii_lowercase().into_bytes().into_boxed_slice();
+            // Validation rejects empty values; a hand-built catalog's empty needle matches nothing.
+            let Some(&first) = key.first() else { return };
+            let bucket = &mut fm.at_start[usize::from(first)];
+            match bucket.iter_mut().find(|(n, _)| *n == key) {
+                Some((_, checks)) => checks.push(check),
+                None => bucket.push((key, vec![check])),
+            }
+        };
         let mut regex_patterns = Vec::new();
         let mut unfiltered_patterns = Vec::new();
         for (i, p) in prims.iter().enumerate().filter(|(_, p)| p.field == field) {
             let prim = i as u32;
             let exact = p.case_sensitive.then(|| p.value.clone().into_boxed_str());
             match p.op {
-                Op::Contains => fm
-                    .literals
-                    .add(&p.value, Check::Contains { prim, exact }, false),
-                Op::Equals => fm
-                    .literals
-                    .add(&p.value, Check::Equals { prim, exact }, true),
+                Op::Contains => fm.literals.add(&p.value, Check::Contains { prim, exact }),
+                Op::Equals => add_at_start(&p.value, Check::Equals { prim, exact }, &mut fm),
                 Op::Wildcard => {
                     let glob = p.glob.as_ref();
                     if let Some(lead) = glob.and_then(Glob::leading_literal) {
-                        fm.literals.add(&lead, Check::Glob { prim }, true);
+                        add_at_start(&lead, Check::Glob { prim }, &mut fm);
                     } else if let Some(lit) = glob.and_then(Glob::required_literal) {
-                        fm.literals.add(&lit, Check::Glob { prim }, false);
+                        fm.literals.add(&lit, Check::Glob { prim });
                     } else {
                         fm.globs_without_literal.push(prim);
                     }
@@ -283,7 +299,11 @@ impl Matcher {
                         Some((lits, prefixes)) => {
                             let anchored = prefixes && anchored_at_start(&p.value);
                             for lit in lits {
-                                fm.literals.add(&lit, Check::Regex { prim }, anchored);
+                                if anchored {
+                                    add_at_start(&lit, Check::Regex { prim }, &mut fm);
+                                } else {
+                                    fm.literals.add(&lit, Check::Regex { prim });
+                                }
                             }
                         }
                         None => {
@@ -333,51 +353,58 @@ impl Matcher {
         // many times, the verdict does not change.
         let mut tried = [0u32; 16];
         let mut n_tried = 0usize;
+        let mut verify = |check: &Check, start: usize, end: usize, hits: &mut PrimSet| {
+            let (prim, ok) = match check {
+                Check::Contains { prim, exact } => (
+                    *prim,
+                    exact.as_deref().is_none_or(|e| &value[start..end] == e),
+                ),
+                Check::Equals { prim, exact } => (
+                    *prim,
+                    start == 0 && end == value.len() && exact.as_deref().is_none_or(|e| value == e),
+                ),
+                Check::Glob { prim } => (*prim, true),
+                Check::Regex { prim } => (*prim, ascii),
+            };
+            if !ok || !wanted(prim, hits) {
+                return;
+            }
+            let p = &self.prims[prim as usize];
+            let matched = match check {
+                Check::Glob { .. } | Check::Regex { .. } => {
+                    if tried[..n_tried].contains(&prim) {
+                        return;
+                    }
+                    if n_tried < tried.len() {
+                        tried[n_tried] = prim;
+                        n_tried += 1;
+                    }
+                    match check {
+                        Check::Glob { .. } => p.glob.as_ref().is_some_and(|g| g.matches(value)),
+                        _ => p.regex.as_ref().is_some_and(|r| r.is_match(value)),
+                    }
+                }
+                _ => true,
+            };
+            if matched {
+                hits.insert(prim);
+            }
+        };
+        if let Some(&first) = value.as_bytes().first() {
+            let bytes = value.as_bytes();
+            for (needle, checks) in &fm.at_start[usize::from(first.to_ascii_lowercase())] {
+                if bytes.len() >= needle.len() && bytes[..needle.len()].eq_ignore_ascii_case(needle)
+                {
+                    for check in checks {
+                        verify(check, 0, needle.len(), hits);
+                    }
+                }
+            }
+        }
         if let Some(ac) = &fm.literals.automaton {
             for m in ac.find_overlapping_iter(value) {
-                for (check, at_start) in &fm.literals.checks[m.pattern().as_usize()] {
-                    if *at_start && m.start() != 0 {
-                        continue;
-                    }
-                    let (prim, ok) = match check {
-                        Check::Contains { prim, exact } => (
-                            *prim,
-                            exact
-                                .as_deref()
-                                .is_none_or(|e| &value[m.start()..m.end()] == e),
-                        ),
-                        Check::Equals { prim, exact } => (
-                            *prim,
-                            m.end() == value.len() && exact.as_deref().is_none_or(|e| value == e),
-                        ),
-                        Check::Glob { prim } => (*prim, true),
-                        Check::Regex { prim } => (*prim, ascii),
-                    };
-                    if !ok || !wanted(prim, hits) {
-                        continue;
-                    }
-                    let p = &self.prims[prim as usize];
-                    let matched = match check {
-                        Check::Glob { .. } | Check::Regex { .. } => {
-                            if tried[..n_tried].contains(&prim) {
-                                continue;
-                            }
-                            if n_tried < tried.len() {
-                                tried[n_tried] = prim;
-                                n_tried += 1;
-                            }
-                            match check {
-                                Check::Glob { .. } => {
-                                    p.glob.as_ref().is_some_and(|g| g.matches(value))
-                                }
-                                _ => p.regex.as_ref().is_some_and(|r| r.is_match(value)),
-                            }
-                        }
-                        _ => true,
-                    };
-                    if matched {
-                        hits.insert(prim);
-                    }
+                for check in &fm.literals.checks[m.pattern().as_usize()] {
+                    verify(check, m.start(), m.end(), hits);
                 }
             }
         }
