@@ -339,6 +339,7 @@ pub(crate) fn execute_line(st: &mut State, line: &str) -> Outcome {
     st.loop_ctl = None;
     st.exit_requested = None;
     st.returning = None;
+    st.tty_out = !st.exec_mode;
     st.vfs.dirty.clear();
     st.record_history(line);
     let mut out = Out::new(st.sys.limits.max_output);
@@ -365,7 +366,15 @@ pub(crate) fn run_source(st: &mut State, src: &str, stdin: Vec<u8>, out: &mut Ou
     match syntax::parse(src) {
         Ok(list) => run_list(st, &list, &stdin, out),
         Err(e) => {
-            let msg = if st.sys.persona.is_busybox() {
+            let msg = if st.dialect == Dialect::Bash && (st.exec_mode || st.depth > 0) {
+                let echo = match e {
+                    syntax::SyntaxError::Unexpected(_) => {
+                        format!("bash: -c: line 1: `{}'\n", src.trim_end_matches('\n'))
+                    }
+                    _ => String::new(),
+                };
+                format!("bash: -c: line 1: {}\n{echo}", e.message())
+            } else if st.sys.persona.is_busybox() {
                 format!(
                     "{}syntax error: {}\n",
                     st.err_prefix(),

@@ -219,6 +219,33 @@ impl Shell {
         interp::execute_line(&mut self.st, line)
     }
 
+    /// Puts a file into this session's filesystem (an SFTP/SCP upload, or test fixtures), so
+    /// later commands see it. Parent directories must exist. Counts against the session cap.
+    pub fn write_file(&mut self, path: &str, data: &[u8]) -> Result<(), String> {
+        let abs = self.st.abs(path);
+        let now = self.st.now();
+        self.st
+            .vfs
+            .write(&abs, data, false, self.st.uid, now)
+            .map_err(|e| e.message().to_owned())
+    }
+
+    /// Reads a file as this session's user sees it.
+    pub fn read_file(&self, path: &str) -> Option<Vec<u8>> {
+        let abs = self.st.abs(path);
+        let now = self.st.now();
+        self.st
+            .vfs
+            .read(
+                &abs,
+                self.st.uid,
+                self.st.sys.limits.max_output,
+                now,
+                self.st.sys.persona.boot_at(now),
+            )
+            .ok()
+    }
+
     /// Approximate heap bytes this session holds beyond the shared persona and base tree.
     pub fn memory_estimate(&self) -> usize {
         self.st.heap_bytes()

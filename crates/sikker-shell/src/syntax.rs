@@ -569,10 +569,10 @@ fn parse_brace(inner: &str, quoted: bool, depth: usize) -> Result<Part, SyntaxEr
             });
         }
     }
-    let name: String = inner
-        .chars()
-        .take_while(|c| is_name_char(*c) || "?$#@*!".contains(*c))
-        .collect();
+    let name: String = match inner.chars().next() {
+        Some(c) if "?$#@*!".contains(c) => c.to_string(),
+        _ => inner.chars().take_while(|c| is_name_char(*c)).collect(),
+    };
     let rest = &inner[name.len()..];
     if name.is_empty() {
         return Err(SyntaxError::Unexpected(format!("${{{inner}}}")));

@@ -92,6 +92,10 @@ fn tar(ctx: &mut Ctx<'_>, args: &[String]) -> i32 {
         return status;
     }
     match ctx.read(&file) {
+        Err(e) if flags.contains('z') || flags.contains('j') || flags.contains('J') => {
+            ctx.err(format!("tar (child): {file}: Cannot open: {}\ntar (child): Error is not recoverable: exiting now\ntar: Child returned status 2\ntar: Error is not recoverable: exiting now\n", e.message()));
+            2
+        }
         Err(e) => {
             ctx.err(format!("tar: {file}: Cannot open: {}\ntar: Error is not recoverable: exiting now\n", e.message()));
             2
@@ -202,7 +206,7 @@ mod tests {
     #[test]
     fn archives() {
         let mut sh = shell("debian12");
-        assert_eq!(run(&mut sh, "tar xzf /nope.tgz").0, "tar: /nope.tgz: Cannot open: No such file or directory\ntar: Error is not recoverable: exiting now\n");
+        assert_eq!(run(&mut sh, "tar xf /nope.tar").0, "tar: /nope.tar: Cannot open: No such file or directory\ntar: Error is not recoverable: exiting now\n");
         assert_eq!(run(&mut sh, "tar czf /tmp/e.tgz /etc && ls /tmp").0, "e.tgz\n");
         assert_eq!(run(&mut sh, "unzip /nope.zip").0, "unzip:  cannot find or open /nope.zip, /nope.zip.zip or /nope.zip.ZIP.\n");
     }

@@ -319,7 +319,7 @@ pub(crate) fn bb_fetch(ctx: &mut Ctx<'_>, urls: &[String], out_doc: Option<Strin
         }
         let label: String = base_name(&target).chars().take(20).collect();
         let (n, unit) = if size < 100_000 { (size, ' ') } else { (size / 1024, 'k') };
-        log.push_str(&format!("{label:<20}100% |********************************| {n:>5}{unit} 0:00:00 ETA\n"));
+        log.push_str(&format!("{label:<20} 100% |********************************| {n:>5}{unit} 0:00:00 ETA\n"));
         if target == "-" {
             log.push_str("written to stdout\n");
         } else {

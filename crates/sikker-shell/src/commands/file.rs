@@ -34,7 +34,13 @@ fn describe(node: &Node, data: &[u8]) -> String {
             } else if data.starts_with(b"\x1f\x8b") {
                 "gzip compressed data".into()
             } else if data.iter().all(|b| b.is_ascii() && (*b >= 32 || b"\n\t\r".contains(b))) {
-                if data.contains(&b'\r') { "ASCII text, with CRLF line terminators".into() } else { "ASCII text".into() }
+                if data.contains(&b'\r') {
+                    "ASCII text, with CRLF line terminators".into()
+                } else if !data.contains(&b'\n') {
+                    "ASCII text, with no line terminators".into()
+                } else {
+                    "ASCII text".into()
+                }
             } else if std::str::from_utf8(data).is_ok() {
                 "Unicode text, UTF-8 text".into()
             } else {
@@ -107,7 +113,7 @@ fn stat(ctx: &mut Ctx<'_>, args: &[String]) -> i32 {
         let links = if node.is_dir() { 2 } else { 1 };
         let mode = node.mode & 0o7777;
         ctx.out(format!(
-            "  File: {name}\n  Size: {:<15} Blocks: {blocks:<10} IO Block: 4096   {kind}\nDevice: 254,1\tInode: {inode:<11} Links: {links}\nAccess: ({mode:04o}/{})  Uid: ({:>5}/{:>8})   Gid: ({:>5}/{:>8})\nAccess: {t}\nModify: {t}\nChange: {t}\n Birth: {t}\n",
+            "  File: {name}\n  Size: {:<10}\tBlocks: {blocks:<10} IO Block: 4096   {kind}\nDevice: 254,1\tInode: {inode:<11} Links: {links}\nAccess: ({mode:04o}/{})  Uid: ({:>5}/{:>8})   Gid: ({:>5}/{:>8})\nAccess: {t}\nModify: {t}\nChange: {t}\n Birth: {t}\n",
             node.size(),
             node.mode_string(),
             node.uid,

@@ -225,7 +225,7 @@ fn mkdir(ctx: &mut Ctx<'_>, args: &[String]) -> i32 {
                 cur.push_str(comp);
                 if ctx.st.vfs.exists(&cur) {
                     if !ctx.st.vfs.is_dir(&cur) {
-                        ctx.err(format!("mkdir: cannot create directory '{d}': Not a directory\n"));
+                        ctx.err(format!("mkdir: cannot create directory ‘{d}’: Not a directory\n"));
                         status = 1;
                         break;
                     }
@@ -233,7 +233,7 @@ fn mkdir(ctx: &mut Ctx<'_>, args: &[String]) -> i32 {
                 }
                 let node = dir_node(ctx, mode);
                 if let Err(e) = ctx.st.vfs.create(&cur, node) {
-                    ctx.err(format!("mkdir: cannot create directory '{d}': {}\n", e.message()));
+                    ctx.err(format!("mkdir: cannot create directory ‘{d}’: {}\n", e.message()));
                     status = 1;
                     break;
                 }
@@ -251,7 +251,7 @@ fn mkdir(ctx: &mut Ctx<'_>, args: &[String]) -> i32 {
                 }
             }
             Err(e) => {
-                ctx.err(format!("mkdir: cannot create directory '{d}': {}\n", e.message()));
+                ctx.err(format!("mkdir: cannot create directory ‘{d}’: {}\n", e.message()));
                 status = 1;
             }
         }

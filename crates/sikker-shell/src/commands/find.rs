@@ -192,7 +192,7 @@ fn run(ctx: &mut Ctx<'_>, args: &[String]) -> i32 {
     for root in &roots {
         let abs = ctx.abs(root);
         let Ok((_, rnode)) = ctx.st.vfs.stat(&abs) else {
-            ctx.err(format!("find: '{root}': No such file or directory\n"));
+            ctx.err(format!("find: ‘{root}’: No such file or directory\n"));
             status = 1;
             continue;
         };
@@ -214,7 +214,7 @@ fn run(ctx: &mut Ctx<'_>, args: &[String]) -> i32 {
             }
             if ctx.uid() != 0 && n.is_dir() && n.uid != ctx.uid() && n.mode & 0o005 == 0 {
                 let shown = display(root, &abs, &p);
-                ctx.err(format!("find: '{shown}': Permission denied\n"));
+                ctx.err(format!("find: ‘{shown}’: Permission denied\n"));
                 status = 1;
             }
             if tests.iter().all(|t| matches(t, &p, &n)) {

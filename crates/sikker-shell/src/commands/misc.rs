@@ -38,7 +38,7 @@ fn sleep(ctx: &mut Ctx<'_>, args: &[String]) -> i32 {
     }
     for a in &args[1..] {
         if duration(a).is_none() {
-            ctx.err(format!("sleep: invalid time interval '{a}'\nTry 'sleep --help' for more information.\n"));
+            ctx.err(format!("sleep: invalid time interval ‘{a}’\nTry 'sleep --help' for more information.\n"));
             return 1;
         }
     }
@@ -80,7 +80,7 @@ fn timeout(ctx: &mut Ctx<'_>, args: &[String]) -> i32 {
         return 125;
     };
     if duration(d).is_none() {
-        ctx.err(format!("timeout: invalid time interval '{d}'\nTry 'timeout --help' for more information.\n"));
+        ctx.err(format!("timeout: invalid time interval ‘{d}’\nTry 'timeout --help' for more information.\n"));
         return 125;
     }
     if i + 1 >= args.len() {
@@ -161,7 +161,7 @@ mod tests {
     #[test]
     fn wrappers() {
         let mut sh = shell("debian12");
-        assert_eq!(run(&mut sh, "sleep 1; sleep x").0, "sleep: invalid time interval 'x'\nTry 'sleep --help' for more information.\n");
+        assert_eq!(run(&mut sh, "sleep 1; sleep x").0, "sleep: invalid time interval ‘x’\nTry 'sleep --help' for more information.\n");
         assert_eq!(run(&mut sh, "timeout 5 echo hi").0, "hi\n");
         assert_eq!(run(&mut sh, "cd /tmp; nohup echo hi; cat nohup.out").0, "nohup: ignoring input and appending output to 'nohup.out'\nhi\n");
         assert!(sh.execute("reboot").close_session);

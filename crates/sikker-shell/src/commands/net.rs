@@ -115,7 +115,12 @@ fn netstat(ctx: &mut Ctx<'_>, args: &[String]) -> i32 {
     let mut out = String::from(if opts.contains('l') { "Active Internet connections (only servers)\n" } else { "Active Internet connections (servers and established)\n" });
     out.push_str(&format!("Proto Recv-Q Send-Q Local Address           Foreign Address         State      {}\n", if with_pid { "PID/Program name    " } else { "" }));
     let sshd_pid = 300 + (ctx.st.sys.persona.seed % 200) as u32 + 60;
+    let tcp_only = opts.contains('t') && !opts.contains('u');
+    let udp_only = opts.contains('u') && !opts.contains('t');
     for (proto, local, state, prog) in listeners(ctx) {
+        if (tcp_only && !proto.starts_with("tcp")) || (udp_only && !proto.starts_with("udp")) {
+            continue;
+        }
         let foreign = if proto.ends_with('6') { ":::*" } else { "0.0.0.0:*" };
         let pid = if with_pid { format!("{:<20}", format!("{}/{prog}", sshd_pid + prog.len() as u32)) } else { String::new() };
         out.push_str(&format!("{proto:<5} {:>6} {:>6} {local:<23} {foreign:<23} {state:<11}{pid}\n", 0, 0));

@@ -86,11 +86,11 @@ fn chmod(ctx: &mut Ctx<'_>, args: &[String]) -> i32 {
     }
     let spec = ops.remove(0);
     if ops.is_empty() {
-        ctx.err(format!("chmod: missing operand after '{spec}'\nTry 'chmod --help' for more information.\n"));
+        ctx.err(format!("chmod: missing operand after ‘{spec}’\nTry 'chmod --help' for more information.\n"));
         return 1;
     }
     if apply_mode(&spec, 0, false).is_none() {
-        ctx.err(format!("chmod: invalid mode: '{spec}'\nTry 'chmod --help' for more information.\n"));
+        ctx.err(format!("chmod: invalid mode: ‘{spec}’\nTry 'chmod --help' for more information.\n"));
         return 1;
     }
     let mut status = 0;
@@ -243,6 +243,6 @@ mod tests {
         run(&mut sh, "touch /tmp/f; chmod 4750 /tmp/f; chown nobody:root /tmp/f");
         let (o, _) = run(&mut sh, "ls -l /tmp/f");
         assert!(o.starts_with("-rwsr-x--- 1 nobody root 0 "), "{o}");
-        assert_eq!(run(&mut sh, "chmod 999 /tmp/f").0, "chmod: invalid mode: '999'\nTry 'chmod --help' for more information.\n");
+        assert_eq!(run(&mut sh, "chmod 999 /tmp/f").0, "chmod: invalid mode: ‘999’\nTry 'chmod --help' for more information.\n");
     }
 }

@@ -29,7 +29,8 @@ fn number(ctx: &mut Ctx<'_>, s: &str, failed: &mut bool) -> i64 {
         Err(_) => {
             // Leading digits still count, like strtol.
             let lead: String = digits.chars().take_while(|c| c.is_ascii_digit()).collect();
-            ctx.err(format!("printf: '{s}': invalid number\n"));
+            let p = ctx.st.err_prefix();
+            ctx.err(format!("{p}printf: {s}: invalid number\n"));
             *failed = true;
             let v = lead.parse::<i64>().unwrap_or(0);
             if neg { -v } else { v }
@@ -228,7 +229,8 @@ fn format_once(ctx: &mut Ctx<'_>, fmt: &[u8], args: &mut std::collections::VecDe
             b'f' | b'F' | b'e' | b'E' | b'g' | b'G' => {
                 let v: f64 = arg.trim().parse().unwrap_or_else(|_| {
                     if !arg.is_empty() {
-                        ctx.err(format!("printf: '{arg}': invalid number\n"));
+                        let p = ctx.st.err_prefix();
+                        ctx.err(format!("{p}printf: {arg}: invalid number\n"));
                         *failed = true;
                     }
                     0.0
@@ -308,6 +310,6 @@ mod tests {
         assert_eq!(run(&mut sh, "printf '%s\\n' a b c").0, "a\nb\nc\n");
         assert_eq!(run(&mut sh, "printf '%x %o %05.1f' 255 8 3.14159").0, "ff 10 003.1");
         let (o, c) = run(&mut sh, "printf '%d' abc");
-        assert_eq!((o.as_str(), c), ("printf: 'abc': invalid number\n0", 1));
+        assert_eq!((o.as_str(), c), ("-bash: printf: abc: invalid number\n0", 1));
     }
 }
