@@ -8,6 +8,9 @@
 //! primitive at a time: it is the oracle the compiled one is tested against and the baseline
 //! the benchmark compares with.
 
+use crate::catalog::{Catalog, Op, REGEX_SIZE_LIMIT};
+use crate::field::Field;
+use crate::glob::Glob;
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 use sikker_event::Protocol;
