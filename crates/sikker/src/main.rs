@@ -26,16 +26,53 @@ const DEFAULT_LISTEN: &str = "127.0.0.1:8470";
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run everything on this machine: the central service with its embedded store; prints
-    /// its URLs and, on first start, an API key.
+    /// Run everything on this machine: the central service with its embedded store and one
+    /// sensor in-process (SSH on 127.0.0.1:2222, Telnet on 127.0.0.1:2323); prints the URLs,
+    /// the sensor's ports and, on first start, an API key.
     Up {
         #[arg(long, default_value = DEFAULT_DATA)]
         data: PathBuf,
         #[arg(long, default_value = DEFAULT_LISTEN)]
         listen: SocketAddr,
+        /// The in-process sensor's listeners, `PROTO=ADDR`; repeat for several.
+        #[arg(long = "sensor-listen", default_values_t = [
+            "ssh=127.0.0.1:2222".to_owned(),
+            "telnet=127.0.0.1:2323".to_owned()
+        ])]
+        sensor_listen: Vec<String>,
+        /// Run the central service alone.
+        #[arg(long)]
+        no_sensor: bool,
         /// A catalog directory to use instead of the built-in one.
         #[arg(long)]
         catalog: Option<PathBuf>,
+    },
+    /// Run a honeypot sensor that ships to a central service.
+    Sensor {
+        /// Central's base URL, e.g. http://127.0.0.1:8470
+        #[arg(long)]
+        central: Option<String>,
+        /// A sensor token (`sikker keys create --role sensor`).
+        #[arg(long)]
+        token: Option<String>,
+        /// A listener, `PROTO=ADDR`, e.g. ssh=127.0.0.1:2222; repeat for several.
+        #[arg(long)]
+        listen: Vec<String>,
+        /// Where events wait until central has them.
+        #[arg(long)]
+        spool: Option<PathBuf>,
+        /// A persona TOML file (made on first start when missing).
+        #[arg(long)]
+        persona: Option<PathBuf>,
+        /// sensor.toml; flags given here override it.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Host keys, persona and quarantine (default ./sikker-sensor).
+        #[arg(long)]
+        state: Option<PathBuf>,
+        /// The name written into every event.
+        #[arg(long)]
+        name: Option<String>,
     },
     /// Run the central service only (ingest, TAXII).
     Serve {
@@ -139,12 +176,55 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             data,
             listen,
             catalog,
-        } => serve(&data, listen, catalog.as_deref(), true).await,
+            sensor_listen,
+            no_sensor,
+        } => {
+            let sensor = (!no_sensor).then_some(sensor_listen);
+            serve(&data, listen, catalog.as_deref(), Some(sensor)).await
+        }
+        Command::Sensor {
+            central,
+            token,
+            listen,
+            spool,
+            persona,
+            config,
+            state,
+            name,
+        } => {
+            let mut c = match &config {
+                Some(path) => sikker_sensor::SensorConfig::load(path)
+                    .with_context(|| format!("loading {}", path.display()))?,
+                None => sikker_sensor::SensorConfig::default(),
+            };
+            if central.is_some() {
+                c.central = central;
+            }
+            if token.is_some() {
+                c.token = token;
+            }
+            if !listen.is_empty() {
+                c.listen = parse_listeners(&listen)?;
+            }
+            if spool.is_some() {
+                c.spool_dir = spool;
+            }
+            if persona.is_some() {
+                c.persona = persona;
+            }
+            if let Some(state) = state {
+                c.state_dir = state;
+            }
+            if let Some(name) = name {
+                c.name = name;
+            }
+            run_sensor(c).await
+        }
         Command::Serve {
             data,
             listen,
             catalog,
-        } => serve(&data, listen, catalog.as_deref(), false).await,
+        } => serve(&data, listen, catalog.as_deref(), None).await,
         Command::Keys {
             command:
                 KeysCommand::Create {
@@ -325,19 +405,93 @@ async fn create_key(
     Ok(key)
 }
 
+fn parse_listeners(specs: &[String]) -> anyhow::Result<Vec<sikker_sensor::ListenerSpec>> {
+    specs
+        .iter()
+        .map(|s| s.parse().with_context(|| format!("--listen {s:?}")))
+        .collect()
+}
+
+async fn run_sensor(config: sikker_sensor::SensorConfig) -> anyhow::Result<()> {
+    let sensor = sikker_sensor::Sensor::start(config)
+        .await
+        .context("starting the sensor")?;
+    for l in sensor.listeners() {
+        println!("sikker sensor: {} on {}", l.protocol, l.addr);
+    }
+    use std::io::Write;
+    std::io::stdout().flush().ok();
+    shutdown_signal().await;
+    sensor.shutdown().await;
+    Ok(())
+}
+
+/// The in-process sensor of `sikker up`: its state lives in DATA/sensor, its token in
+/// DATA/sensor/token (made on first start, mode 0600).
+async fn in_process_sensor(
+    data: &Path,
+    store: &SqliteStore,
+    base: &str,
+    listen: &[String],
+) -> anyhow::Result<sikker_sensor::SensorHandle> {
+    let state = data.join("sensor");
+    std::fs::create_dir_all(&state).with_context(|| format!("creating {}", state.display()))?;
+    let token_file = state.join("token");
+    let token = match std::fs::read_to_string(&token_file) {
+        Ok(t) if !t.trim().is_empty() => t.trim().to_owned(),
+        _ => {
+            let t = create_key(
+                store,
+                KeyRole::Sensor,
+                "free",
+                "sikker up in-process sensor",
+            )
+            .await?;
+            write_private(&token_file, &t)?;
+            t
+        }
+    };
+    let config = sikker_sensor::SensorConfig {
+        name: "local".to_owned(),
+        central: Some(base.to_owned()),
+        token: Some(token),
+        listen: parse_listeners(listen)?,
+        state_dir: state,
+        ..sikker_sensor::SensorConfig::default()
+    };
+    sikker_sensor::Sensor::start(config)
+        .await
+        .context("starting the in-process sensor")
+}
+
+fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut f = options
+        .open(path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    f.write_all(text.as_bytes())?;
+    Ok(())
+}
+
+/// Runs central; with `sensor` (the listeners of `sikker up`) also a sensor in-process.
 async fn serve(
     data: &Path,
     listen: SocketAddr,
     catalog: Option<&Path>,
-    up: bool,
+    sensor: Option<Option<Vec<String>>>,
 ) -> anyhow::Result<()> {
+    let up = sensor.is_some();
     let store = open_store(data)?;
     let first_key = if up && store.count_keys(KeyRole::Api).await? == 0 {
         Some(create_key(&store, KeyRole::Api, "free", "created by sikker up").await?)
     } else {
         None
     };
-    let central = start_central(store, catalog).await?;
+    let central = start_central(store.clone(), catalog).await?;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("listening on {listen}"))?;
@@ -355,9 +509,27 @@ async fn serve(
         println!("  API key (shown once, keep it): {key}");
         println!("  try: curl -H 'Authorization: Bearer {key}' {base}/taxii2/collections/sikker-threat-intel/objects/?limit=5");
     }
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(sikker_server::serve(listener, central, async {
+        let _ = stop_rx.await;
+    }));
+    let sensor = match sensor.flatten() {
+        Some(listeners) => Some(in_process_sensor(data, &store, &base, &listeners).await?),
+        None => None,
+    };
+    if let Some(s) = &sensor {
+        for l in s.listeners() {
+            println!("  sensor {:<9} {}", format!("{}:", l.protocol), l.addr);
+        }
+    }
     use std::io::Write;
     std::io::stdout().flush().ok();
-    sikker_server::serve(listener, central, shutdown_signal()).await
+    shutdown_signal().await;
+    if let Some(s) = sensor {
+        s.shutdown().await;
+    }
+    let _ = stop_tx.send(());
+    server.await.context("the server task")?
 }
 
 async fn shutdown_signal() {
