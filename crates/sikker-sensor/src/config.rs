@@ -43,13 +43,14 @@ impl FromStr for ListenerSpec {
         let (proto, addr) = s
             .split_once('=')
             .ok_or_else(|| ConfigError::Listener(s.to_owned()))?;
-        let protocol = proto
-            .trim()
-            .parse::<Protocol>()
-            .map_err(|reason| ConfigError::ListenerProtocol {
-                spec: s.to_owned(),
-                reason,
-            })?;
+        let protocol =
+            proto
+                .trim()
+                .parse::<Protocol>()
+                .map_err(|reason| ConfigError::ListenerProtocol {
+                    spec: s.to_owned(),
+                    reason,
+                })?;
         let addr = addr
             .trim()
             .parse::<SocketAddr>()

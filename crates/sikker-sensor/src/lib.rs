@@ -140,18 +140,17 @@ impl Sensor {
         let mut pending = Vec::new();
         for spec in &config.listen {
             let handler = protocols::build(spec.protocol, &ctx).await?;
-            let listener = TcpListener::bind(spec.addr)
-                .await
-                .map_err(|source| SensorError::Bind {
-                    spec: *spec,
-                    source,
-                })?;
-            let addr = listener
-                .local_addr()
-                .map_err(|source| SensorError::Bind {
-                    spec: *spec,
-                    source,
-                })?;
+            let listener =
+                TcpListener::bind(spec.addr)
+                    .await
+                    .map_err(|source| SensorError::Bind {
+                        spec: *spec,
+                        source,
+                    })?;
+            let addr = listener.local_addr().map_err(|source| SensorError::Bind {
+                spec: *spec,
+                source,
+            })?;
             bound.push(BoundListener {
                 protocol: spec.protocol,
                 addr,

@@ -257,7 +257,8 @@ async fn watchdog(session: &SessionRecorder, limits: &Limits) -> &'static str {
         if stage < Stage::Authenticated && elapsed >= limits.auth() {
             return "auth_timeout";
         }
-        let idle_ms = (elapsed.as_millis() as u64).saturating_sub(a.last_active_ms.load(Ordering::Relaxed));
+        let idle_ms =
+            (elapsed.as_millis() as u64).saturating_sub(a.last_active_ms.load(Ordering::Relaxed));
         if idle_ms >= limits.idle().as_millis() as u64 {
             return "idle";
         }

@@ -132,9 +132,7 @@ pub(crate) async fn run(
                         reader = r;
                         failures = 0;
                         stats.acknowledged.fetch_add(n, Ordering::Relaxed);
-                        stats
-                            .rejected
-                            .fetch_add(rejected as u64, Ordering::Relaxed);
+                        stats.rejected.fetch_add(rejected as u64, Ordering::Relaxed);
                     }
                     Ok((r, Err(e))) => {
                         reader = r;
@@ -255,7 +253,9 @@ fn accounted(batch: &Batch, reply: &IngestReply) -> Result<(), usize> {
             if rejected.contains(i) {
                 return false;
             }
-            let id = serde_json::from_slice::<IdOnly>(line).ok().and_then(|x| x.id);
+            let id = serde_json::from_slice::<IdOnly>(line)
+                .ok()
+                .and_then(|x| x.id);
             !id.is_some_and(|id| acked.contains(id.as_str()))
         })
         .count();

@@ -226,9 +226,10 @@ mod tests {
             ]
         );
         let keys = ed.feed(b"abc\x03\x1b[A\x04");
-        assert_eq!(keys[1], Key::Echo(b"^C\r\n".to_vec()));
-        assert_eq!(keys[2], Key::Interrupt);
-        assert_eq!(keys[3], Key::Eof);
+        assert_eq!(
+            keys,
+            vec![Key::Echo(b"abc^C\r\n".to_vec()), Key::Interrupt, Key::Eof]
+        );
         let keys = ed.feed("é\x7f\r\0".as_bytes());
         assert_eq!(keys.last(), Some(&Key::Line(String::new())));
     }

@@ -25,7 +25,11 @@ fn start_sensor(config: &Path, generate: Option<usize>) -> (Child, Vec<String>) 
         .expect("harness starts");
     let stdout = child.stdout.take().expect("stdout");
     let mut lines = Vec::new();
-    let want = if generate.is_some() { "GENERATED" } else { "READY" };
+    let want = if generate.is_some() {
+        "GENERATED"
+    } else {
+        "READY"
+    };
     for line in BufReader::new(stdout).lines() {
         let line = line.expect("harness output");
         let done = line.starts_with(want);
@@ -83,7 +87,13 @@ async fn ten_thousand_events_survive_sigkill_exactly_once() {
 
     let done = eventually(Duration::from_secs(60), || {
         let store = store.clone();
-        async move { store.stats().await.map(|s| s.events >= 10_000).unwrap_or(false) }
+        async move {
+            store
+                .stats()
+                .await
+                .map(|s| s.events >= 10_000)
+                .unwrap_or(false)
+        }
     })
     .await;
     // Give a duplicate, if any were to be stored, time to arrive.

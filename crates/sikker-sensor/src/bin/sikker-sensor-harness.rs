@@ -62,8 +62,7 @@ fn main() -> anyhow::Result<()> {
             sensor.spool().flush().await?;
             println!("GENERATED {generate}");
         }
-        let mut term =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {}
             _ = term.recv() => {}

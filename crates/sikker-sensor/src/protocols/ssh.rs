@@ -73,7 +73,10 @@ fn openssh_preferred(ident: &str) -> Preferred {
         .nth(1)
         .and_then(|v| {
             let mut it = v.split(|c: char| !c.is_ascii_digit());
-            Some((it.next()?.parse::<u32>().ok()?, it.next()?.parse::<u32>().ok()?))
+            Some((
+                it.next()?.parse::<u32>().ok()?,
+                it.next()?.parse::<u32>().ok()?,
+            ))
         })
         .unwrap_or((9, 2));
     let mut kexes = Vec::new();
@@ -183,9 +186,7 @@ fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
 }
 
 /// The client's identification line, or what OpenSSH answers before hanging up.
-async fn read_client_ident<S: AsyncRead + Unpin>(
-    stream: &mut S,
-) -> Result<Vec<u8>, &'static str> {
+async fn read_client_ident<S: AsyncRead + Unpin>(stream: &mut S) -> Result<Vec<u8>, &'static str> {
     let mut line = Vec::with_capacity(64);
     let mut byte = [0u8; 1];
     loop {
@@ -261,7 +262,10 @@ impl Drop for KillOnDrop {
 }
 
 fn killed() -> io::Error {
-    io::Error::new(io::ErrorKind::ConnectionAborted, "session ended by the sensor")
+    io::Error::new(
+        io::ErrorKind::ConnectionAborted,
+        "session ended by the sensor",
+    )
 }
 
 impl<S: AsyncRead + Unpin> AsyncRead for Replayed<S> {
@@ -586,7 +590,10 @@ impl russh::server::Handler for SshSession {
         _session: &mut Session,
     ) -> Result<(), Self::Error> {
         let mut fields = std::collections::BTreeMap::new();
-        fields.insert("originator".into(), format!("{originator}:{originator_port}"));
+        fields.insert(
+            "originator".into(),
+            format!("{originator}:{originator_port}"),
+        );
         self.session
             .record(EventData::Request(Request {
                 method: Some("direct-tcpip".into()),

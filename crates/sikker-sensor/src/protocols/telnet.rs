@@ -148,31 +148,24 @@ impl Options {
     /// The answer to one option command from the client.
     fn answer(&mut self, verb: u8, opt: u8, out: &mut Vec<u8>) {
         let i = opt as usize;
-        match verb {
-            WILL | WONT if self.asked_do[i] => {
-                if !self.answered[i] {
-                    self.answered[i] = true;
-                    self.opening_answers += 1;
-                    if verb == WILL && matches!(opt, TTYPE | TSPEED | XDISPLOC | NEW_ENVIRON) {
-                        // Ask for the value, as telnetd's getterminaltype() does.
-                        out.extend_from_slice(&[IAC, SB, opt, 1, IAC, SE]);
-                    }
+        let refusal = match verb {
+            WILL | WONT if self.asked_do[i] => None,
+            WILL => Some(DONT),
+            DO if !self.offered[i] => Some(WONT),
+            _ => return,
+        };
+        if std::mem::replace(&mut self.answered[i], true) {
+            return;
+        }
+        match refusal {
+            Some(answer) => out.extend_from_slice(&[IAC, answer, opt]),
+            None => {
+                self.opening_answers += 1;
+                if verb == WILL && matches!(opt, TTYPE | TSPEED | XDISPLOC | NEW_ENVIRON) {
+                    // Ask for the value, as telnetd's getterminaltype() does.
+                    out.extend_from_slice(&[IAC, SB, opt, 1, IAC, SE]);
                 }
             }
-            WILL => {
-                if !self.answered[i] {
-                    self.answered[i] = true;
-                    out.extend_from_slice(&[IAC, DONT, opt]);
-                }
-            }
-            DO if self.offered[i] => {}
-            DO => {
-                if !self.answered[i] {
-                    self.answered[i] = true;
-                    out.extend_from_slice(&[IAC, WONT, opt]);
-                }
-            }
-            _ => {}
         }
     }
 }
@@ -386,7 +379,9 @@ mod tests {
         let mut p = Parser::new();
         let mut pieces = Vec::new();
         p.feed(
-            &[b'a', IAC, WILL, TTYPE, IAC, SB, TTYPE, 0, b'x', IAC, SE, IAC, IAC, IAC, DO, 99],
+            &[
+                b'a', IAC, WILL, TTYPE, IAC, SB, TTYPE, 0, b'x', IAC, SE, IAC, IAC, IAC, DO, 99,
+            ],
             &mut pieces,
         );
         assert_eq!(
