@@ -22,6 +22,9 @@ TAXII_TS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
 TAXII_TS_MS_SAFE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}000Z$")
 STIX_TS_MS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 
+# A walk of the test collection takes seconds; a server that pages forever must fail, not hang.
+WALK_TIMEOUT_S = 300
+
 # Notes printed at the end of the run (warning counts, timings).
 REPORT = []
 
@@ -85,6 +88,7 @@ class Taxii:
         pages = []
         query = dict(params, limit=limit)
         seen_tokens = set()
+        deadline = time.monotonic() + WALK_TIMEOUT_S
         while True:
             r = self.ok(endpoint, params=query)
             body = r.json()
@@ -95,8 +99,16 @@ class Taxii:
             assert isinstance(token, str) and token, f"more=true without a non-empty string next: {body.get('next')!r}"
             assert token not in seen_tokens, f"next token repeated: {token!r}"
             seen_tokens.add(token)
-            assert len(pages) < 100_000, "pagination does not end"
+            assert time.monotonic() < deadline, f"pagination did not end within {WALK_TIMEOUT_S}s ({len(pages)} pages)"
             query = dict(params if follow_with_filters else {}, limit=limit, next=token)
+
+
+def bounded(pages, max_pages):
+    """Iterates taxii2-client's as_pages, failing instead of looping forever (as_pages re-requests
+    page 1 without end when a server says more=true without next)."""
+    for n, page in enumerate(pages, 1):
+        assert n <= max_pages, f"more than {max_pages} pages: the walk does not end"
+        yield page
 
 
 def describe(r: requests.Response) -> str:

@@ -15,7 +15,8 @@ use std::io::Read;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-const USAGE: &str = "usage: taxii-sync --url OBJECTS_URL [--limit N] [--bearer KEY | --basic USER:PASS]
+const USAGE: &str =
+    "usage: taxii-sync --url OBJECTS_URL [--limit N] [--bearer KEY | --basic USER:PASS]
                   [--max-objects N] [--label NAME] [--accept MEDIA_TYPE] [--timeout-secs S]";
 
 #[derive(Deserialize)]
@@ -60,19 +61,30 @@ fn parse_args() -> Result<Options, String> {
         timeout: Duration::from_secs(3600),
     };
     while let Some(flag) = args.next() {
-        let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value\n{USAGE}"));
+        let mut value = || {
+            args.next()
+                .ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))
+        };
         match flag.as_str() {
             "--url" => o.url = value()?,
             "--limit" => o.limit = value()?.parse().map_err(|e| format!("--limit: {e}"))?,
             "--bearer" => o.auth = Some(format!("Bearer {}", value()?)),
             "--basic" => o.auth = Some(format!("Basic {}", STANDARD.encode(value()?))),
             "--max-objects" => {
-                o.max_objects = Some(value()?.parse().map_err(|e| format!("--max-objects: {e}"))?)
+                o.max_objects = Some(
+                    value()?
+                        .parse()
+                        .map_err(|e| format!("--max-objects: {e}"))?,
+                )
             }
             "--label" => o.label = value()?,
             "--accept" => o.accept = value()?,
             "--timeout-secs" => {
-                o.timeout = Duration::from_secs(value()?.parse().map_err(|e| format!("--timeout-secs: {e}"))?)
+                o.timeout = Duration::from_secs(
+                    value()?
+                        .parse()
+                        .map_err(|e| format!("--timeout-secs: {e}"))?,
+                )
             }
             "-h" | "--help" => return Err(USAGE.into()),
             other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
@@ -119,7 +131,10 @@ fn fetch(agent: &ureq::Agent, o: &Options, url: &str) -> Result<Vec<u8>, String>
         Ok(r) => r,
         Err(ureq::Error::Status(code, r)) => {
             let body = r.into_string().unwrap_or_default();
-            return Err(format!("GET {url} -> {code}: {}", body.chars().take(500).collect::<String>()));
+            return Err(format!(
+                "GET {url} -> {code}: {}",
+                body.chars().take(500).collect::<String>()
+            ));
         }
         Err(e) => return Err(format!("GET {url}: {e}")),
     };
@@ -137,7 +152,12 @@ fn walk(o: &Options) -> Result<Totals, String> {
         .max_idle_connections(1)
         .build();
     let sep = if o.url.contains('?') { '&' } else { '?' };
-    let mut url = format!("{}{sep}limit={}", o.url, o.limit);
+    // With --max-objects, the last page asks only for what is still wanted.
+    let page_limit = |objects: u64| match o.max_objects {
+        Some(m) => u64::from(o.limit).min(m.saturating_sub(objects)).max(1),
+        None => u64::from(o.limit),
+    };
+    let mut url = format!("{}{sep}limit={}", o.url, page_limit(0));
     let mut seen: HashSet<u64> = HashSet::new();
     let mut t = Totals::default();
     loop {
@@ -145,7 +165,8 @@ fn walk(o: &Options) -> Result<Totals, String> {
         let body = fetch(&agent, o, &url)?;
         let fetched = started.elapsed();
         let parse_started = Instant::now();
-        let page: Envelope = serde_json::from_slice(&body).map_err(|e| format!("page {}: bad JSON: {e}", t.pages + 1))?;
+        let page: Envelope = serde_json::from_slice(&body)
+            .map_err(|e| format!("page {}: bad JSON: {e}", t.pages + 1))?;
         for obj in &page.objects {
             let mut h = DefaultHasher::new();
             obj.id.hash(&mut h);
@@ -173,9 +194,17 @@ fn walk(o: &Options) -> Result<Totals, String> {
             return Ok(t);
         }
         let next = page.next.filter(|n| !n.is_empty()).ok_or_else(|| {
-            format!("page {}: more=true without a next token (a client cannot continue)", t.pages)
+            format!(
+                "page {}: more=true without a next token (a client cannot continue)",
+                t.pages
+            )
         })?;
-        url = format!("{}{sep}limit={}&next={}", o.url, o.limit, encode(&next));
+        url = format!(
+            "{}{sep}limit={}&next={}",
+            o.url,
+            page_limit(t.objects),
+            encode(&next)
+        );
     }
 }
 
@@ -231,7 +260,10 @@ fn main() -> ExitCode {
         mb / secs
     );
     if t.duplicates > 0 {
-        eprintln!("taxii-sync {}: {} objects came more than once: the walk is wrong", o.label, t.duplicates);
+        eprintln!(
+            "taxii-sync {}: {} objects came more than once: the walk is wrong",
+            o.label, t.duplicates
+        );
         return ExitCode::FAILURE;
     }
     ExitCode::SUCCESS
