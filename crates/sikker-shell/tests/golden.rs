@@ -441,6 +441,57 @@ const RULES: &[Rule] = &[
             r"^'bbwget\.out' saved$",
         ],
     },
+    Rule {
+        name: "ss",
+        command: "ss -tln",
+        same_header_lines: 1,
+        collapse_header: false,
+        patterns: &[
+            r"^LISTEN +\d+ +\d+ +(?:[\d.]+|\[[\da-f:]+\]|\*):\d+ +(?:0\.0\.0\.0|\[::\]|\*):\* +$",
+        ],
+    },
+    Rule {
+        name: "dmesg",
+        command: "dmesg | head -n 5",
+        same_header_lines: 0,
+        collapse_header: false,
+        patterns: &[r"^\[ *\d+\.\d{6}\] \S.*$"],
+    },
+    Rule {
+        name: "du_sh",
+        command: "du -sh /etc",
+        same_header_lines: 0,
+        collapse_header: false,
+        patterns: &[r"^[\d.]+[KMG]?\t/etc$"],
+    },
+    Rule {
+        name: "mount",
+        command: "mount | head -n 5",
+        same_header_lines: 0,
+        collapse_header: false,
+        patterns: &[r"^\S+ on /\S* type \w+ \([\w,=/.-]+\)$"],
+    },
+    Rule {
+        name: "busybox_banner",
+        command: "busybox | head -n 1",
+        same_header_lines: 1,
+        collapse_header: false,
+        patterns: &[],
+    },
+    Rule {
+        name: "hostname",
+        command: "hostname",
+        same_header_lines: 0,
+        collapse_header: false,
+        patterns: &[r"^[A-Za-z0-9][\w.-]*$"],
+    },
+    Rule {
+        name: "nproc",
+        command: "nproc",
+        same_header_lines: 0,
+        collapse_header: false,
+        patterns: &[r"^[1-9]\d*$"],
+    },
 ];
 
 fn collapse(s: &str) -> String {

@@ -12,7 +12,7 @@ const APPLETS: &[&str] = &[
     "[", "arch", "ash", "awk", "base64", "basename", "cat", "chmod", "chown", "chgrp", "clear", "cp", "crontab", "cut", "date", "df", "dirname", "dmesg", "du", "echo", "egrep", "env", "false", "fdisk", "fgrep", "free", "ftpget", "grep", "gunzip", "gzip", "head", "hostname", "id", "ifconfig", "ip", "kill", "killall", "ln", "ls", "lsmod", "md5sum", "mkdir", "mktemp", "mount", "mv", "netstat", "nohup", "nproc", "ping", "pidof", "printf", "ps", "pwd", "readlink", "realpath", "rev", "rm", "rmdir", "route", "sed", "seq", "sh", "sha1sum", "sha256sum", "sha512sum", "sleep", "sort", "stat", "sync", "tac", "tail", "tar", "tee", "test", "tftp", "timeout", "top", "touch", "tr", "true", "uname", "uniq", "unzip", "uptime", "users", "w", "wc", "wget", "which", "who", "whoami", "xargs", "yes",
 ];
 
-fn banner(ctx: &Ctx<'_>) -> &'static str {
+pub(crate) fn banner(ctx: &Ctx<'_>) -> &'static str {
     let p = &ctx.st.sys.persona;
     match (p.os.family, p.os.version_id.as_str()) {
         (Family::Alpine, _) => "BusyBox v1.36.1 (2024-06-10 07:11:47 UTC) multi-call binary.",
@@ -20,7 +20,7 @@ fn banner(ctx: &Ctx<'_>) -> &'static str {
         (Family::Ubuntu, "22.04") => "BusyBox v1.30.1 (Ubuntu 1:1.30.1-7ubuntu3.1) multi-call binary.",
         (Family::Ubuntu, _) => "BusyBox v1.36.1 (Ubuntu 1:1.36.1-6ubuntu3.1) multi-call binary.",
         (_, "11") => "BusyBox v1.30.1 (Debian 1:1.30.1-6+b3) multi-call binary.",
-        _ => "BusyBox v1.35.0 (Debian 1:1.35.0-4+b3) multi-call binary.",
+        _ => "BusyBox v1.35.0 (Debian 1:1.35.0-4+deb12u1+b1) multi-call binary.",
     }
 }
 

@@ -490,7 +490,8 @@ fn tftp(ctx: &mut Ctx<'_>, args: &[String]) -> i32 {
         i += 1;
     }
     let (Some(host), Some(remote)) = (host, remote) else {
-        ctx.err("BusyBox v1.36.1 (2024-06-10 07:11:47 UTC) multi-call binary.\n\nUsage: tftp [OPTIONS] HOST [PORT]\n\nTransfer a file from/to tftp server\n\n\t-l FILE\tLocal FILE\n\t-r FILE\tRemote FILE\n\t-g\tGet file\n\t-p\tPut file\n\t-b SIZE\tTransfer blocks in bytes\n");
+        let banner = super::busybox::banner(ctx);
+        ctx.err(format!("{banner}\n\nUsage: tftp [OPTIONS] HOST [PORT]\n\nTransfer a file from/to tftp server\n\n\t-l FILE\tLocal FILE\n\t-r FILE\tRemote FILE\n\t-g\tGet file\n\t-p\tPut file\n\t-b SIZE\tTransfer blocks in bytes\n"));
         return 1;
     };
     let url = format!("tftp://{host}:{port}/{}", remote.trim_start_matches('/'));
@@ -513,7 +514,8 @@ fn ftpget(ctx: &mut Ctx<'_>, args: &[String]) -> i32 {
     };
     let ops = &o.args;
     if ops.len() < 2 {
-        ctx.err("BusyBox v1.36.1 (2024-06-10 07:11:47 UTC) multi-call binary.\n\nUsage: ftpget [OPTIONS] HOST [LOCAL_FILE] REMOTE_FILE\n\nDownload a file via FTP\n\n\t-c\tContinue previous transfer\n\t-v\tVerbose\n\t-u USER\tUsername\n\t-p PASS\tPassword\n\t-P PORT\n");
+        let banner = super::busybox::banner(ctx);
+        ctx.err(format!("{banner}\n\nUsage: ftpget [OPTIONS] HOST [LOCAL_FILE] REMOTE_FILE\n\nDownload a file via FTP\n\n\t-c\tContinue previous transfer\n\t-v\tVerbose\n\t-u USER\tUsername\n\t-p PASS\tPassword\n\t-P PORT\n"));
         return 1;
     }
     let host = &ops[0];

@@ -135,14 +135,34 @@ fn netstat(ctx: &mut Ctx<'_>, args: &[String]) -> i32 {
 
 fn ss(ctx: &mut Ctx<'_>, args: &[String]) -> i32 {
     let opts = args[1..].concat();
-    let mut out = String::from("Netid State  Recv-Q Send-Q Local Address:Port Peer Address:PortProcess\n");
+    let tcp_only = opts.contains('t') && !opts.contains('u');
+    let udp_only = opts.contains('u') && !opts.contains('t');
+    let netid = !(tcp_only || udp_only);
+    // iproute2 6.1 layout: the address right-aligned up to the ':' of the header, the port after.
+    let mut out = String::new();
+    if netid {
+        out.push_str("Netid ");
+    }
+    out.push_str("State  Recv-Q Send-Q Local Address:Port  Peer Address:PortProcess\n");
     for (proto, local, state, prog) in listeners(ctx) {
-        let netid = if proto.starts_with("udp") { "udp" } else { "tcp" };
+        let is_udp = proto.starts_with("udp");
+        if (tcp_only && is_udp) || (udp_only && !is_udp) {
+            continue;
+        }
+        if opts.contains('l') && state.is_empty() && !is_udp {
+            continue;
+        }
         let st = if state.is_empty() { "UNCONN" } else { "LISTEN" };
         let (addr, port) = local.rsplit_once(':').unwrap_or((&local, "0"));
-        let addr = if addr == "::" { "[::]" } else { addr };
+        let v6 = addr.contains(':') || addr.is_empty();
+        let addr = if v6 { "[::]".to_owned() } else { addr.to_owned() };
+        let peer = if v6 { "[::]" } else { "0.0.0.0" };
         let proc_col = if opts.contains('p') { format!("users:((\"{prog}\",pid={},fd=3))", 400 + prog.len()) } else { String::new() };
-        out.push_str(&format!("{netid:<5} {st:<6} 0      {:<6} {:>13}:{:<4} {:>12}:*    {proc_col}\n", if st == "LISTEN" { 128 } else { 0 }, addr, port, if addr.starts_with('[') { "[::]" } else { "0.0.0.0" }));
+        if netid {
+            out.push_str(&format!("{:<5} ", if is_udp { "udp" } else { "tcp" }));
+        }
+        let backlog = if st == "LISTEN" { 128 } else { 0 };
+        out.push_str(&format!("{st:<6} {:<6} {backlog:<6} {addr:>13}:{port:<5} {peer:>12}:{:<4}{proc_col:<7}\n", 0, "*"));
     }
     ctx.out(out);
     0

@@ -45,6 +45,10 @@ fn clear(ctx: &mut Ctx<'_>, _args: &[String]) -> i32 {
 }
 
 fn history(ctx: &mut Ctx<'_>, args: &[String]) -> i32 {
+    // Non-interactive shells keep no history.
+    if ctx.st.exec_mode {
+        return 0;
+    }
     match args.get(1).map(String::as_str) {
         Some("-c") => {
             ctx.st.history.clear();

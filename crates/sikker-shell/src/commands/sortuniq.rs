@@ -67,9 +67,26 @@ fn sort(ctx: &mut Ctx<'_>, args: &[String]) -> i32 {
         Ok(o) => o,
         Err(e) => return ctx.bad_option("sort", &e, 2),
     };
-    let (inputs, ok) = ctx.inputs("sort", &o.args);
+    let mut inputs = Vec::new();
+    let mut ok = true;
+    if o.args.is_empty() {
+        inputs.push(ctx.io.stdin.clone());
+    }
+    for f in &o.args {
+        if f == "-" {
+            inputs.push(ctx.io.stdin.clone());
+            continue;
+        }
+        match ctx.read(f) {
+            Ok(d) => inputs.push(d),
+            Err(e) => {
+                ctx.err(format!("sort: cannot read: {f}: {}\n", e.message()));
+                ok = false;
+            }
+        }
+    }
     let mut all: Vec<Vec<u8>> = Vec::new();
-    for (_, d) in &inputs {
+    for d in &inputs {
         all.extend(lines(d).into_iter().map(<[u8]>::to_vec));
     }
     let k = o.value('k').or(o.long_value("key")).and_then(|k| {

@@ -153,8 +153,8 @@ fn getconf(ctx: &mut Ctx<'_>, args: &[String]) -> i32 {
         "HOST_NAME_MAX" => "64".to_owned(),
         "LEVEL1_DCACHE_LINESIZE" => "64".to_owned(),
         other => {
-            ctx.err(format!("getconf: Unrecognized variable '{other}'\n"));
-            return 1;
+            ctx.err(format!("getconf: Unrecognized variable `{other}'\n"));
+            return 2;
         }
     };
     ctx.out(format!("{v}\n"));

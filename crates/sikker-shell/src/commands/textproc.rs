@@ -33,8 +33,8 @@ struct Rule {
     cmd: SedCmd,
 }
 
-fn sed_err(ctx: &mut Ctx<'_>, msg: &str) -> i32 {
-    ctx.err(format!("sed: -e expression #1, char 0: {msg}\n"));
+fn sed_err(ctx: &mut Ctx<'_>, pos: usize, msg: &str) -> i32 {
+    ctx.err(format!("sed: -e expression #1, char {pos}: {msg}\n"));
     1
 }
 
@@ -69,7 +69,7 @@ fn parse_addr(s: &[u8], i: &mut usize, ere: bool) -> Result<Option<Addr>, String
     Ok(None)
 }
 
-fn parse_sed(script: &str, ere: bool) -> Result<Vec<Rule>, String> {
+fn parse_sed(script: &str, ere: bool) -> Result<Vec<Rule>, (usize, String)> {
     let s = script.as_bytes();
     let mut i = 0;
     let mut rules = Vec::new();
@@ -80,27 +80,27 @@ fn parse_sed(script: &str, ere: bool) -> Result<Vec<Rule>, String> {
         if i >= s.len() {
             break;
         }
-        let from = parse_addr(s, &mut i, ere)?;
+        let from = parse_addr(s, &mut i, ere).map_err(|e| (i, e))?;
         let mut to = None;
         if from.is_some() && i < s.len() && s[i] == b',' {
             i += 1;
-            to = parse_addr(s, &mut i, ere)?;
+            to = parse_addr(s, &mut i, ere).map_err(|e| (i, e))?;
         }
         let mut negate = false;
         while i < s.len() && (s[i] == b' ' || s[i] == b'!') {
             negate |= s[i] == b'!';
             i += 1;
         }
-        let Some(&c) = s.get(i) else { return Err("missing command".into()) };
+        let Some(&c) = s.get(i) else { return Err((i, "missing command".into())) };
         i += 1;
         let cmd = match c {
             b's' => {
-                let Some(&delim) = s.get(i) else { return Err("unterminated `s' command".into()) };
+                let Some(&delim) = s.get(i) else { return Err((i, "unterminated `s' command".into())) };
                 i += 1;
                 let mut parts: Vec<Vec<u8>> = vec![Vec::new(), Vec::new()];
                 for part in parts.iter_mut() {
                     loop {
-                        let Some(&b) = s.get(i) else { return Err("unterminated `s' command".into()) };
+                        let Some(&b) = s.get(i) else { return Err((i, "unterminated `s' command".into())) };
                         i += 1;
                         if b == delim {
                             break;
@@ -132,7 +132,7 @@ fn parse_sed(script: &str, ere: bool) -> Result<Vec<Rule>, String> {
                     i += 1;
                 }
                 let pat = String::from_utf8_lossy(&parts[0]).into_owned();
-                let re = build_regex(&pat, ere, false, icase, false, false).map_err(|_| "unterminated `s' command".to_owned())?;
+                let re = build_regex(&pat, ere, false, icase, false, false).map_err(|_| (i, "unterminated `s' command".to_owned()))?;
                 SedCmd::Subst { re, repl: parts[1].clone(), global, nth: nth.max(1), print }
             }
             b'd' => SedCmd::Delete,
@@ -149,7 +149,7 @@ fn parse_sed(script: &str, ere: bool) -> Result<Vec<Rule>, String> {
                 let text = String::from_utf8_lossy(&s[st..i]).into_owned();
                 if c == b'a' { SedCmd::Append(text) } else { SedCmd::Insert(text) }
             }
-            other => return Err(format!("unknown command: `{}'", other as char)),
+            other => return Err((i, format!("unknown command: `{}'", other as char))),
         };
         rules.push(Rule { from, to, negate, cmd });
     }
@@ -329,7 +329,7 @@ fn sed(ctx: &mut Ctx<'_>, args: &[String]) -> i32 {
     }
     let rules = match parse_sed(&scripts.join("\n"), ere) {
         Ok(r) => r,
-        Err(e) => return sed_err(ctx, &e),
+        Err((pos, e)) => return sed_err(ctx, pos, &e),
     };
     let limit = ctx.limit();
     if in_place {
