@@ -263,31 +263,46 @@ impl Writer {
             if let Command::Append { line, .. } = c {
                 buf.extend_from_slice(line);
                 lines += 1;
+                // Segments stay near their size even when one group is larger than a segment.
+                let current = self.segments.back().map(|s| s.1).unwrap_or(0);
+                if current + buf.len() as u64 >= self.segment_max {
+                    self.write_out(&mut buf)?;
+                }
             }
         }
         if lines == 0 {
             return Ok(());
         }
-        self.file.write_all(&buf)?;
-        self.file.sync_data()?;
-        let n = buf.len() as u64;
-        self.total += n;
-        if let Some(last) = self.segments.back_mut() {
-            last.1 += n;
-        }
+        self.write_out(&mut buf)?;
         self.shared
             .stats
             .appended_events
             .fetch_add(lines, Ordering::Relaxed);
-        let current = self.segments.back().copied().unwrap_or((1, 0));
-        if current.1 >= self.segment_max {
-            self.rotate(current.0 + 1)?;
-        }
         self.collect()?;
         self.shared
             .stats
             .bytes_on_disk
             .store(self.total, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Writes and syncs `buf` to the current segment, rotating when it is full.
+    fn write_out(&mut self, buf: &mut Vec<u8>) -> io::Result<()> {
+        if buf.is_empty() {
+            return Ok(());
+        }
+        self.file.write_all(buf)?;
+        self.file.sync_data()?;
+        let n = buf.len() as u64;
+        buf.clear();
+        self.total += n;
+        if let Some(last) = self.segments.back_mut() {
+            last.1 += n;
+        }
+        let current = self.segments.back().copied().unwrap_or((1, 0));
+        if current.1 >= self.segment_max {
+            self.rotate(current.0 + 1)?;
+        }
         Ok(())
     }
 
