@@ -508,3 +508,41 @@ async fn an_ingested_session_shows_its_behavior_in_the_feed() {
         "ingress tool transfer in {techniques:?}"
     );
 }
+
+#[tokio::test]
+async fn gzip_ndjson_is_accepted_and_bad_encodings_are_refused() {
+    use std::io::Write;
+    let h = harness(fast()).await;
+    let events = session("198.51.100.200", Protocol::Ssh);
+    let ndjson: String = events
+        .iter()
+        .map(|e| serde_json::to_string(e).unwrap() + "\n")
+        .collect();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(ndjson.as_bytes()).unwrap();
+    let body = gz.finish().unwrap();
+    let post = |body: Vec<u8>, encoding: &str| {
+        Request::post("/v1/ingest")
+            .header(header::AUTHORIZATION, format!("Bearer {}", h.sensor))
+            .header(header::CONTENT_TYPE, "application/x-ndjson")
+            .header(header::CONTENT_ENCODING, encoding)
+            .body(Body::from(body))
+            .unwrap()
+    };
+    let r = h.send(post(body, "gzip")).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["stored"].as_array().unwrap().len(), 4);
+    let r = h.send(post(b"not gzip at all".to_vec(), "gzip")).await;
+    assert_eq!(r.status, 400);
+    assert!(r.body["error"].as_str().unwrap().contains("gzip"));
+    let r = h.send(post(ndjson.into_bytes(), "br")).await;
+    assert_eq!(r.status, 415);
+    // `identity` is no encoding at all; the truncated array is then the error.
+    let r = h.send(post(b"[{\"id\":".to_vec(), "identity")).await;
+    assert_eq!(r.status, 400);
+    assert!(
+        r.body["error"].as_str().unwrap().contains("line 1"),
+        "{}",
+        r.body
+    );
+}

@@ -68,11 +68,13 @@ async fn ingest(
     let gzip = headers
         .get(header::CONTENT_ENCODING)
         .and_then(|v| v.to_str().ok())
-        .map(|v| v.trim().eq_ignore_ascii_case("gzip"));
+        .map(str::trim)
+        .filter(|v| !v.is_empty() && !v.eq_ignore_ascii_case("identity"))
+        .map(|v| v.eq_ignore_ascii_case("gzip"));
     let body = match gzip {
         Some(true) => match gunzip_bounded(&raw, max) {
             Ok(b) => b,
-            Err(e) => return e,
+            Err((status, message)) => return problem(status, message),
         },
         Some(false) => {
             return problem(
@@ -117,17 +119,17 @@ async fn ingest(
 }
 
 /// Decompresses at most `max` bytes; a bomb is refused, not inflated.
-fn gunzip_bounded(raw: &[u8], max: usize) -> Result<Vec<u8>, Response> {
+fn gunzip_bounded(raw: &[u8], max: usize) -> Result<Vec<u8>, (StatusCode, String)> {
     let mut out = Vec::new();
     let mut decoder = flate2::read::GzDecoder::new(raw).take(max as u64 + 1);
     decoder.read_to_end(&mut out).map_err(|e| {
-        problem(
+        (
             StatusCode::BAD_REQUEST,
             format!("gzip body does not inflate: {e}"),
         )
     })?;
     if out.len() > max {
-        return Err(problem(
+        return Err((
             StatusCode::PAYLOAD_TOO_LARGE,
             format!("body inflates to more than {max} bytes"),
         ));

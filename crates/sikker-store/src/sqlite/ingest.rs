@@ -346,16 +346,8 @@ pub(super) fn ip_record(conn: &Connection, ip: &str) -> Result<Option<IpRecord>>
             ))
         })
         .optional()?;
-    let Some((
-        first,
-        last,
-        sessions,
-        events,
-        unclassified,
-        synthetic,
-        confidence,
-        generation,
-    )) = base
+    let Some((first, last, sessions, events, unclassified, synthetic, confidence, generation)) =
+        base
     else {
         return Ok(None);
     };
