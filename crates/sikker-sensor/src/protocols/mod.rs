@@ -1,6 +1,7 @@
 //! The protocols a sensor speaks, one file each. Adding one is adding a file here that
 //! implements [`ProtocolHandler`] and one arm in [`build`].
 
+pub mod sftp;
 pub mod ssh;
 pub mod telnet;
 

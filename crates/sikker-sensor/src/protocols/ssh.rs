@@ -1,8 +1,9 @@
 //! SSH, on russh: the identification and algorithm lists of the persona's stock OpenSSH, every
-//! login accepted and recorded, exec and PTY shells on the emulated system, SCP uploads into
-//! quarantine, forwarding recorded and refused.
+//! login accepted and recorded, exec and PTY shells on the emulated system, SCP and SFTP
+//! uploads into quarantine, forwarding recorded and refused.
 
 use super::{Connection, ProtocolError, ProtocolHandler, SensorContext};
+use super::sftp::{SftpServer, SftpUpload};
 use crate::quarantine::Quarantine;
 use crate::session::{SessionRecorder, Stage};
 use crate::terminal::{to_crlf, Key, LineEditor, ShellSession};
@@ -382,6 +383,7 @@ enum Mode {
     /// An interactive shell; `pty` says whether a terminal was requested.
     Shell,
     Scp(ScpSink),
+    Sftp(Box<SftpServer>),
     Done,
 }
 
@@ -721,7 +723,6 @@ impl russh::server::Handler for SshSession {
         name: &str,
         session: &mut Session,
     ) -> Result<(), Self::Error> {
-        // SFTP is not emulated yet: recorded, then refused as a server without it would.
         self.session
             .record(EventData::Request(Request {
                 method: Some("subsystem".into()),
@@ -729,7 +730,22 @@ impl russh::server::Handler for SshSession {
                 ..Default::default()
             }))
             .await;
-        session.channel_failure(channel)?;
+        if name != "sftp" || !self.channels.contains_key(&channel) {
+            // Refused as OpenSSH refuses a subsystem it has no `Subsystem` line for.
+            session.channel_failure(channel)?;
+            return Ok(());
+        }
+        let user = if self.user.is_empty() {
+            "root".to_owned()
+        } else {
+            self.user.clone()
+        };
+        let shell = sikker_shell::Shell::new(&self.ctx.system, &user);
+        let server = SftpServer::new(shell, self.ctx.limits.upload_bytes);
+        if let Some(c) = self.channels.get_mut(&channel) {
+            c.mode = Mode::Sftp(Box::new(server));
+        }
+        session.channel_success(channel)?;
         Ok(())
     }
 
@@ -739,11 +755,48 @@ impl russh::server::Handler for SshSession {
         data: &[u8],
         session: &mut Session,
     ) -> Result<(), Self::Error> {
-        self.session.record_input(data);
         let Some(chan) = self.channels.get_mut(&channel) else {
+            self.session.record_input(data);
             return Ok(());
         };
+        // SFTP payloads are binary file content: the content goes to quarantine and each
+        // operation is recorded, rather than the raw bytes.
+        if !matches!(chan.mode, Mode::Sftp(_)) {
+            self.session.record_input(data);
+        }
         match &mut chan.mode {
+            Mode::Sftp(server) => match server.feed(data) {
+                Ok(out) => {
+                    let _ = session.data(channel, out.reply);
+                    for a in out.actions {
+                        let mut fields = std::collections::BTreeMap::new();
+                        if let Some(t) = a.target {
+                            fields.insert("to".into(), t);
+                        }
+                        self.session
+                            .record(EventData::Request(Request {
+                                method: Some(format!("sftp-{}", a.op)),
+                                target: Some(a.path),
+                                fields,
+                                ..Default::default()
+                            }))
+                            .await;
+                    }
+                    for file in out.uploads {
+                        record_sftp_upload(&self.session, &self.ctx.quarantine, file).await;
+                    }
+                    Ok(())
+                }
+                Err(e) => {
+                    tracing::debug!("ssh session {}: {e}", self.session.id());
+                    let files = server.finish();
+                    for file in files {
+                        record_sftp_upload(&self.session, &self.ctx.quarantine, file).await;
+                    }
+                    self.finish(session, channel, 1);
+                    Ok(())
+                }
+            },
             Mode::Scp(sink) => {
                 let (reply, files) = sink.feed(data);
                 for file in files {
@@ -822,6 +875,13 @@ impl russh::server::Handler for SshSession {
                 self.finish(session, channel, 0);
             }
             Mode::Scp(_) => self.finish(session, channel, 0),
+            Mode::Sftp(server) => {
+                let files = server.finish();
+                for file in files {
+                    record_sftp_upload(&self.session, &self.ctx.quarantine, file).await;
+                }
+                self.finish(session, channel, 0);
+            }
             _ => {}
         }
         Ok(())
@@ -832,14 +892,49 @@ impl russh::server::Handler for SshSession {
         channel: ChannelId,
         _session: &mut Session,
     ) -> Result<(), Self::Error> {
-        self.channels.remove(&channel);
+        if let Some(Chan {
+            mode: Mode::Sftp(mut server),
+            ..
+        }) = self.channels.remove(&channel)
+        {
+            for file in server.finish() {
+                record_sftp_upload(&self.session, &self.ctx.quarantine, file).await;
+            }
+        }
         Ok(())
     }
 }
 
+async fn record_sftp_upload(
+    session: &SessionRecorder,
+    quarantine: &Arc<Quarantine>,
+    file: SftpUpload,
+) {
+    let file = ScpFile {
+        name: file.path,
+        size: file.size,
+        content: file.content,
+        truncated: file.truncated,
+    };
+    record_upload_as(session, quarantine, file, "sftp").await;
+}
+
 async fn record_upload(session: &SessionRecorder, quarantine: &Arc<Quarantine>, file: ScpFile) {
+    record_upload_as(session, quarantine, file, "scp").await;
+}
+
+/// Keeps an upload in quarantine and records it. A file cut at the upload cap is recorded
+/// with its full size and no hash (the hash would not be the file's), and a request event
+/// names what was kept.
+async fn record_upload_as(
+    session: &SessionRecorder,
+    quarantine: &Arc<Quarantine>,
+    file: ScpFile,
+    tool: &str,
+) {
     let q = quarantine.clone();
     let content = file.content;
+    let kept_bytes = content.len() as u64;
     let stored = tokio::task::spawn_blocking(move || q.store(&content)).await;
     let (sha256, kept) = match stored {
         Ok(Ok(s)) => (Some(s.sha256), s.path.is_some()),
@@ -855,12 +950,28 @@ async fn record_upload(session: &SessionRecorder, quarantine: &Arc<Quarantine>, 
     session
         .record(EventData::Upload(Transfer {
             url: None,
-            name: Some(file.name),
+            name: Some(file.name.clone()),
             size: Some(file.size),
-            sha256: if file.truncated { None } else { sha256 },
-            tool: Some("scp".into()),
+            sha256: if file.truncated { None } else { sha256.clone() },
+            tool: Some(tool.into()),
         }))
         .await;
+    if file.truncated {
+        let mut fields = std::collections::BTreeMap::new();
+        fields.insert("kept_bytes".into(), kept_bytes.to_string());
+        fields.insert("size".into(), file.size.to_string());
+        if let Some(h) = sha256 {
+            fields.insert("kept_sha256".into(), h);
+        }
+        session
+            .record(EventData::Request(Request {
+                method: Some("upload-truncated".into()),
+                target: Some(file.name),
+                fields,
+                ..Default::default()
+            }))
+            .await;
+    }
 }
 
 /// `scp -t [-r] [-d] [-p] [-v] TARGET`: the remote end of an upload in legacy SCP mode.

@@ -1,0 +1,851 @@
+//! The `sftp` subsystem: enough of SFTP v3 (draft-ietf-secsh-filexfer-02) for OpenSSH's `sftp`
+//! and `scp` (SFTP mode) to upload, list and stat. The tree is the session's emulated one;
+//! uploads are kept (up to the upload cap) for quarantine and land in the virtual FS.
+//!
+//! Bounded by construction: one packet is at most [`MAX_PACKET`] bytes, at most
+//! [`MAX_HANDLES`] handles are open, and the bytes held for uploads across all handles never
+//! exceed the upload cap. Malformed input is an [`SftpError`], never a panic.
+
+use sikker_shell::Shell;
+use std::collections::HashMap;
+
+/// OpenSSH's own limit on an SFTP message (`SFTP_MAX_MSG_LENGTH`).
+pub const MAX_PACKET: usize = 256 * 1024;
+const MAX_HANDLES: usize = 32;
+/// Entries one directory listing returns, and per READDIR reply.
+const MAX_DIR_ENTRIES: usize = 512;
+const DIR_BATCH: usize = 64;
+const MAX_PATH: usize = 4096;
+
+const SSH_FXP_INIT: u8 = 1;
+const SSH_FXP_VERSION: u8 = 2;
+const SSH_FXP_OPEN: u8 = 3;
+const SSH_FXP_CLOSE: u8 = 4;
+const SSH_FXP_READ: u8 = 5;
+const SSH_FXP_WRITE: u8 = 6;
+const SSH_FXP_LSTAT: u8 = 7;
+const SSH_FXP_FSTAT: u8 = 8;
+const SSH_FXP_SETSTAT: u8 = 9;
+const SSH_FXP_FSETSTAT: u8 = 10;
+const SSH_FXP_OPENDIR: u8 = 11;
+const SSH_FXP_READDIR: u8 = 12;
+const SSH_FXP_REMOVE: u8 = 13;
+const SSH_FXP_MKDIR: u8 = 14;
+const SSH_FXP_RMDIR: u8 = 15;
+const SSH_FXP_REALPATH: u8 = 16;
+const SSH_FXP_STAT: u8 = 17;
+const SSH_FXP_RENAME: u8 = 18;
+const SSH_FXP_READLINK: u8 = 19;
+const SSH_FXP_SYMLINK: u8 = 20;
+const SSH_FXP_STATUS: u8 = 101;
+const SSH_FXP_HANDLE: u8 = 102;
+const SSH_FXP_DATA: u8 = 103;
+const SSH_FXP_NAME: u8 = 104;
+const SSH_FXP_ATTRS: u8 = 105;
+
+const FX_OK: u32 = 0;
+const FX_EOF: u32 = 1;
+const FX_NO_SUCH_FILE: u32 = 2;
+const FX_PERMISSION_DENIED: u32 = 3;
+const FX_FAILURE: u32 = 4;
+const FX_OP_UNSUPPORTED: u32 = 8;
+
+const PFLAG_WRITE: u32 = 0x02;
+const PFLAG_CREAT: u32 = 0x08;
+const PFLAG_TRUNC: u32 = 0x10;
+
+const ATTR_SIZE: u32 = 0x1;
+const ATTR_UIDGID: u32 = 0x2;
+const ATTR_PERMISSIONS: u32 = 0x4;
+const ATTR_ACMODTIME: u32 = 0x8;
+const ATTR_EXTENDED: u32 = 0x8000_0000;
+
+/// Why the subsystem gave up on a client: the channel is closed, as `sftp-server` would.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum SftpError {
+    #[error("sftp packet of {0} bytes is longer than the {MAX_PACKET}-byte limit")]
+    PacketTooLong(usize),
+    #[error("sftp packet is empty")]
+    EmptyPacket,
+    #[error("malformed sftp packet: {0} is cut short")]
+    Truncated(&'static str),
+    #[error("malformed sftp packet: {0} is longer than allowed")]
+    FieldTooLong(&'static str),
+    #[error("sftp request type {0} before INIT")]
+    NotInitialized(u8),
+}
+
+/// A file the client finished (closed) or abandoned, with what was kept of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SftpUpload {
+    pub path: String,
+    /// Bytes the client wrote (the furthest offset reached).
+    pub size: u64,
+    /// The first `upload_bytes` of it.
+    pub content: Vec<u8>,
+    pub truncated: bool,
+}
+
+/// A change the client made to the tree, for the session record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SftpAction {
+    pub op: &'static str,
+    pub path: String,
+    pub target: Option<String>,
+}
+
+/// What one chunk of channel data produced.
+#[derive(Debug, Default)]
+pub struct SftpOutput {
+    pub reply: Vec<u8>,
+    pub uploads: Vec<SftpUpload>,
+    pub actions: Vec<SftpAction>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Attrs {
+    size: u64,
+    uid: u32,
+    gid: u32,
+    /// Type and permission bits, as `st_mode`.
+    mode: u32,
+    mtime: u32,
+    user: String,
+    group: String,
+}
+
+enum Handle {
+    Write {
+        path: String,
+        content: Vec<u8>,
+        size: u64,
+        truncated: bool,
+    },
+    Read {
+        path: String,
+        content: Vec<u8>,
+    },
+    Dir {
+        path: String,
+        entries: Vec<(String, Attrs)>,
+        sent: usize,
+    },
+}
+
+/// One `sftp` channel's server.
+pub struct SftpServer {
+    shell: Shell,
+    inbuf: Vec<u8>,
+    initialized: bool,
+    handles: HashMap<u32, Handle>,
+    next_handle: u32,
+    upload_cap: u64,
+    /// Upload bytes held across every open write handle; never above `upload_cap`.
+    held: u64,
+}
+
+impl SftpServer {
+    pub fn new(shell: Shell, upload_cap: u64) -> SftpServer {
+        SftpServer {
+            shell,
+            inbuf: Vec::new(),
+            initialized: false,
+            handles: HashMap::new(),
+            next_handle: 0,
+            upload_cap,
+            held: 0,
+        }
+    }
+
+    /// Takes channel data, answers every complete packet in it.
+    pub fn feed(&mut self, mut data: &[u8]) -> Result<SftpOutput, SftpError> {
+        let mut out = SftpOutput::default();
+        while !data.is_empty() {
+            // Never buffer more than one packet (plus its length word).
+            if self.inbuf.len() < 4 {
+                let take = (4 - self.inbuf.len()).min(data.len());
+                self.inbuf.extend_from_slice(&data[..take]);
+                data = &data[take..];
+                if self.inbuf.len() < 4 {
+                    break;
+                }
+            }
+            let len = packet_len(&self.inbuf)?;
+            let take = (4 + len - self.inbuf.len()).min(data.len());
+            self.inbuf.extend_from_slice(&data[..take]);
+            data = &data[take..];
+            if self.inbuf.len() == 4 + len {
+                let packet = std::mem::take(&mut self.inbuf);
+                self.handle_packet(&packet[4..], &mut out)?;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Ends the channel: files still open are handed over as they are.
+    pub fn finish(&mut self) -> Vec<SftpUpload> {
+        let ids: Vec<u32> = self.handles.keys().copied().collect();
+        ids.into_iter()
+            .filter_map(|id| self.close_handle(id))
+            .collect()
+    }
+
+    fn handle_packet(&mut self, packet: &[u8], out: &mut SftpOutput) -> Result<(), SftpError> {
+        let mut r = Reader(packet);
+        let kind = r.u8("type")?;
+        if kind == SSH_FXP_INIT {
+            let _version = r.u32("version")?;
+            self.initialized = true;
+            let mut p = Packet::new(SSH_FXP_VERSION);
+            p.u32(3);
+            out.reply.extend(p.finish());
+            return Ok(());
+        }
+        if !self.initialized {
+            return Err(SftpError::NotInitialized(kind));
+        }
+        let id = r.u32("request id")?;
+        let reply = match kind {
+            SSH_FXP_REALPATH => {
+                let path = r.path()?;
+                let abs = self.normalize(&path);
+                let attrs = Attrs {
+                    mode: 0o040755,
+                    ..Attrs::default()
+                };
+                name_reply(id, &[(abs.clone(), abs, attrs)])
+            }
+            SSH_FXP_STAT | SSH_FXP_LSTAT => {
+                let path = self.normalize(&r.path()?);
+                match self.stat(&path, kind == SSH_FXP_STAT) {
+                    Some(a) => attrs_reply(id, &a),
+                    None => status(id, FX_NO_SUCH_FILE, "No such file"),
+                }
+            }
+            SSH_FXP_FSTAT => {
+                let h = r.handle()?;
+                match self.handles.get(&h) {
+                    Some(Handle::Write { size, .. }) => attrs_reply(
+                        id,
+                        &Attrs {
+                            size: *size,
+                            mode: 0o100644,
+                            ..self.owner()
+                        },
+                    ),
+                    Some(Handle::Read { path, .. }) | Some(Handle::Dir { path, .. }) => {
+                        let path = path.clone();
+                        match self.stat(&path, true) {
+                            Some(a) => attrs_reply(id, &a),
+                            None => status(id, FX_NO_SUCH_FILE, "No such file"),
+                        }
+                    }
+                    None => status(id, FX_FAILURE, "Failure"),
+                }
+            }
+            SSH_FXP_OPEN => {
+                let path = self.normalize(&r.path()?);
+                let pflags = r.u32("pflags")?;
+                let _attrs = r.attrs()?;
+                self.open(id, path, pflags, out)
+            }
+            SSH_FXP_WRITE => {
+                let h = r.handle()?;
+                let offset = r.u64("offset")?;
+                let data = r.string("data")?;
+                self.write(id, h, offset, data)
+            }
+            SSH_FXP_READ => {
+                let h = r.handle()?;
+                let offset = r.u64("offset")?;
+                let len = r.u32("length")?;
+                match self.handles.get(&h) {
+                    Some(Handle::Read { content, .. }) => {
+                        let start = usize::try_from(offset).unwrap_or(usize::MAX);
+                        if start >= content.len() {
+                            status(id, FX_EOF, "End of file")
+                        } else {
+                            let n = (len as usize).min(64 * 1024).min(content.len() - start);
+                            let mut p = Packet::new(SSH_FXP_DATA);
+                            p.u32(id);
+                            p.string(&content[start..start + n]);
+                            p.finish()
+                        }
+                    }
+                    _ => status(id, FX_FAILURE, "Failure"),
+                }
+            }
+            SSH_FXP_CLOSE => {
+                let h = r.handle()?;
+                if self.handles.contains_key(&h) {
+                    out.uploads.extend(self.close_handle(h));
+                    status(id, FX_OK, "Success")
+                } else {
+                    status(id, FX_FAILURE, "Failure")
+                }
+            }
+            SSH_FXP_OPENDIR => {
+                let path = self.normalize(&r.path()?);
+                self.opendir(id, path)
+            }
+            SSH_FXP_READDIR => {
+                let h = r.handle()?;
+                match self.handles.get_mut(&h) {
+                    Some(Handle::Dir { entries, sent, .. }) => {
+                        if *sent >= entries.len() {
+                            status(id, FX_EOF, "End of file")
+                        } else {
+                            let end = (*sent + DIR_BATCH).min(entries.len());
+                            let batch: Vec<(String, String, Attrs)> = entries[*sent..end]
+                                .iter()
+                                .map(|(n, a)| (n.clone(), longname(n, a), a.clone()))
+                                .collect();
+                            *sent = end;
+                            name_reply(id, &batch)
+                        }
+                    }
+                    _ => status(id, FX_FAILURE, "Failure"),
+                }
+            }
+            SSH_FXP_SETSTAT | SSH_FXP_FSETSTAT => {
+                if kind == SSH_FXP_SETSTAT {
+                    let path = self.normalize(&r.path()?);
+                    let attrs = r.attrs()?;
+                    if let Some(mode) = attrs {
+                        out.actions.push(SftpAction {
+                            op: "setstat",
+                            path,
+                            target: Some(format!("{:o}", mode & 0o7777)),
+                        });
+                    }
+                } else {
+                    let _ = r.handle()?;
+                    let _ = r.attrs()?;
+                }
+                status(id, FX_OK, "Success")
+            }
+            SSH_FXP_MKDIR | SSH_FXP_RMDIR | SSH_FXP_REMOVE => {
+                let path = self.normalize(&r.path()?);
+                let (op, cmd) = match kind {
+                    SSH_FXP_MKDIR => ("mkdir", "mkdir"),
+                    SSH_FXP_RMDIR => ("rmdir", "rmdir"),
+                    _ => ("remove", "rm -f"),
+                };
+                if kind == SSH_FXP_MKDIR {
+                    let _ = r.attrs()?;
+                }
+                out.actions.push(SftpAction {
+                    op,
+                    path: path.clone(),
+                    target: None,
+                });
+                self.fs_op(id, &format!("{cmd} {}", quote(&path)))
+            }
+            SSH_FXP_RENAME => {
+                let from = self.normalize(&r.path()?);
+                let to = self.normalize(&r.path()?);
+                out.actions.push(SftpAction {
+                    op: "rename",
+                    path: from.clone(),
+                    target: Some(to.clone()),
+                });
+                self.fs_op(id, &format!("mv -f {} {}", quote(&from), quote(&to)))
+            }
+            SSH_FXP_READLINK => {
+                let path = self.normalize(&r.path()?);
+                let o = self.shell.execute(&format!("readlink {}", quote(&path)));
+                let target = String::from_utf8_lossy(&o.output).trim_end().to_owned();
+                if o.exit_code == 0 && !target.is_empty() {
+                    name_reply(id, &[(target.clone(), target, Attrs::default())])
+                } else {
+                    status(id, FX_FAILURE, "Failure")
+                }
+            }
+            SSH_FXP_SYMLINK => {
+                let link = r.path()?;
+                let target = r.path()?;
+                out.actions.push(SftpAction {
+                    op: "symlink",
+                    path: self.normalize(&link),
+                    target: Some(target),
+                });
+                status(id, FX_PERMISSION_DENIED, "Permission denied")
+            }
+            _ => status(id, FX_OP_UNSUPPORTED, "Operation unsupported"),
+        };
+        out.reply.extend(reply);
+        Ok(())
+    }
+
+    fn owner(&self) -> Attrs {
+        let user = self.shell.username().to_owned();
+        let uid = if user == "root" { 0 } else { 1000 };
+        Attrs {
+            uid,
+            gid: uid,
+            group: user.clone(),
+            user,
+            mtime: now(),
+            ..Attrs::default()
+        }
+    }
+
+    fn new_handle(&mut self, h: Handle) -> Option<u32> {
+        if self.handles.len() >= MAX_HANDLES {
+            return None;
+        }
+        let id = self.next_handle;
+        self.next_handle = self.next_handle.wrapping_add(1);
+        self.handles.insert(id, h);
+        Some(id)
+    }
+
+    fn open(&mut self, id: u32, path: String, pflags: u32, out: &mut SftpOutput) -> Vec<u8> {
+        let handle = if pflags & (PFLAG_WRITE | PFLAG_CREAT | PFLAG_TRUNC) != 0 {
+            out.actions.push(SftpAction {
+                op: "open",
+                path: path.clone(),
+                target: None,
+            });
+            if self.stat(&path, true).is_some_and(|a| a.mode & 0o170000 == 0o040000) {
+                return status(id, FX_FAILURE, "Failure");
+            }
+            Handle::Write {
+                path,
+                content: Vec::new(),
+                size: 0,
+                truncated: false,
+            }
+        } else {
+            match self.shell.read_file(&path) {
+                Some(content) => Handle::Read { path, content },
+                None => return status(id, FX_NO_SUCH_FILE, "No such file"),
+            }
+        };
+        match self.new_handle(handle) {
+            Some(h) => handle_reply(id, h),
+            None => status(id, FX_FAILURE, "Failure"),
+        }
+    }
+
+    fn write(&mut self, id: u32, h: u32, offset: u64, data: &[u8]) -> Vec<u8> {
+        let cap = self.upload_cap;
+        let held_before = self.held;
+        let Some(Handle::Write {
+            content,
+            size,
+            truncated,
+            ..
+        }) = self.handles.get_mut(&h)
+        else {
+            return status(id, FX_FAILURE, "Failure");
+        };
+        let end = offset.saturating_add(data.len() as u64);
+        *size = (*size).max(end);
+        // Keep what fits under the per-file cap and the cap on bytes held by this channel.
+        let room = cap.saturating_sub(held_before) + content.len() as u64;
+        let keep_end = end.min(cap).min(room);
+        if keep_end < end {
+            *truncated = true;
+        }
+        if offset < keep_end {
+            let (start, stop) = (offset as usize, keep_end as usize);
+            if content.len() < stop {
+                content.resize(stop, 0);
+            }
+            content[start..stop].copy_from_slice(&data[..stop - start]);
+        }
+        self.held = self.handles.values().map(Handle::held).sum();
+        status(id, FX_OK, "Success")
+    }
+
+    fn close_handle(&mut self, h: u32) -> Option<SftpUpload> {
+        let handle = self.handles.remove(&h)?;
+        self.held = self.handles.values().map(Handle::held).sum();
+        let Handle::Write {
+            path,
+            content,
+            size,
+            truncated,
+        } = handle
+        else {
+            return None;
+        };
+        // The file shows up in the tree like any write; a full overlay just leaves it out.
+        let _ = self.shell.write_file(&path, &content);
+        Some(SftpUpload {
+            path,
+            size,
+            truncated: truncated || (content.len() as u64) < size,
+            content,
+        })
+    }
+
+    fn opendir(&mut self, id: u32, path: String) -> Vec<u8> {
+        match self.stat(&path, true) {
+            Some(a) if a.mode & 0o170000 == 0o040000 => {}
+            Some(_) => return status(id, FX_FAILURE, "Not a directory"),
+            None => return status(id, FX_NO_SUCH_FILE, "No such file"),
+        }
+        let listing = self.shell.execute(&format!("ls -a1 {}", quote(&path)));
+        let mut entries = Vec::new();
+        for name in String::from_utf8_lossy(&listing.output).lines() {
+            if entries.len() >= MAX_DIR_ENTRIES || name.is_empty() {
+                continue;
+            }
+            let full = if name == "." {
+                path.clone()
+            } else {
+                join(&path, name)
+            };
+            if let Some(a) = self.stat(&full, false) {
+                entries.push((name.to_owned(), a));
+            }
+        }
+        match self.new_handle(Handle::Dir {
+            path,
+            entries,
+            sent: 0,
+        }) {
+            Some(h) => handle_reply(id, h),
+            None => status(id, FX_FAILURE, "Failure"),
+        }
+    }
+
+    fn fs_op(&mut self, id: u32, command: &str) -> Vec<u8> {
+        let o = self.shell.execute(command);
+        if o.exit_code == 0 {
+            status(id, FX_OK, "Success")
+        } else if String::from_utf8_lossy(&o.output).contains("No such file") {
+            status(id, FX_NO_SUCH_FILE, "No such file")
+        } else if String::from_utf8_lossy(&o.output).contains("ermission denied") {
+            status(id, FX_PERMISSION_DENIED, "Permission denied")
+        } else {
+            status(id, FX_FAILURE, "Failure")
+        }
+    }
+
+    /// An absolute, lexically normal path; relative ones start at the login directory.
+    fn normalize(&self, path: &str) -> String {
+        let joined = if path.starts_with('/') {
+            path.to_owned()
+        } else {
+            join(self.shell.cwd(), path)
+        };
+        let mut parts: Vec<&str> = Vec::new();
+        for p in joined.split('/') {
+            match p {
+                "" | "." => {}
+                ".." => {
+                    parts.pop();
+                }
+                p => parts.push(p),
+            }
+        }
+        format!("/{}", parts.join("/"))
+    }
+
+    /// The node's attributes, read from the emulated `stat` so both views agree.
+    fn stat(&mut self, path: &str, follow: bool) -> Option<Attrs> {
+        let target = if follow {
+            let o = self.shell.execute(&format!("readlink -f {}", quote(path)));
+            if o.exit_code != 0 {
+                return None;
+            }
+            String::from_utf8_lossy(&o.output).trim_end().to_owned()
+        } else {
+            path.to_owned()
+        };
+        let o = self.shell.execute(&format!("stat {}", quote(&target)));
+        if o.exit_code != 0 {
+            return None;
+        }
+        parse_stat(&String::from_utf8_lossy(&o.output))
+    }
+}
+
+impl Handle {
+    fn held(&self) -> u64 {
+        match self {
+            Handle::Write { content, .. } => content.len() as u64,
+            _ => 0,
+        }
+    }
+}
+
+/// Reads the fields SFTP needs out of GNU `stat`'s default output.
+fn parse_stat(text: &str) -> Option<Attrs> {
+    let mut a = Attrs::default();
+    let after = |line: &str, key: &str| line.split_once(key).map(|(_, r)| r.trim().to_owned());
+    for line in text.lines() {
+        let line = line.trim_start();
+        if let Some(rest) = line.strip_prefix("Size:") {
+            a.size = rest.split_whitespace().next()?.parse().ok()?;
+        } else if line.starts_with("Access: (") {
+            // Access: (0755/drwxr-xr-x)  Uid: (    0/    root)   Gid: (    0/    root)
+            let perm = after(line, "(")?;
+            let (octal, rest) = perm.split_once('/')?;
+            let kind = match rest.chars().next()? {
+                'd' => 0o040000,
+                'l' => 0o120000,
+                'c' => 0o020000,
+                _ => 0o100000,
+            };
+            a.mode = kind | u32::from_str_radix(octal, 8).ok()?;
+            let ids = |key: &str| -> Option<(u32, String)> {
+                let s = after(line, key)?;
+                let inner = s.trim_start_matches('(');
+                let (n, name) = inner.split_once('/')?;
+                let name = name.split(')').next()?.trim().to_owned();
+                Some((n.trim().parse().ok()?, name))
+            };
+            (a.uid, a.user) = ids("Uid:")?;
+            (a.gid, a.group) = ids("Gid:")?;
+        } else if let Some(rest) = line.strip_prefix("Modify:") {
+            a.mtime = parse_time(rest.trim()).unwrap_or(0);
+        }
+    }
+    (a.mode != 0).then_some(a)
+}
+
+/// `2024-03-05 12:34:56.000000000 +0000` as unix seconds.
+fn parse_time(s: &str) -> Option<u32> {
+    let (date, time) = s.split_once(' ')?;
+    let mut d = date.split('-').map(|x| x.parse::<i64>().ok());
+    let (y, m, day) = (d.next()??, d.next()??, d.next()??);
+    let mut t = time.split(['.', ' ']).next()?.split(':');
+    let mut n = || t.next().and_then(|x| x.parse::<i64>().ok());
+    let (hh, mm, ss) = (n()?, n()?, n()?);
+    let secs = days_from_civil(y, m, day) * 86_400 + hh * 3600 + mm * 60 + ss;
+    u32::try_from(secs).ok()
+}
+
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { yoe + era * 400 + 1 } else { yoe + era * 400 }, m, d)
+}
+
+fn now() -> u32 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as u32)
+        .unwrap_or(0)
+}
+
+/// The `ls -l` line `sftp-server` sends with each READDIR entry.
+fn longname(name: &str, a: &Attrs) -> String {
+    let kind = match a.mode & 0o170000 {
+        0o040000 => 'd',
+        0o120000 => 'l',
+        0o020000 => 'c',
+        _ => '-',
+    };
+    let mut mode = String::from(kind);
+    for shift in [6, 3, 0] {
+        let bits = (a.mode >> shift) & 7;
+        mode.push(if bits & 4 != 0 { 'r' } else { '-' });
+        mode.push(if bits & 2 != 0 { 'w' } else { '-' });
+        mode.push(if bits & 1 != 0 { 'x' } else { '-' });
+    }
+    let links = if kind == 'd' { 2 } else { 1 };
+    let t = i64::from(a.mtime);
+    let (y, m, d) = civil_from_days(t.div_euclid(86_400));
+    let month = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ]
+    .get(m.saturating_sub(1) as usize)
+    .copied()
+    .unwrap_or("Jan");
+    let when = if i64::from(now()) - t < 180 * 86_400 {
+        let s = t.rem_euclid(86_400);
+        format!("{month} {d:>2} {:02}:{:02}", s / 3600, s % 3600 / 60)
+    } else {
+        format!("{month} {d:>2}  {y}")
+    };
+    format!(
+        "{mode}    {links} {:<8} {:<8} {:>8} {when} {name}",
+        a.user, a.group, a.size
+    )
+}
+
+fn join(dir: &str, name: &str) -> String {
+    if dir.ends_with('/') {
+        format!("{dir}{name}")
+    } else {
+        format!("{dir}/{name}")
+    }
+}
+
+/// Single-quotes a path for the emulated shell.
+fn quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+/// The length word of a buffered packet, checked against the limits.
+fn packet_len(buf: &[u8]) -> Result<usize, SftpError> {
+    let len = match buf {
+        [a, b, c, d, ..] => u32::from_be_bytes([*a, *b, *c, *d]) as usize,
+        _ => return Err(SftpError::Truncated("length")),
+    };
+    if len > MAX_PACKET {
+        return Err(SftpError::PacketTooLong(len));
+    }
+    if len == 0 {
+        return Err(SftpError::EmptyPacket);
+    }
+    Ok(len)
+}
+
+struct Reader<'a>(&'a [u8]);
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize, what: &'static str) -> Result<&'a [u8], SftpError> {
+        if self.0.len() < n {
+            return Err(SftpError::Truncated(what));
+        }
+        let (head, rest) = self.0.split_at(n);
+        self.0 = rest;
+        Ok(head)
+    }
+    fn u8(&mut self, what: &'static str) -> Result<u8, SftpError> {
+        Ok(self.take(1, what)?[0])
+    }
+    fn u32(&mut self, what: &'static str) -> Result<u32, SftpError> {
+        let b = self.take(4, what)?;
+        Ok(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+    }
+    fn u64(&mut self, what: &'static str) -> Result<u64, SftpError> {
+        let hi = u64::from(self.u32(what)?);
+        let lo = u64::from(self.u32(what)?);
+        Ok(hi << 32 | lo)
+    }
+    fn string(&mut self, what: &'static str) -> Result<&'a [u8], SftpError> {
+        let n = self.u32(what)? as usize;
+        self.take(n, what)
+    }
+    fn path(&mut self) -> Result<String, SftpError> {
+        let b = self.string("path")?;
+        if b.len() > MAX_PATH {
+            return Err(SftpError::FieldTooLong("path"));
+        }
+        Ok(String::from_utf8_lossy(b).into_owned())
+    }
+    fn handle(&mut self) -> Result<u32, SftpError> {
+        let b = self.string("handle")?;
+        // Our handles are 4 bytes; anything else names no open file.
+        Ok(match b {
+            [a, b, c, d] => u32::from_be_bytes([*a, *b, *c, *d]),
+            _ => u32::MAX,
+        })
+    }
+    /// Skips an ATTRS structure, returning its permissions when present.
+    fn attrs(&mut self) -> Result<Option<u32>, SftpError> {
+        let flags = self.u32("attrs flags")?;
+        if flags & ATTR_SIZE != 0 {
+            self.u64("attrs size")?;
+        }
+        if flags & ATTR_UIDGID != 0 {
+            self.u64("attrs uid/gid")?;
+        }
+        let mut perms = None;
+        if flags & ATTR_PERMISSIONS != 0 {
+            perms = Some(self.u32("attrs permissions")?);
+        }
+        if flags & ATTR_ACMODTIME != 0 {
+            self.u64("attrs times")?;
+        }
+        if flags & ATTR_EXTENDED != 0 {
+            let count = self.u32("attrs extended count")?;
+            for _ in 0..count {
+                // Each pair consumes at least 8 bytes, so a huge count fails fast.
+                self.string("attrs extended type")?;
+                self.string("attrs extended data")?;
+            }
+        }
+        Ok(perms)
+    }
+}
+
+struct Packet(Vec<u8>);
+
+impl Packet {
+    fn new(kind: u8) -> Packet {
+        Packet(vec![0, 0, 0, 0, kind])
+    }
+    fn u32(&mut self, v: u32) {
+        self.0.extend_from_slice(&v.to_be_bytes());
+    }
+    fn u64(&mut self, v: u64) {
+        self.0.extend_from_slice(&v.to_be_bytes());
+    }
+    fn string(&mut self, s: &[u8]) {
+        self.u32(s.len() as u32);
+        self.0.extend_from_slice(s);
+    }
+    fn attrs(&mut self, a: &Attrs) {
+        self.u32(ATTR_SIZE | ATTR_UIDGID | ATTR_PERMISSIONS | ATTR_ACMODTIME);
+        self.u64(a.size);
+        self.u32(a.uid);
+        self.u32(a.gid);
+        self.u32(a.mode);
+        self.u32(a.mtime);
+        self.u32(a.mtime);
+    }
+    fn finish(mut self) -> Vec<u8> {
+        let len = (self.0.len() - 4) as u32;
+        self.0[..4].copy_from_slice(&len.to_be_bytes());
+        self.0
+    }
+}
+
+fn status(id: u32, code: u32, message: &str) -> Vec<u8> {
+    let mut p = Packet::new(SSH_FXP_STATUS);
+    p.u32(id);
+    p.u32(code);
+    p.string(message.as_bytes());
+    p.string(b"");
+    p.finish()
+}
+
+fn handle_reply(id: u32, h: u32) -> Vec<u8> {
+    let mut p = Packet::new(SSH_FXP_HANDLE);
+    p.u32(id);
+    p.string(&h.to_be_bytes());
+    p.finish()
+}
+
+fn attrs_reply(id: u32, a: &Attrs) -> Vec<u8> {
+    let mut p = Packet::new(SSH_FXP_ATTRS);
+    p.u32(id);
+    p.attrs(a);
+    p.finish()
+}
+
+fn name_reply(id: u32, names: &[(String, String, Attrs)]) -> Vec<u8> {
+    let mut p = Packet::new(SSH_FXP_NAME);
+    p.u32(id);
+    p.u32(names.len() as u32);
+    for (name, long, a) in names {
+        p.string(name.as_bytes());
+        p.string(long.as_bytes());
+        p.attrs(a);
+    }
+    p.finish()
+}
