@@ -65,6 +65,14 @@ impl Out {
     }
 }
 
+/// Bytes all shell variables of a session may hold together.
+const VAR_BUDGET: usize = 64 * 1024;
+/// Bytes of `history` kept per session.
+const HISTORY_BUDGET: usize = 16 * 1024;
+/// Functions a session may define, and the longest line that may define one.
+const MAX_FUNCTIONS: usize = 16;
+const MAX_FUNCTION_LINE: usize = 4096;
+
 /// Which shell is interpreting: decides the wording of errors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Dialect {
@@ -108,6 +116,8 @@ pub(crate) struct State {
     pub clock: Option<i64>,
     pub exec_mode: bool,
     pub dialect: Dialect,
+    /// Length of the line being executed (bounds what a function definition may hold).
+    pub line_len: usize,
     /// Whether the running command's stdout reaches the terminal (for `ls` columns).
     pub tty_out: bool,
     /// Status of the last command substitution in the current simple command.
@@ -214,6 +224,7 @@ impl State {
             depth: 0,
             clock: None,
             exec_mode: false,
+            line_len: 0,
             dialect: if sys.persona.is_busybox() {
                 Dialect::Ash
             } else {
@@ -240,10 +251,19 @@ impl State {
     }
 
     pub fn set_var(&mut self, name: &str, value: &str) {
-        let value: String = value.chars().take(64 * 1024).collect();
-        if name == "PWD" {
-            self.cwd = value.clone();
+        // Variables share one budget, so `x=$x$x` loops cannot grow a session without bound.
+        let others: usize = self
+            .vars
+            .iter()
+            .filter(|v| v.name != name)
+            .map(|v| v.name.len() + v.value.len())
+            .sum();
+        let room = VAR_BUDGET.saturating_sub(others + name.len());
+        let mut cut = value.len().min(room).min(16 * 1024);
+        while !value.is_char_boundary(cut) {
+            cut -= 1;
         }
+        let value = value[..cut].to_owned();
         match self.vars.iter().position(|v| v.name == name) {
             Some(i) => self.vars[i].value = value,
             None if self.vars.len() < 512 => self.vars.push(Var {
@@ -315,10 +335,15 @@ impl State {
             return;
         }
         let max = self.sys.limits.history_lines.max(1);
-        if self.history.len() >= max {
+        let entry: String = line.chars().take(512).collect();
+        while !self.history.is_empty()
+            && (self.history.len() >= max
+                || self.history.iter().map(String::len).sum::<usize>() + entry.len()
+                    > HISTORY_BUDGET)
+        {
             self.history.remove(0);
         }
-        self.history.push(line.chars().take(1024).collect());
+        self.history.push(entry);
     }
 }
 
@@ -335,6 +360,7 @@ pub(crate) fn execute_line(st: &mut State, line: &str) -> Outcome {
         line
     };
     st.steps = 0;
+    st.line_len = line.len();
     st.depth = 0;
     st.loop_ctl = None;
     st.exit_requested = None;
@@ -589,7 +615,10 @@ fn run_command(st: &mut State, cmd: &Command, stdin: &[u8], out: &mut Out) -> i3
             status
         }),
         Command::Function { name, body } => {
-            if st.functions.len() < 64 || st.functions.iter().any(|(n, _)| n == name) {
+            if st.line_len <= MAX_FUNCTION_LINE
+                && (st.functions.len() < MAX_FUNCTIONS
+                    || st.functions.iter().any(|(n, _)| n == name))
+            {
                 st.functions.retain(|(n, _)| n != name);
                 st.functions
                     .push((name.clone(), Arc::new((**body).clone())));

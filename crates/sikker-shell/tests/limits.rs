@@ -196,3 +196,21 @@ proptest! {
         prop_assert!(p.ssh_ident.starts_with("SSH-2.0-OpenSSH_"));
     }
 }
+
+#[test]
+fn shell_state_has_a_budget() {
+    let sys = system();
+    let mut sh = Shell::new(&sys, "root");
+    sh.execute("x=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA; while true; do x=$x$x; done");
+    for i in 0..600 {
+        sh.execute(&format!(
+            "v{i}=$(printf '%2000s' x); alias a{i}='{}'; f{i}() {{ echo {i}; }}",
+            "y".repeat(900)
+        ));
+    }
+    for _ in 0..300 {
+        sh.execute(&format!("echo {}", "h".repeat(2000)));
+    }
+    let used = sh.memory_estimate();
+    assert!(used < 512 * 1024, "shell state grew to {used} bytes");
+}

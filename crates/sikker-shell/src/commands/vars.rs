@@ -174,7 +174,7 @@ fn alias(ctx: &mut Ctx<'_>, args: &[String]) -> i32 {
         match a.split_once('=') {
             Some((n, v)) => {
                 ctx.st.aliases.retain(|(x, _)| x != n);
-                if ctx.st.aliases.len() < 128 {
+                if ctx.st.aliases.len() < 64 && v.len() <= 1024 {
                     ctx.st.aliases.push((n.to_owned(), v.to_owned()));
                 }
             }
