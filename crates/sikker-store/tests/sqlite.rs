@@ -72,6 +72,18 @@ fn publication(ip: &str, content: &str) -> Publication {
 
 const T0: i64 = 1_790_000_000_000_000;
 
+/// A query over every object, with these versions, from `after`, `limit` rows.
+fn query(versions: VersionFilter, after: Option<(i64, String)>, limit: usize) -> FeedQuery {
+    FeedQuery {
+        after,
+        added_after: None,
+        ids: vec![],
+        types: vec![],
+        versions,
+        limit,
+    }
+}
+
 #[tokio::test]
 async fn same_batch_twice_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
@@ -194,17 +206,7 @@ async fn versions_only_when_inputs_change_and_times_are_ordered() {
         all: true,
         ..Default::default()
     };
-    let page = store
-        .feed_page(FeedQuery {
-            after: None,
-            added_after: None,
-            ids: vec![],
-            types: vec![],
-            versions: all,
-            limit: 100,
-        })
-        .await
-        .unwrap();
+    let page = store.feed_page(query(all, None, 100)).await.unwrap();
     assert_eq!(page.rows.len(), 3);
     for w in page.rows.windows(2) {
         assert!(w[0].date_added < w[1].date_added, "strictly increasing");
@@ -218,14 +220,7 @@ async fn versions_only_when_inputs_change_and_times_are_ordered() {
     assert_eq!(v1.created, v2.created);
     assert!(v2.modified > v1.modified);
     let last = store
-        .feed_page(FeedQuery {
-            after: None,
-            added_after: None,
-            ids: vec![],
-            types: vec![],
-            versions: VersionFilter::last(),
-            limit: 100,
-        })
+        .feed_page(query(VersionFilter::last(), None, 100))
         .await
         .unwrap();
     assert_eq!(last.rows.len(), 2);
@@ -273,14 +268,7 @@ async fn equal_timestamps_are_never_split_at_a_page_boundary() {
     let mut pages = Vec::new();
     loop {
         let page = store
-            .feed_page(FeedQuery {
-                after: after.clone(),
-                added_after: None,
-                ids: vec![],
-                types: vec![],
-                versions: VersionFilter::last(),
-                limit: 5,
-            })
+            .feed_page(query(VersionFilter::last(), after.clone(), 5))
             .await
             .unwrap();
         let last = page.rows.last().unwrap();
@@ -300,14 +288,7 @@ async fn equal_timestamps_are_never_split_at_a_page_boundary() {
     let mut after = None;
     loop {
         let page = store
-            .feed_page(FeedQuery {
-                after: after.clone(),
-                added_after: None,
-                ids: vec![],
-                types: vec![],
-                versions: VersionFilter::last(),
-                limit: 2,
-            })
+            .feed_page(query(VersionFilter::last(), after.clone(), 2))
             .await
             .unwrap();
         for r in &page.rows {
@@ -359,14 +340,7 @@ async fn keys_and_reopen_keep_state() {
     assert_eq!(store.count_keys(KeyRole::Api).await.unwrap(), 1);
     store.publish(vec![publication("b", "1")]).await.unwrap();
     let page = store
-        .feed_page(FeedQuery {
-            after: None,
-            added_after: None,
-            ids: vec![],
-            types: vec![],
-            versions: VersionFilter::last(),
-            limit: 10,
-        })
+        .feed_page(query(VersionFilter::last(), None, 10))
         .await
         .unwrap();
     assert!(page.rows[1].date_added > page.rows[0].date_added);

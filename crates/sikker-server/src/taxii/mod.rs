@@ -281,26 +281,37 @@ fn envelope(
 
 const COLLECTION_SCOPE: &str = "collection";
 
-async fn objects(
-    state: Shared,
-    headers: HeaderMap,
-    Path(cid): Path<String>,
-    uri: Uri,
-) -> Result<Response, TaxiiError> {
-    known_collection(&cid)?;
-    require_key(&state, &headers).await?;
+/// The shared part of the objects and manifest endpoints: the same query, the same page.
+async fn collection_page(
+    central: &Central,
+    headers: &HeaderMap,
+    cid: &str,
+    uri: &Uri,
+) -> Result<(PageRequest, FeedPage), TaxiiError> {
+    known_collection(cid)?;
+    require_key(central, headers).await?;
     let req = query::parse(
         uri.query(),
         Endpoint::Collection,
         COLLECTION_SCOPE,
-        &cursors(&state),
+        &cursors(central),
     )?;
     let versions = req
         .filters
         .versions
         .clone()
         .unwrap_or_else(VersionFilter::last);
-    let page = run(&state, &req, req.filters.ids.clone(), versions).await?;
+    let page = run(central, &req, req.filters.ids.clone(), versions).await?;
+    Ok((req, page))
+}
+
+async fn objects(
+    state: Shared,
+    headers: HeaderMap,
+    Path(cid): Path<String>,
+    uri: Uri,
+) -> Result<Response, TaxiiError> {
+    let (req, page) = collection_page(&state, &headers, &cid, &uri).await?;
     envelope(&state, COLLECTION_SCOPE, &req, &page)
 }
 
@@ -310,20 +321,7 @@ async fn manifest(
     Path(cid): Path<String>,
     uri: Uri,
 ) -> Result<Response, TaxiiError> {
-    known_collection(&cid)?;
-    require_key(&state, &headers).await?;
-    let req = query::parse(
-        uri.query(),
-        Endpoint::Collection,
-        COLLECTION_SCOPE,
-        &cursors(&state),
-    )?;
-    let versions = req
-        .filters
-        .versions
-        .clone()
-        .unwrap_or_else(VersionFilter::last);
-    let page = run(&state, &req, req.filters.ids.clone(), versions).await?;
+    let (req, page) = collection_page(&state, &headers, &cid, &uri).await?;
     let records = page
         .rows
         .iter()
