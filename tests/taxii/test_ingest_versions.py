@@ -127,6 +127,10 @@ def test_object_endpoint_version_filters(taxii, snapshot, ingested, family):
     r = taxii.ok(path, params={"match[version]": "all"})
     assert r.json()["objects"] == [old, new], "all versions, oldest first"
     assert r.headers.get("X-TAXII-Date-Added-First") == snapshot.date_added[old["id"]]
+    page1 = taxii.ok(path, params={"match[version]": "all", "limit": 1}).json()
+    assert page1.get("objects") == [old] and page1.get("more") is True and page1.get("next"), page1
+    page2 = taxii.ok(path, params={"match[version]": "all", "limit": 1, "next": page1["next"]}).json()
+    assert page2.get("objects") == [new] and page2.get("more", False) is False, page2
     by_ip = f"{OBJECTS}{ingested.ips[family]}/"
     assert [o for o in taxii.ok(by_ip).json()["objects"] if o["type"] == "indicator"] == [new]
     assert [o for o in taxii.ok(by_ip, params={"match[version]": "all"}).json()["objects"]

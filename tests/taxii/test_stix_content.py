@@ -131,6 +131,10 @@ def test_indicator_context_fields(snapshot):
             if not ref.get("source_name") or not ({"url", "external_id", "description"} & set(ref)):
                 problems.append(f"{ind['id']}: external reference {ref}")
     n = len(snapshot.indicators())
+    types = Counter(t for ind in snapshot.indicators() for t in ind.get("indicator_types", []))
+    confidences = sorted(ind.get("confidence", -1) for ind in snapshot.indicators())
+    REPORT.append(f"indicator_types: {dict(types)}; confidence min/median/max: "
+                  f"{confidences[0]}/{confidences[n // 2]}/{confidences[-1]}")
     REPORT.append(f"indicators with labels: {counts['labels']}/{n}, kill_chain_phases: "
                   f"{counts['kill_chain_phases']}/{n}, external_references: {counts['external_references']}/{n}")
     assert not problems, "\n".join(problems[:20])
