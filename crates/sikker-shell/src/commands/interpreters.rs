@@ -7,7 +7,7 @@ use crate::persona::Family;
 
 pub(crate) static SPECS: &[Spec] = &[
     Spec { name: "python3", place: Place::Bin, builtin: false, present: |p| p.os.family != Family::Alpine && p.os.id != "centos", run: python },
-    Spec { name: "python", place: Place::Bin, builtin: false, present: |p| p.os.id == "centos" || p.os.version_id == "20.04", run: python },
+    Spec { name: "python", place: Place::Bin, builtin: false, present: |p| p.os.id == "centos", run: python },
     Spec { name: "perl", place: Place::Bin, builtin: false, present: |p| p.os.family != Family::Alpine, run: perl },
 ];
 

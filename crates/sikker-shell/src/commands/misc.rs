@@ -14,7 +14,7 @@ pub(crate) static SPECS: &[Spec] = &[
     sbin("shutdown", reboot),
     sbin("poweroff", reboot),
     sbin("halt", reboot),
-    bin("lsb_release", lsb_release),
+    Spec { name: "lsb_release", place: super::Place::Bin, builtin: false, present: super::debian_like, run: lsb_release },
     bin("hostnamectl", hostnamectl),
     bin("tty", tty),
 ];
@@ -108,10 +108,6 @@ fn reboot(ctx: &mut Ctx<'_>, args: &[String]) -> i32 {
 fn lsb_release(ctx: &mut Ctx<'_>, args: &[String]) -> i32 {
     let p = ctx.sys();
     let o = &p.persona().os;
-    if o.family == Family::Alpine || o.family == Family::Rhel {
-        ctx.err("-bash: lsb_release: command not found\n");
-        return 127;
-    }
     let id = if o.family == Family::Ubuntu { "Ubuntu" } else { "Debian" };
     let release = if o.family == Family::Ubuntu { o.version.split(' ').next().unwrap_or("").to_owned() } else { o.version_id.clone() };
     let short = args.iter().any(|a| a == "-s" || a.contains('s') && a.starts_with('-'));

@@ -14,7 +14,8 @@ fn run(ctx: &mut Ctx<'_>, args: &[String]) -> i32 {
     if args.iter().any(|a| a == "-L" || a == "--list-gpus") {
         let mut out = String::new();
         for i in 0..g.count {
-            out.push_str(&format!("GPU {i}: {} (UUID: GPU-{:08x}-{:04x}-{:04x}-{:04x}-{:012x})\n", g.model, ctx.st.sys.persona.seed as u32 ^ i, i * 7 + 0x1a2b, 0x3c4d, 0x5e6f, ctx.st.sys.persona.seed & 0xffff_ffff_ffff));
+            let h = ctx.st.sys.persona.seed.wrapping_add(u64::from(i)).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xD6E8_FEB8_6659_FD93;
+            out.push_str(&format!("GPU {i}: {} (UUID: GPU-{:08x}-{:04x}-{:04x}-{:04x}-{:012x})\n", g.model, h >> 32, (h >> 16) & 0xffff, h & 0xffff, (h >> 48) ^ 0x5e6f, h.rotate_left(21) & 0xffff_ffff_ffff));
         }
         ctx.out(out);
         return 0;
