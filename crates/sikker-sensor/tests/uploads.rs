@@ -65,7 +65,9 @@ fn sha256(bytes: &[u8]) -> String {
 
 /// A file of `len` bytes that differs from every other test file.
 fn payload(dir: &Path, name: &str, len: usize) -> (PathBuf, Vec<u8>) {
-    let seed = name.bytes().fold(7u32, |h, b| h.wrapping_mul(31) ^ u32::from(b));
+    let seed = name
+        .bytes()
+        .fold(7u32, |h, b| h.wrapping_mul(31) ^ u32::from(b));
     let bytes: Vec<u8> = (0..len as u32)
         .map(|i| (i.wrapping_mul(2_654_435_761) ^ seed).to_be_bytes()[0])
         .collect();
@@ -131,14 +133,13 @@ async fn sftp_and_scp_uploads_reach_quarantine_and_central() {
         sftp_path.display(),
         files.join("hostname").display()
     );
-    let args = vec![
-        "-P".into(),
-        port.clone(),
-        "root@127.0.0.1".into(),
-    ];
+    let args = vec!["-P".into(), port.clone(), "root@127.0.0.1".into()];
     let (code, out) = blocking(move || client("sftp", &args, script.as_bytes())).await;
     assert_eq!(code, 0, "sftp: {out}");
-    assert!(out.contains("via-sftp.bin"), "sftp ls shows the upload: {out}");
+    assert!(
+        out.contains("via-sftp.bin"),
+        "sftp ls shows the upload: {out}"
+    );
     assert!(out.contains("moved.bin"), "sftp sees the rename: {out}");
     let hostname = std::fs::read_to_string(files.join("hostname")).expect("get worked");
     assert_eq!(hostname.trim(), sensor.persona().hostname, "{out}");

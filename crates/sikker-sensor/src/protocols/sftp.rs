@@ -407,7 +407,10 @@ impl SftpServer {
                 path: path.clone(),
                 target: None,
             });
-            if self.stat(&path, true).is_some_and(|a| a.mode & 0o170000 == 0o040000) {
+            if self
+                .stat(&path, true)
+                .is_some_and(|a| a.mode & 0o170000 == 0o040000)
+            {
                 return status(id, FX_FAILURE, "Failure");
             }
             Handle::Write {
@@ -639,7 +642,15 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let mp = (5 * doy + 2) / 153;
     let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
     let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { yoe + era * 400 + 1 } else { yoe + era * 400 }, m, d)
+    (
+        if m <= 2 {
+            yoe + era * 400 + 1
+        } else {
+            yoe + era * 400
+        },
+        m,
+        d,
+    )
 }
 
 fn now() -> u32 {
@@ -848,4 +859,168 @@ fn name_reply(id: u32, names: &[(String, String, Attrs)]) -> Vec<u8> {
         p.attrs(a);
     }
     p.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sikker_shell::{Persona, System};
+
+    fn server(cap: u64) -> SftpServer {
+        let system = System::new(Persona::generate(7));
+        SftpServer::new(Shell::new(&system, "root"), cap)
+    }
+
+    fn packet(kind: u8, body: &[u8]) -> Vec<u8> {
+        let mut v = ((body.len() + 1) as u32).to_be_bytes().to_vec();
+        v.push(kind);
+        v.extend_from_slice(body);
+        v
+    }
+
+    fn s(x: &[u8]) -> Vec<u8> {
+        let mut v = (x.len() as u32).to_be_bytes().to_vec();
+        v.extend_from_slice(x);
+        v
+    }
+
+    fn init(sv: &mut SftpServer) {
+        let out = sv.feed(&packet(SSH_FXP_INIT, &3u32.to_be_bytes())).unwrap();
+        assert_eq!(out.reply, vec![0, 0, 0, 5, SSH_FXP_VERSION, 0, 0, 0, 3]);
+    }
+
+    /// Opens `path` for writing and returns the handle bytes.
+    fn open_write(sv: &mut SftpServer, path: &str) -> Vec<u8> {
+        let mut body = 1u32.to_be_bytes().to_vec();
+        body.extend(s(path.as_bytes()));
+        body.extend((PFLAG_WRITE | PFLAG_CREAT | PFLAG_TRUNC).to_be_bytes());
+        body.extend(0u32.to_be_bytes());
+        let out = sv.feed(&packet(SSH_FXP_OPEN, &body)).unwrap();
+        assert_eq!(out.reply[4], SSH_FXP_HANDLE, "{:?}", out.reply);
+        out.reply[13..17].to_vec()
+    }
+
+    fn write(sv: &mut SftpServer, handle: &[u8], offset: u64, data: &[u8]) -> Vec<u8> {
+        let mut body = 2u32.to_be_bytes().to_vec();
+        body.extend(s(handle));
+        body.extend(offset.to_be_bytes());
+        body.extend(s(data));
+        sv.feed(&packet(SSH_FXP_WRITE, &body)).unwrap().reply
+    }
+
+    #[test]
+    fn upload_split_across_reads_is_kept_and_lands_in_the_tree() {
+        let mut sv = server(1024);
+        init(&mut sv);
+        let h = open_write(&mut sv, "/tmp/x.sh");
+        // One WRITE packet fed a byte at a time.
+        let mut body = 2u32.to_be_bytes().to_vec();
+        body.extend(s(&h));
+        body.extend(0u64.to_be_bytes());
+        body.extend(s(b"#!/bin/sh\n"));
+        let mut reply = Vec::new();
+        for b in packet(SSH_FXP_WRITE, &body) {
+            reply.extend(sv.feed(&[b]).unwrap().reply);
+        }
+        assert_eq!(reply, status(2, FX_OK, "Success"));
+        let mut body = 3u32.to_be_bytes().to_vec();
+        body.extend(s(&h));
+        let out = sv.feed(&packet(SSH_FXP_CLOSE, &body)).unwrap();
+        assert_eq!(out.uploads.len(), 1);
+        assert_eq!(out.uploads[0].path, "/tmp/x.sh");
+        assert_eq!(out.uploads[0].content, b"#!/bin/sh\n");
+        assert!(!out.uploads[0].truncated);
+        assert_eq!(sv.shell.read_file("/tmp/x.sh").unwrap(), b"#!/bin/sh\n");
+        let a = sv.stat("/tmp/x.sh", true).unwrap();
+        assert_eq!((a.size, a.mode & 0o170000), (10, 0o100000));
+    }
+
+    #[test]
+    fn uploads_over_the_cap_are_cut_and_say_so() {
+        let mut sv = server(8);
+        init(&mut sv);
+        let h = open_write(&mut sv, "/tmp/big");
+        write(&mut sv, &h, 0, b"0123456789");
+        // A far offset cannot make the server allocate.
+        write(&mut sv, &h, u64::MAX - 4, b"abc");
+        let files = sv.finish();
+        assert_eq!(files[0].content, b"01234567");
+        assert_eq!(files[0].size, u64::MAX - 1);
+        assert!(files[0].truncated);
+        // The cap holds across handles too.
+        let a = open_write(&mut sv, "/tmp/a");
+        let b = open_write(&mut sv, "/tmp/b");
+        write(&mut sv, &a, 0, b"aaaaaa");
+        write(&mut sv, &b, 0, b"bbbbbb");
+        assert!(sv.held <= 8);
+    }
+
+    #[test]
+    fn malformed_input_is_an_error_not_a_panic() {
+        let mut sv = server(8);
+        assert_eq!(
+            sv.feed(&packet(SSH_FXP_OPEN, &[0; 8])).unwrap_err(),
+            SftpError::NotInitialized(SSH_FXP_OPEN)
+        );
+        let mut sv = server(8);
+        assert!(matches!(
+            sv.feed(&[0xff, 0xff, 0xff, 0xff]),
+            Err(SftpError::PacketTooLong(_))
+        ));
+        let mut sv = server(8);
+        assert_eq!(sv.feed(&[0, 0, 0, 0]).unwrap_err(), SftpError::EmptyPacket);
+        let mut sv = server(8);
+        init(&mut sv);
+        // A string claiming more bytes than the packet has.
+        let mut body = 1u32.to_be_bytes().to_vec();
+        body.extend(1000u32.to_be_bytes());
+        assert_eq!(
+            sv.feed(&packet(SSH_FXP_STAT, &body)).unwrap_err(),
+            SftpError::Truncated("path")
+        );
+        // Attributes claiming four billion extensions.
+        let mut body = 1u32.to_be_bytes().to_vec();
+        body.extend(s(b"/tmp"));
+        body.extend(ATTR_EXTENDED.to_be_bytes());
+        body.extend(u32::MAX.to_be_bytes());
+        assert!(sv.feed(&packet(SSH_FXP_SETSTAT, &body)).is_err());
+        // Pseudo-random garbage after INIT never panics.
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..2000 {
+            let mut sv = server(64);
+            init(&mut sv);
+            let len = (x % 40) as usize;
+            let mut body = Vec::with_capacity(len);
+            for _ in 0..len {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                body.push(x as u8);
+            }
+            let kind = (x >> 8) as u8 % 22;
+            let _ = sv.feed(&packet(kind, &body));
+        }
+    }
+
+    #[test]
+    fn stat_and_listing_come_from_the_virtual_tree() {
+        let mut sv = server(8);
+        init(&mut sv);
+        let etc = sv.stat("/etc", true).unwrap();
+        assert_eq!(etc.mode & 0o170000, 0o040000);
+        assert!(sv.stat("/nonexistent", true).is_none());
+        let reply = sv.opendir(9, "/etc".into());
+        assert_eq!(reply[4], SSH_FXP_HANDLE);
+        let Some(Handle::Dir { entries, .. }) = sv.handles.values().next() else {
+            panic!("a directory handle");
+        };
+        assert!(entries.iter().any(|(n, _)| n == "passwd"), "{entries:?}");
+        let passwd = entries.iter().find(|(n, _)| n == "passwd").unwrap();
+        assert!(longname("passwd", &passwd.1).starts_with("-rw-r--r--    1 root     root"));
+        assert_eq!(
+            parse_time("1970-01-02 00:00:01.000000000 +0000"),
+            Some(86_401)
+        );
+        assert_eq!(civil_from_days(19_723), (2024, 1, 1));
+    }
 }

@@ -2,8 +2,8 @@
 //! login accepted and recorded, exec and PTY shells on the emulated system, SCP and SFTP
 //! uploads into quarantine, forwarding recorded and refused.
 
-use super::{Connection, ProtocolError, ProtocolHandler, SensorContext};
 use super::sftp::{SftpServer, SftpUpload};
+use super::{Connection, ProtocolError, ProtocolHandler, SensorContext};
 use crate::quarantine::Quarantine;
 use crate::session::{SessionRecorder, Stage};
 use crate::terminal::{to_crlf, Key, LineEditor, ShellSession};
