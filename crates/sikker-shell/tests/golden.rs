@@ -400,7 +400,7 @@ const RULES: &[Rule] = &[
             r"^Length: \d+(?: \([\d.]+[KMG]\))? \[[\w/-]+\]$",
             r"^Saving to: ‘wget\.out’$",
             r"^$",
-            r"^     0K \.+ +100% [\d.]+[KM]=0s$",
+            r"^     0K \.+ +100% +[\d.]+[KM]=0s$",
             r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \([\d.]+ [KM]B/s\) - ‘wget\.out’ saved \[\d+/\d+\]$",
         ],
     },
@@ -491,6 +491,13 @@ const RULES: &[Rule] = &[
         same_header_lines: 0,
         collapse_header: false,
         patterns: &[r"^[1-9]\d*$"],
+    },
+    Rule {
+        name: "mktemp",
+        command: "mktemp",
+        same_header_lines: 0,
+        collapse_header: false,
+        patterns: &[r"^/tmp/tmp\.[A-Za-z0-9]{10}$"],
     },
 ];
 

@@ -236,7 +236,9 @@ fn wget(ctx: &mut Ctx<'_>, args: &[String]) -> i32 {
             log.push_str(&format!("\r{label:<20}  0%[                    ]       0  --.-KB/s               \r{label:<20}100%[===================>] {:>7}  {tail}\n\n", wget_human(size)));
         } else {
             let dots = ((size / 1024) as usize).clamp(1, 50);
-            log.push_str(&format!("     0K {:<52} 100% {speed_mb:.1}M=0s\n\n", ".".repeat(dots)));
+            // wget shows three significant digits, right-aligned in five columns.
+            let speed = if speed_mb >= 100.0 { format!("{speed_mb:.0}M") } else if speed_mb >= 10.0 { format!("{speed_mb:.1}M") } else { format!("{speed_mb:.2}M") };
+            log.push_str(&format!("     0K {:<52} 100% {speed:>5}=0s\n\n", ".".repeat(dots)));
         }
         log.push_str(&format!("{stamp} ({speed_mb:.1} MB/s) - \u{2018}{shown}\u{2019} saved [{size}/{size}]\n\n"));
         let saved = if to_stdout {

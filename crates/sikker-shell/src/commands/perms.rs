@@ -156,7 +156,7 @@ fn chown_common(ctx: &mut Ctx<'_>, args: &[String], cmd: &str, group_only: bool)
         Some(u) => match lookup_user(persona.persona(), u) {
             Some((_, uid, _)) => Some(uid),
             None => {
-                ctx.err(format!("{cmd}: invalid user: '{spec}'\n"));
+                ctx.err(format!("{cmd}: invalid user: ‘{spec}’\n"));
                 return 1;
             }
         },
@@ -174,9 +174,9 @@ fn chown_common(ctx: &mut Ctx<'_>, args: &[String], cmd: &str, group_only: bool)
                 Some((_, _, gid)) => Some(gid),
                 None => {
                     if group_only {
-                        ctx.err(format!("chgrp: invalid group: '{other}'\n"));
+                        ctx.err(format!("chgrp: invalid group: ‘{other}’\n"));
                     } else {
-                        ctx.err(format!("chown: invalid group: '{spec}'\n"));
+                        ctx.err(format!("chown: invalid group: ‘{spec}’\n"));
                     }
                     return 1;
                 }
