@@ -129,7 +129,7 @@ async fn sftp_and_scp_uploads_reach_quarantine_and_central() {
     // sftp reading commands from stdin (`-b` would force BatchMode and refuse passwords): put, then the listing and stat calls a session makes.
     let (sftp_path, sftp_bytes) = payload(&files, "via-sftp.bin", 100_000);
     let script = format!(
-        "put {}\nls -l\ncd /tmp\nls\nmkdir drop\nrename /root/via-sftp.bin /tmp/drop/moved.bin\nls -l /tmp/drop\nget /etc/hostname {}\nbye\n",
+        "put {}\nls -l\ncd /tmp\nls\nmkdir drop\nrename /root/via-sftp.bin /tmp/drop/moved.bin\nls -l /tmp/drop\nget /etc/hostname {}\ndf -h\ncd ..\ncd root\npwd\nbye\n",
         sftp_path.display(),
         files.join("hostname").display()
     );
@@ -141,6 +141,8 @@ async fn sftp_and_scp_uploads_reach_quarantine_and_central() {
         "sftp ls shows the upload: {out}"
     );
     assert!(out.contains("moved.bin"), "sftp sees the rename: {out}");
+    assert!(out.contains("Remote working directory: /root"), "{out}");
+    assert!(out.contains("Avail"), "df answers from statvfs: {out}");
     let hostname = std::fs::read_to_string(files.join("hostname")).expect("get worked");
     assert_eq!(hostname.trim(), sensor.persona().hostname, "{out}");
 

@@ -11,7 +11,24 @@ use std::collections::HashMap;
 
 /// OpenSSH's own limit on an SFTP message (`SFTP_MAX_MSG_LENGTH`).
 pub const MAX_PACKET: usize = 256 * 1024;
-const MAX_HANDLES: usize = 32;
+const MAX_HANDLES: usize = 64;
+/// What OpenSSH's `sftp-server` reports for `limits@openssh.com` under the usual 1024-file
+/// rlimit; opening past [`MAX_HANDLES`] fails like running out of descriptors.
+const REPORTED_HANDLES: u64 = 1019;
+/// The extensions OpenSSH 9.x's `sftp-server` announces, in its order.
+const EXTENSIONS: &[(&str, &str)] = &[
+    ("posix-rename@openssh.com", "1"),
+    ("statvfs@openssh.com", "2"),
+    ("fstatvfs@openssh.com", "2"),
+    ("hardlink@openssh.com", "1"),
+    ("fsync@openssh.com", "1"),
+    ("lsetstat@openssh.com", "1"),
+    ("limits@openssh.com", "1"),
+    ("expand-path@openssh.com", "1"),
+    ("copy-data", "1"),
+    ("home-directory", "1"),
+    ("users-groups-by-id@openssh.com", "1"),
+];
 /// Entries one directory listing returns, and per READDIR reply.
 const MAX_DIR_ENTRIES: usize = 512;
 const DIR_BATCH: usize = 64;
@@ -37,6 +54,8 @@ const SSH_FXP_STAT: u8 = 17;
 const SSH_FXP_RENAME: u8 = 18;
 const SSH_FXP_READLINK: u8 = 19;
 const SSH_FXP_SYMLINK: u8 = 20;
+const SSH_FXP_EXTENDED: u8 = 200;
+const SSH_FXP_EXTENDED_REPLY: u8 = 201;
 const SSH_FXP_STATUS: u8 = 101;
 const SSH_FXP_HANDLE: u8 = 102;
 const SSH_FXP_DATA: u8 = 103;
@@ -142,6 +161,8 @@ pub struct SftpServer {
     upload_cap: u64,
     /// Upload bytes held across every open write handle; never above `upload_cap`.
     held: u64,
+    /// The root filesystem's size in bytes and percent used, for `statvfs`.
+    disk: (u64, u8),
 }
 
 impl SftpServer {
@@ -154,7 +175,14 @@ impl SftpServer {
             next_handle: 0,
             upload_cap,
             held: 0,
+            disk: (20 << 30, 30),
         }
+    }
+
+    /// The root filesystem `df` shows, so `statvfs` agrees with it.
+    pub fn with_disk(mut self, total_bytes: u64, used_pct: u8) -> SftpServer {
+        self.disk = (total_bytes, used_pct);
+        self
     }
 
     /// Takes channel data, answers every complete packet in it.
@@ -198,6 +226,10 @@ impl SftpServer {
             self.initialized = true;
             let mut p = Packet::new(SSH_FXP_VERSION);
             p.u32(3);
+            for (name, version) in EXTENSIONS {
+                p.string(name.as_bytes());
+                p.string(version.as_bytes());
+            }
             out.reply.extend(p.finish());
             return Ok(());
         }
@@ -371,10 +403,163 @@ impl SftpServer {
                 });
                 status(id, FX_PERMISSION_DENIED, "Permission denied")
             }
+            SSH_FXP_EXTENDED => {
+                let name = r.string("extension name")?;
+                self.extended(id, name, &mut r, out)?
+            }
             _ => status(id, FX_OP_UNSUPPORTED, "Operation unsupported"),
         };
         out.reply.extend(reply);
         Ok(())
+    }
+
+    fn extended(
+        &mut self,
+        id: u32,
+        name: &[u8],
+        r: &mut Reader<'_>,
+        out: &mut SftpOutput,
+    ) -> Result<Vec<u8>, SftpError> {
+        Ok(match name {
+            b"posix-rename@openssh.com" | b"hardlink@openssh.com" => {
+                let from = self.normalize(&r.path()?);
+                let to = self.normalize(&r.path()?);
+                let (op, cmd) = if name == b"hardlink@openssh.com" {
+                    ("hardlink", "ln")
+                } else {
+                    ("rename", "mv -f")
+                };
+                out.actions.push(SftpAction {
+                    op,
+                    path: from.clone(),
+                    target: Some(to.clone()),
+                });
+                self.fs_op(id, &format!("{cmd} {} {}", quote(&from), quote(&to)))
+            }
+            b"statvfs@openssh.com" | b"fstatvfs@openssh.com" => {
+                if name == b"statvfs@openssh.com" {
+                    r.path()?;
+                } else {
+                    r.handle()?;
+                }
+                let (bsize, total, used_pct) = (4096u64, self.disk.0, u64::from(self.disk.1));
+                let blocks = total / bsize;
+                let free = blocks.saturating_sub(blocks * used_pct.min(100) / 100);
+                let files = total / 16_384;
+                let mut p = Packet::new(SSH_FXP_EXTENDED_REPLY);
+                p.u32(id);
+                for v in [
+                    bsize,
+                    bsize,
+                    blocks,
+                    free,
+                    free.saturating_sub(blocks / 20),
+                    files,
+                    files * 9 / 10,
+                    files * 9 / 10,
+                    0x6d2f_1a0c_83b4_5e21,
+                    0x1000, // ST_RELATIME
+                    255,
+                ] {
+                    p.u64(v);
+                }
+                p.finish()
+            }
+            b"fsync@openssh.com" => {
+                r.handle()?;
+                status(id, FX_OK, "Success")
+            }
+            b"lsetstat@openssh.com" => {
+                let path = self.normalize(&r.path()?);
+                if let Some(mode) = r.attrs()? {
+                    out.actions.push(SftpAction {
+                        op: "setstat",
+                        path,
+                        target: Some(format!("{:o}", mode & 0o7777)),
+                    });
+                }
+                status(id, FX_OK, "Success")
+            }
+            b"limits@openssh.com" => {
+                let mut p = Packet::new(SSH_FXP_EXTENDED_REPLY);
+                p.u32(id);
+                p.u64(MAX_PACKET as u64);
+                p.u64(MAX_PACKET as u64 - 1024);
+                p.u64(MAX_PACKET as u64 - 1024);
+                p.u64(REPORTED_HANDLES);
+                p.finish()
+            }
+            b"expand-path@openssh.com" => {
+                let path = r.path()?;
+                let home = self.home();
+                let expanded = if path == "~" {
+                    home
+                } else if let Some(rest) = path.strip_prefix("~/") {
+                    join(&home, rest)
+                } else {
+                    path
+                };
+                let abs = self.normalize(&expanded);
+                name_reply(id, &[(abs.clone(), abs, Attrs::default())])
+            }
+            b"home-directory" => {
+                let _user = r.path()?;
+                let home = self.home();
+                name_reply(id, &[(home.clone(), home, Attrs::default())])
+            }
+            b"copy-data" => {
+                let from = r.handle()?;
+                let offset = r.u64("read offset")?;
+                let len = r.u64("read length")?;
+                let to = r.handle()?;
+                let to_offset = r.u64("write offset")?;
+                let chunk = match self.handles.get(&from) {
+                    Some(Handle::Read { content, .. }) => {
+                        let start = usize::try_from(offset).unwrap_or(usize::MAX);
+                        let start = start.min(content.len());
+                        let n = usize::try_from(len).unwrap_or(usize::MAX);
+                        let n = if n == 0 { content.len() - start } else { n };
+                        content[start..start + n.min(content.len() - start)].to_vec()
+                    }
+                    _ => return Ok(status(id, FX_FAILURE, "Failure")),
+                };
+                self.write(id, to, to_offset, &chunk)
+            }
+            b"users-groups-by-id@openssh.com" => {
+                let uids = r.string("uids")?;
+                let gids = r.string("gids")?;
+                let mut p = Packet::new(SSH_FXP_EXTENDED_REPLY);
+                p.u32(id);
+                for ids in [uids, gids] {
+                    let mut names = Packet::new(0);
+                    for id in ids.chunks(4) {
+                        let name = match id {
+                            [0, 0, 0, 0] => "root".to_owned(),
+                            [a, b, c, d]
+                                if u32::from_be_bytes([*a, *b, *c, *d]) == self.owner().uid =>
+                            {
+                                self.shell.username().to_owned()
+                            }
+                            _ => String::new(),
+                        };
+                        names.string(name.as_bytes());
+                    }
+                    p.string(&names.0[5..]);
+                }
+                p.finish()
+            }
+            _ => status(id, FX_OP_UNSUPPORTED, "Operation unsupported"),
+        })
+    }
+
+    fn home(&mut self) -> String {
+        let o = self.shell.execute("echo \"$HOME\"");
+        let home = String::from_utf8_lossy(&o.output).trim().to_owned();
+        if home.starts_with('/') {
+            home
+        } else {
+            self.shell.cwd().to_owned()
+        }
     }
 
     fn owner(&self) -> Attrs {
@@ -886,7 +1071,7 @@ mod tests {
 
     fn init(sv: &mut SftpServer) {
         let out = sv.feed(&packet(SSH_FXP_INIT, &3u32.to_be_bytes())).unwrap();
-        assert_eq!(out.reply, vec![0, 0, 0, 5, SSH_FXP_VERSION, 0, 0, 0, 3]);
+        assert_eq!(out.reply[4..9], [SSH_FXP_VERSION, 0, 0, 0, 3]);
     }
 
     /// Opens `path` for writing and returns the handle bytes.
@@ -1000,6 +1185,30 @@ mod tests {
             let kind = (x >> 8) as u8 % 22;
             let _ = sv.feed(&packet(kind, &body));
         }
+    }
+
+    #[test]
+    fn openssh_extensions_answer() {
+        let mut sv = server(8);
+        let out = sv.feed(&packet(SSH_FXP_INIT, &3u32.to_be_bytes())).unwrap();
+        let text = String::from_utf8_lossy(&out.reply).into_owned();
+        assert!(text.contains("posix-rename@openssh.com") && text.contains("limits@openssh.com"));
+        let mut body = 4u32.to_be_bytes().to_vec();
+        body.extend(s(b"limits@openssh.com"));
+        let reply = sv.feed(&packet(SSH_FXP_EXTENDED, &body)).unwrap().reply;
+        assert_eq!(reply[4], SSH_FXP_EXTENDED_REPLY);
+        assert_eq!(reply[9..17], (MAX_PACKET as u64).to_be_bytes());
+        let mut body = 5u32.to_be_bytes().to_vec();
+        body.extend(s(b"expand-path@openssh.com"));
+        body.extend(s(b"~/x/../y"));
+        let reply = sv.feed(&packet(SSH_FXP_EXTENDED, &body)).unwrap().reply;
+        assert_eq!(reply[4], SSH_FXP_NAME);
+        assert_eq!(reply[13..17], 7u32.to_be_bytes(), "{reply:?}");
+        assert_eq!(&reply[17..24], b"/root/y");
+        let mut body = 6u32.to_be_bytes().to_vec();
+        body.extend(s(b"no-such@example.com"));
+        let reply = sv.feed(&packet(SSH_FXP_EXTENDED, &body)).unwrap().reply;
+        assert_eq!(reply, status(6, FX_OP_UNSUPPORTED, "Operation unsupported"));
     }
 
     #[test]

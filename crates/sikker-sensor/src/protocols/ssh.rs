@@ -741,7 +741,9 @@ impl russh::server::Handler for SshSession {
             self.user.clone()
         };
         let shell = sikker_shell::Shell::new(&self.ctx.system, &user);
-        let server = SftpServer::new(shell, self.ctx.limits.upload_bytes);
+        let persona = self.ctx.system.persona();
+        let server = SftpServer::new(shell, self.ctx.limits.upload_bytes)
+            .with_disk(persona.root_disk_bytes(), persona.disk_used_pct);
         if let Some(c) = self.channels.get_mut(&channel) {
             c.mode = Mode::Sftp(Box::new(server));
         }
