@@ -98,30 +98,13 @@ async fn sftp_and_scp_uploads_reach_quarantine_and_central() {
             return;
         }
     }
-    let dir = tempfile::tempdir().unwrap();
-    let (store, token) = store_with_token(&dir.path().join("central")).await;
-    let central = serve(store, token, "127.0.0.1:0").await;
-    let state_dir = dir.path().join("sensor");
-    let config = SensorConfig {
-        name: "uploads-1".into(),
-        central: Some(central.url.clone()),
-        token: Some(central.token.clone()),
-        listen: vec!["ssh=127.0.0.1:0".parse().unwrap()],
-        state_dir: state_dir.clone(),
-        limits: Limits {
-            upload_bytes: CAP,
-            ..Limits::default()
-        },
-        shipper: ShipperConfig {
-            min_backoff_ms: 50,
-            max_backoff_ms: 500,
-            ..Default::default()
-        },
-        ..Default::default()
-    };
-    let spool_dir = config.spool_dir();
-    let sensor = Sensor::start(config).await.expect("sensor starts");
-    let addr: SocketAddr = sensor.addr(Protocol::Ssh).unwrap();
+    let rig = Rig::start(Limits {
+        upload_bytes: CAP,
+        ..Limits::default()
+    })
+    .await;
+    let (dir, sensor, state_dir) = (&rig.dir, &rig.sensor, &rig.state_dir);
+    let addr = rig.addr;
     let port = addr.port().to_string();
     let files = dir.path().join("files");
     std::fs::create_dir_all(&files).unwrap();
@@ -201,23 +184,7 @@ async fn sftp_and_scp_uploads_reach_quarantine_and_central() {
     }
 
     // Central has the upload events.
-    sensor.spool().flush().await.unwrap();
-    let spooled = spooled_events(&spool_dir);
-    let sessions: Vec<_> = spooled
-        .iter()
-        .map(|e| e.session)
-        .collect::<HashSet<_>>()
-        .into_iter()
-        .collect();
-    let want = spooled.len();
-    let ok = eventually(Duration::from_secs(30), || {
-        let store = central.store.clone();
-        let sessions = sessions.clone();
-        async move { central_events(&store, sessions).await.len() >= want }
-    })
-    .await;
-    assert!(ok, "central did not receive all {want} spooled events");
-    let events = central_events(&central.store, sessions).await;
+    let events = rig.central_events().await;
     let ups = uploads(&events);
     let find = |name: &str| {
         ups.iter()
@@ -262,5 +229,122 @@ async fn sftp_and_scp_uploads_reach_quarantine_and_central() {
                 && r.fields.get("to").map(String::as_str) == Some("/tmp/drop/moved.bin"))
     });
     assert!(renames, "rename recorded");
-    sensor.shutdown().await;
+    rig.sensor.shutdown().await;
+}
+
+/// A session closed by the sensor mid-upload (here: its byte limit) still records what it
+/// had of the open file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upload_cut_by_the_session_limit_is_still_recorded() {
+    for (bin, pkg) in [("scp", "openssh-client"), ("sshpass", "sshpass")] {
+        if !require(bin, pkg) {
+            return;
+        }
+    }
+    let rig = Rig::start(Limits {
+        upload_bytes: CAP,
+        session_bytes: 2 * CAP,
+        ..Limits::default()
+    })
+    .await;
+    let files = rig.dir.path().join("files");
+    std::fs::create_dir_all(&files).unwrap();
+    let (path, bytes) = payload(&files, "endless.bin", CAP as usize * 8);
+    let args = vec![
+        "-P".into(),
+        rig.addr.port().to_string(),
+        path.display().to_string(),
+        "root@127.0.0.1:/tmp/".into(),
+    ];
+    let (code, out) = blocking(move || client("scp", &args, b"")).await;
+    assert_ne!(code, 0, "the sensor hung up mid-transfer: {out}");
+    let prefix = &bytes[..CAP as usize];
+    let held = rig.state_dir.join("quarantine").join(sha256(prefix));
+    let kept = eventually(Duration::from_secs(10), || {
+        let held = held.clone();
+        async move { held.exists() }
+    })
+    .await;
+    assert!(kept, "the first {CAP} bytes are in quarantine");
+    let spooled = eventually(Duration::from_secs(20), || async {
+        rig.sensor.spool().flush().await.is_ok()
+            && uploads(&spooled_events(&rig.spool_dir))
+                .iter()
+                .any(|t| t.name.as_deref() == Some("/tmp/endless.bin"))
+    })
+    .await;
+    assert!(spooled, "the upload is recorded");
+    let events = rig.central_events().await;
+    let t = uploads(&events)
+        .into_iter()
+        .find(|t| t.name.as_deref() == Some("/tmp/endless.bin"))
+        .unwrap();
+    assert!(t.size.unwrap_or(0) > CAP, "{t:?}");
+    assert_eq!(t.sha256, None);
+    rig.sensor.shutdown().await;
+}
+
+/// A central and one SSH sensor shipping to it, on 127.0.0.1.
+struct Rig {
+    dir: tempfile::TempDir,
+    central: TestCentral,
+    sensor: sikker_sensor::SensorHandle,
+    state_dir: PathBuf,
+    spool_dir: PathBuf,
+    addr: SocketAddr,
+}
+
+impl Rig {
+    async fn start(limits: Limits) -> Rig {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, token) = store_with_token(&dir.path().join("central")).await;
+        let central = serve(store, token, "127.0.0.1:0").await;
+        let state_dir = dir.path().join("sensor");
+        let config = SensorConfig {
+            name: "uploads-1".into(),
+            central: Some(central.url.clone()),
+            token: Some(central.token.clone()),
+            listen: vec!["ssh=127.0.0.1:0".parse().unwrap()],
+            state_dir: state_dir.clone(),
+            limits,
+            shipper: ShipperConfig {
+                min_backoff_ms: 50,
+                max_backoff_ms: 500,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let spool_dir = config.spool_dir();
+        let sensor = Sensor::start(config).await.expect("sensor starts");
+        let addr = sensor.addr(Protocol::Ssh).unwrap();
+        Rig {
+            dir,
+            central,
+            sensor,
+            state_dir,
+            spool_dir,
+            addr,
+        }
+    }
+
+    /// Waits until central holds everything spooled so far, and returns it.
+    async fn central_events(&self) -> Vec<Event> {
+        self.sensor.spool().flush().await.unwrap();
+        let spooled = spooled_events(&self.spool_dir);
+        let sessions: Vec<_> = spooled
+            .iter()
+            .map(|e| e.session)
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        let want = spooled.len();
+        let ok = eventually(Duration::from_secs(30), || {
+            let store = self.central.store.clone();
+            let sessions = sessions.clone();
+            async move { central_events(&store, sessions).await.len() >= want }
+        })
+        .await;
+        assert!(ok, "central did not receive all {want} spooled events");
+        central_events(&self.central.store, sessions).await
+    }
 }

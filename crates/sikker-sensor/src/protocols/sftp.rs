@@ -33,6 +33,8 @@ const EXTENSIONS: &[(&str, &str)] = &[
 const MAX_DIR_ENTRIES: usize = 512;
 const DIR_BATCH: usize = 64;
 const MAX_PATH: usize = 4096;
+/// Bytes of virtual files held open for reading, across handles.
+const MAX_READ_HELD: usize = 4 * 1024 * 1024;
 
 const SSH_FXP_INIT: u8 = 1;
 const SSH_FXP_VERSION: u8 = 2;
@@ -385,6 +387,10 @@ impl SftpServer {
             }
             SSH_FXP_READLINK => {
                 let path = self.normalize(&r.path()?);
+                if !shell_safe(&path) {
+                    out.reply.extend(status(id, FX_FAILURE, "Failure"));
+                    return Ok(());
+                }
                 let o = self.shell.execute(&format!("readlink {}", quote(&path)));
                 let target = String::from_utf8_lossy(&o.output).trim_end().to_owned();
                 if o.exit_code == 0 && !target.is_empty() {
@@ -605,7 +611,18 @@ impl SftpServer {
                 truncated: false,
             }
         } else {
+            let open_reads: usize = self
+                .handles
+                .values()
+                .map(|h| match h {
+                    Handle::Read { content, .. } => content.len(),
+                    _ => 0,
+                })
+                .sum();
             match self.shell.read_file(&path) {
+                Some(content) if open_reads + content.len() > MAX_READ_HELD => {
+                    return status(id, FX_FAILURE, "Failure")
+                }
                 Some(content) => Handle::Read { path, content },
                 None => return status(id, FX_NO_SUCH_FILE, "No such file"),
             }
@@ -675,6 +692,9 @@ impl SftpServer {
             Some(_) => return status(id, FX_FAILURE, "Not a directory"),
             None => return status(id, FX_NO_SUCH_FILE, "No such file"),
         }
+        if !shell_safe(&path) {
+            return status(id, FX_FAILURE, "Failure");
+        }
         let listing = self.shell.execute(&format!("ls -a1 {}", quote(&path)));
         let mut entries = Vec::new();
         for name in String::from_utf8_lossy(&listing.output).lines() {
@@ -701,6 +721,9 @@ impl SftpServer {
     }
 
     fn fs_op(&mut self, id: u32, command: &str) -> Vec<u8> {
+        if !shell_safe(command) {
+            return status(id, FX_FAILURE, "Failure");
+        }
         let o = self.shell.execute(command);
         if o.exit_code == 0 {
             status(id, FX_OK, "Success")
@@ -735,6 +758,9 @@ impl SftpServer {
 
     /// The node's attributes, read from the emulated `stat` so both views agree.
     fn stat(&mut self, path: &str, follow: bool) -> Option<Attrs> {
+        if !shell_safe(path) {
+            return None;
+        }
         let target = if follow {
             let o = self.shell.execute(&format!("readlink -f {}", quote(path)));
             if o.exit_code != 0 {
@@ -887,6 +913,11 @@ fn join(dir: &str, name: &str) -> String {
     } else {
         format!("{dir}/{name}")
     }
+}
+
+/// Whether a quoted path can go to the emulated shell as one word on one line.
+fn shell_safe(s: &str) -> bool {
+    !s.contains(['\n', '\r', '\0'])
 }
 
 /// Single-quotes a path for the emulated shell.

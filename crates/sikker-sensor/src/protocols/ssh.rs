@@ -907,6 +907,32 @@ impl russh::server::Handler for SshSession {
     }
 }
 
+/// A session cut short (a limit, a deadline, the client vanishing) still records the files
+/// its SFTP channels had open.
+impl Drop for SshSession {
+    fn drop(&mut self) {
+        let mut files = Vec::new();
+        for chan in self.channels.values_mut() {
+            if let Mode::Sftp(server) = &mut chan.mode {
+                files.extend(server.finish());
+            }
+        }
+        if files.is_empty() {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let session = self.session.clone();
+        let quarantine = self.ctx.quarantine.clone();
+        runtime.spawn(async move {
+            for file in files {
+                record_sftp_upload(&session, &quarantine, file).await;
+            }
+        });
+    }
+}
+
 async fn record_sftp_upload(
     session: &SessionRecorder,
     quarantine: &Arc<Quarantine>,
