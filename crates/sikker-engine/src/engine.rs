@@ -11,9 +11,11 @@ use crate::field::Field;
 use crate::matcher::{protocol_bit, CompileError, Matcher, PrimSet};
 use serde::{Deserialize, Serialize};
 use sikker_event::{Event, EventData, Protocol};
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt;
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use uuid::Uuid;
 
 /// What a session was classified as.
@@ -92,6 +94,8 @@ struct CompiledBehavior {
 
 /// A compiled catalog, ready to classify sessions. Cheap to share across threads.
 pub struct Engine {
+    /// Unique per engine: keys the per-thread line cache.
+    id: u64,
     catalog: Catalog,
     matcher: Matcher,
     behaviors: Vec<CompiledBehavior>,
@@ -139,6 +143,7 @@ impl Engine {
             });
         }
         Ok(Engine {
+            id: NEXT_ENGINE_ID.fetch_add(1, Ordering::Relaxed),
             catalog,
             matcher,
             behaviors,
@@ -176,20 +181,78 @@ impl Engine {
         self.resolve_set(&set)
     }
 
-    /// The matched primitive set of a session, compiled matcher.
+    /// The matched primitive set of a session, compiled matcher, with the line cache.
     fn match_events<'a>(&self, events: impl Iterator<Item = &'a Event>) -> PrimSet {
-        let mut set = PrimSet::new(self.matcher.primitive_count());
+        let mut events = Some(events);
+        let mut run = |cache: Option<&mut LineCache>| {
+            events.take().map(|evs| self.match_events_with(evs, cache))
+        };
+        // One cache per thread; none if it is busy or gone (thread teardown).
+        let set = LINE_CACHE
+            .try_with(|cell| match cell.try_borrow_mut() {
+                Ok(mut cache) => {
+                    if cache.engine != self.id {
+                        cache.reset(self.id);
+                    }
+                    run(Some(&mut cache))
+                }
+                Err(_) => run(None),
+            })
+            .ok()
+            .flatten();
+        match set {
+            Some(set) => set,
+            None => run(None).unwrap_or_else(|| PrimSet::new(self.matcher.primitive_count())),
+        }
+    }
+
+    fn match_events_with<'a>(
+        &self,
+        events: impl Iterator<Item = &'a Event>,
+        mut cache: Option<&mut LineCache>,
+    ) -> PrimSet {
+        let n = self.matcher.primitive_count();
+        let mut set = PrimSet::new(n);
         let mut facts = SessionFacts::default();
         for e in events {
             facts.see(e);
             let bit = protocol_bit(e.protocol);
-            extract::visit(e, &mut |f, v| self.matcher.match_value(f, v, bit, &mut set));
+            let matcher = &self.matcher;
+            // What a command line matches depends only on the line and the protocol, and bots
+            // type the same lines again and again: remember it.
+            if let (EventData::Command { line }, Some(cache)) = (&e.data, cache.as_deref_mut()) {
+                if let Some(hits) = cache.get(line, bit) {
+                    set.union_with(hits);
+                    continue;
+                }
+                let mut hits = PrimSet::new(n);
+                extract::visit(e, &mut |f, v| {
+                    if matcher.wants(f, bit) {
+                        matcher.match_value(f, v, bit, &mut hits)
+                    }
+                });
+                set.union_with(&hits);
+                cache.insert(line, bit, hits);
+                continue;
+            }
+            extract::visit(e, &mut |f, v| {
+                if matcher.wants(f, bit) {
+                    matcher.match_value(f, v, bit, &mut set)
+                }
+            });
         }
         if let (Some(fact), Some(p)) = (facts.fact(), facts.protocol) {
             self.matcher
                 .match_value(Field::Session, fact, protocol_bit(p), &mut set);
         }
         set
+    }
+
+    /// [`Engine::classify`] without the per-thread command-line cache: every line is split
+    /// and matched afresh. Same result; the benchmark's cold-cache figure.
+    pub fn classify_uncached(&self, events: &[Event]) -> Classification {
+        let set = self.match_events_with(events.iter(), None);
+        self.resolve_set(&set)
     }
 
     /// Reference classification: every primitive tested on its own against every extracted
@@ -303,6 +366,60 @@ impl Engine {
                 })
             })
             .collect()
+    }
+}
+
+thread_local! {
+    static LINE_CACHE: RefCell<LineCache> = RefCell::new(LineCache::default());
+}
+
+/// Distinguishes engines (catalogs) in the per-thread line cache.
+static NEXT_ENGINE_ID: AtomicU64 = AtomicU64::new(1);
+
+/// Per thread: the primitives each recently seen command line matched, per protocol, for one
+/// engine. Bounded; emptied when full or when another engine uses the thread.
+#[derive(Default)]
+struct LineCache {
+    engine: u64,
+    lines: HashMap<Box<str>, Vec<(u32, PrimSet)>>,
+    bytes: usize,
+}
+
+impl LineCache {
+    const MAX_LINES: usize = 16 * 1024;
+    const MAX_BYTES: usize = 4 << 20;
+    /// Longer lines are rare and mostly unique: not worth keeping.
+    const MAX_LINE: usize = 4 * 1024;
+
+    fn reset(&mut self, engine: u64) {
+        self.engine = engine;
+        self.lines = HashMap::new();
+        self.bytes = 0;
+    }
+
+    fn get(&self, line: &str, proto: u32) -> Option<&PrimSet> {
+        self.lines
+            .get(line)?
+            .iter()
+            .find(|(p, _)| *p == proto)
+            .map(|(_, hits)| hits)
+    }
+
+    fn insert(&mut self, line: &str, proto: u32, hits: PrimSet) {
+        if line.len() > Self::MAX_LINE {
+            return;
+        }
+        if self.lines.len() >= Self::MAX_LINES || self.bytes + line.len() > Self::MAX_BYTES {
+            self.lines.clear();
+            self.bytes = 0;
+        }
+        match self.lines.get_mut(line) {
+            Some(v) => v.push((proto, hits)),
+            None => {
+                self.bytes += line.len();
+                self.lines.insert(line.into(), vec![(proto, hits)]);
+            }
+        }
     }
 }
 
@@ -583,6 +700,29 @@ when = "ua-zgrab"
             }),
         );
         assert_eq!(both(&e, &[http]).outcome.behavior(), Some("zgrab"));
+    }
+
+    #[test]
+    fn line_cache_is_per_protocol_and_per_engine() {
+        let e = engine();
+        let ssh = [cmd("echo SECRET"), cmd("echo SECRET")];
+        let mut telnet = ssh.clone();
+        for t in &mut telnet {
+            t.protocol = Protocol::Telnet;
+        }
+        for _ in 0..2 {
+            assert_eq!(both(&e, &ssh).primitives, ["upper-secret"]);
+            assert_eq!(e.classify_uncached(&ssh), e.classify(&ssh));
+            assert!(both(&e, &telnet).primitives.is_empty());
+        }
+        // Another engine on the same thread, with a catalog lacking the primitive.
+        let files = vec![
+            ("attack.toml".to_string(), TECH.to_string()),
+            ("t.toml".to_string(), CAT.replace("SECRET", "OTHER")),
+        ];
+        let other = Engine::new(Catalog::parse(&files).unwrap()).unwrap();
+        assert!(both(&other, &ssh).primitives.is_empty());
+        assert_eq!(both(&e, &ssh).primitives, ["upper-secret"]);
     }
 
     #[test]

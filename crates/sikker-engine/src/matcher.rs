@@ -60,6 +60,12 @@ impl PrimSet {
             .zip(other.words.iter().chain(std::iter::repeat(&0)))
             .all(|(a, b)| a & !b == 0)
     }
+    /// Adds every member of `other`.
+    pub fn union_with(&mut self, other: &PrimSet) {
+        for (a, b) in self.words.iter_mut().zip(other.words.iter()) {
+            *a |= b;
+        }
+    }
     pub fn is_empty(&self) -> bool {
         self.words.iter().all(|w| *w == 0)
     }
@@ -216,6 +222,9 @@ struct FieldMatcher {
 pub struct Matcher {
     prims: Vec<Compiled>,
     fields: Vec<FieldMatcher>,
+    /// Per field, the protocols at least one primitive of that field applies to: a value whose
+    /// field and protocol no primitive looks at is not matched at all.
+    field_protocols: Vec<u32>,
 }
 
 impl Matcher {
@@ -259,7 +268,17 @@ impl Matcher {
         for &field in Field::ALL {
             fields.push(Self::compile_field(field, &prims)?);
         }
-        Ok(Matcher { prims, fields })
+        let mut field_protocols = vec![0u32; Field::ALL.len()];
+        for p in &prims {
+            if let Some(m) = field_protocols.get_mut(p.field as usize) {
+                *m |= p.protocols;
+            }
+        }
+        Ok(Matcher {
+            prims,
+            fields,
+            field_protocols,
+        })
     }
 
     fn compile_field(field: Field, prims: &[Compiled]) -> Result<FieldMatcher, CompileError> {
@@ -340,6 +359,14 @@ impl Matcher {
 
     pub fn primitive_count(&self) -> usize {
         self.prims.len()
+    }
+
+    /// Whether any primitive looks at `field` for protocol bit `proto`.
+    #[inline]
+    pub fn wants(&self, field: Field, proto: u32) -> bool {
+        self.field_protocols
+            .get(field as usize)
+            .is_some_and(|m| m & proto != 0)
     }
 
     /// Adds to `hits` every primitive that matches `value` in `field` for protocol `proto`.
