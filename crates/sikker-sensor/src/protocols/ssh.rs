@@ -876,7 +876,12 @@ impl russh::server::Handler for SshSession {
                 }
                 self.finish(session, channel, 0);
             }
-            Mode::Scp(_) => self.finish(session, channel, 0),
+            Mode::Scp(sink) => {
+                if let Some(file) = sink.abandon() {
+                    record_upload(&self.session, &self.ctx.quarantine, file).await;
+                }
+                self.finish(session, channel, 0);
+            }
             Mode::Sftp(server) => {
                 let files = server.finish();
                 for file in files {
@@ -908,16 +913,19 @@ impl russh::server::Handler for SshSession {
 }
 
 /// A session cut short (a limit, a deadline, the client vanishing) still records the files
-/// its SFTP channels had open.
+/// its SFTP and SCP channels were receiving.
 impl Drop for SshSession {
     fn drop(&mut self) {
         let mut files = Vec::new();
+        let mut scp_files = Vec::new();
         for chan in self.channels.values_mut() {
-            if let Mode::Sftp(server) = &mut chan.mode {
-                files.extend(server.finish());
+            match &mut chan.mode {
+                Mode::Sftp(server) => files.extend(server.finish()),
+                Mode::Scp(sink) => scp_files.extend(sink.abandon()),
+                _ => {}
             }
         }
-        if files.is_empty() {
+        if files.is_empty() && scp_files.is_empty() {
             return;
         }
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
@@ -928,6 +936,9 @@ impl Drop for SshSession {
         runtime.spawn(async move {
             for file in files {
                 record_sftp_upload(&session, &quarantine, file).await;
+            }
+            for file in scp_files {
+                record_upload(&session, &quarantine, file).await;
             }
         });
     }
@@ -1049,6 +1060,17 @@ impl ScpSink {
         }
     }
 
+    /// The file being received when the channel ended, as far as it got.
+    fn abandon(&mut self) -> Option<ScpFile> {
+        let (name, size, content, _) = self.file.take()?;
+        Some(ScpFile {
+            truncated: (content.len() as u64) < size,
+            name,
+            size,
+            content,
+        })
+    }
+
     fn feed(&mut self, mut data: &[u8]) -> (Vec<u8>, Vec<ScpFile>) {
         let mut reply = Vec::new();
         let mut files = Vec::new();
@@ -1134,6 +1156,13 @@ mod tests {
         assert_eq!(files[0].name, "/tmp/x.sh");
         assert_eq!(files[0].content, b"hel");
         assert!(files[0].truncated);
+        let (_, files) = sink.feed(b"C0644 10 y\nabcd");
+        assert!(files.is_empty());
+        let cut = sink.abandon().expect("the file being received");
+        assert_eq!((cut.name.as_str(), cut.size), ("/tmp/y", 10));
+        assert_eq!(cut.content, b"abc");
+        assert!(cut.truncated);
+        assert!(sink.abandon().is_none());
     }
 
     #[test]
