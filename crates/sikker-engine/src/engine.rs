@@ -214,10 +214,20 @@ impl Engine {
         let n = self.matcher.primitive_count();
         let mut set = PrimSet::new(n);
         let mut facts = SessionFacts::default();
+        // Without the cache, a line typed again in the same session still adds nothing.
+        let mut lines_seen: Vec<(u32, &str)> = Vec::new();
         for e in events {
             facts.see(e);
             let bit = protocol_bit(e.protocol);
             let matcher = &self.matcher;
+            if let (EventData::Command { line }, None) = (&e.data, cache.as_ref()) {
+                if lines_seen.contains(&(bit, line.as_str())) {
+                    continue;
+                }
+                if lines_seen.len() < MAX_LINES_SEEN {
+                    lines_seen.push((bit, line));
+                }
+            }
             // What a command line matches depends only on the line and the protocol, and bots
             // type the same lines again and again: remember it.
             if let (EventData::Command { line }, Some(cache)) = (&e.data, cache.as_deref_mut()) {
@@ -368,6 +378,9 @@ impl Engine {
             .collect()
     }
 }
+
+/// Lines remembered per session by the uncached path (a linear scan: sessions are short).
+const MAX_LINES_SEEN: usize = 64;
 
 thread_local! {
     static LINE_CACHE: RefCell<LineCache> = RefCell::new(LineCache::default());

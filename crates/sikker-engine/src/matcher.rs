@@ -74,9 +74,15 @@ impl PrimSet {
     }
     pub fn iter(&self) -> impl Iterator<Item = u32> + '_ {
         self.words.iter().enumerate().flat_map(|(wi, &w)| {
-            (0..64u32)
-                .filter(move |b| w & (1u64 << b) != 0)
-                .map(move |b| wi as u32 * 64 + b)
+            // Visit set bits only, lowest first.
+            let mut rest = w;
+            std::iter::from_fn(move || {
+                (rest != 0).then(|| {
+                    let b = rest.trailing_zeros();
+                    rest &= rest - 1;
+                    wi as u32 * 64 + b
+                })
+            })
         })
     }
 }
