@@ -15,7 +15,9 @@
 //! Classification:
 //! - [`Engine::new`]`(Catalog) -> Result<Engine, CompileError>`, [`Engine::builtin()`].
 //! - [`Engine::classify`]`(&[Event]) -> Classification { primitives, outcome }` for one closed
-//!   session; [`Outcome`] is `Behavior(id)`, `Unclassified` or `Nothing`.
+//!   session; [`Outcome`] is `Behavior(id)`, `Unclassified` or `Nothing`. Keeps a bounded
+//!   per-thread cache of what each command line matched (lines recur across sessions).
+//! - [`Engine::classify_uncached`]`(&[Event]) -> Classification` — the same without that cache.
 //! - [`Engine::classify_events`]`(&[Event]) -> Vec<SessionClassification>` — groups by session:
 //!   the reclassification entry point.
 //! - [`Engine::resolve`]`(&[id]) -> Outcome` — re-resolve a stored primitive set.
