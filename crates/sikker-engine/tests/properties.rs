@@ -244,3 +244,38 @@ proptest! {
         prop_assert_eq!(engine().classify(&events), engine().classify_naive(&events));
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// Sessions drawn from a small pool of lines, so lines repeat within and across sessions
+    /// and protocols: the per-thread line cache must never change a classification.
+    #[test]
+    fn line_cache_never_changes_a_classification(
+        sessions in prop::collection::vec(
+            (
+                prop::sample::select(vec![Protocol::Ssh, Protocol::Telnet]),
+                prop::collection::vec(0usize..FRAGMENTS.len() * 2, 1..12),
+            ),
+            1..6,
+        ),
+    ) {
+        for (i, (p, picks)) in sessions.iter().enumerate() {
+            let session = uuid::Uuid::from_u128(i as u128 + 1);
+            let events: Vec<Event> = picks
+                .iter()
+                .map(|&k| {
+                    // Odd picks glue two fragments: more distinct lines sharing commands.
+                    let line = match k % 2 {
+                        0 => FRAGMENTS[k / 2].to_string(),
+                        _ => format!("{}; {}", FRAGMENTS[k / 2], FRAGMENTS[(k / 2 + 1) % FRAGMENTS.len()]),
+                    };
+                    Event::new("t", session, *p, "192.0.2.1".parse().unwrap(), 1, 22, EventData::Command { line })
+                })
+                .collect();
+            let naive = engine().classify_naive(&events);
+            prop_assert_eq!(&engine().classify(&events), &naive);
+            prop_assert_eq!(&engine().classify_uncached(&events), &naive);
+        }
+    }
+}
