@@ -163,7 +163,32 @@ enum Check {
 }
 
 /// Needles (lower-cased) sharing a first byte, each with what to verify when a value starts with it.
-type StartBucket = Vec<(Box<[u8]>, Vec<Check>)>;
+type StartBucket = Vec<StartNeedle>;
+
+struct StartNeedle {
+    /// The needle's first (up to) 8 bytes, lower-cased, as a little-endian word, and the mask
+    /// of the bytes it covers: most needles of a bucket are ruled out by one comparison.
+    head: u64,
+    mask: u64,
+    needle: Box<[u8]>,
+    checks: Vec<Check>,
+}
+
+/// The first (up to) 8 bytes of `b`, ASCII lower-cased, as a little-endian word, and their mask.
+#[inline]
+fn head_word(b: &[u8]) -> (u64, u64) {
+    let n = b.len().min(8);
+    let mut w = [0u8; 8];
+    for (d, s) in w.iter_mut().zip(&b[..n]) {
+        *d = s.to_ascii_lowercase();
+    }
+    let mask = if n == 8 {
+        u64::MAX
+    } else {
+        (1u64 << (8 * n)) - 1
+    };
+    (u64::from_le_bytes(w), mask)
+}
 
 /// Literal needles and what to check when one is found.
 #[derive(Default)]
@@ -297,9 +322,17 @@ impl Matcher {
             // Validation rejects empty values; a hand-built catalog's empty needle matches nothing.
             let Some(&first) = key.first() else { return };
             let bucket = &mut fm.at_start[usize::from(first)];
-            match bucket.iter_mut().find(|(n, _)| *n == key) {
-                Some((_, checks)) => checks.push(check),
-                None => bucket.push((key, vec![check])),
+            match bucket.iter_mut().find(|n| n.needle == key) {
+                Some(n) => n.checks.push(check),
+                None => {
+                    let (head, mask) = head_word(&key);
+                    bucket.push(StartNeedle {
+                        head,
+                        mask,
+                        needle: key,
+                        checks: vec![check],
+                    })
+                }
             }
         };
         let mut regex_patterns = Vec::new();
@@ -428,11 +461,17 @@ impl Matcher {
         };
         if let Some(&first) = value.as_bytes().first() {
             let bytes = value.as_bytes();
-            for (needle, checks) in &fm.at_start[usize::from(first.to_ascii_lowercase())] {
-                if bytes.len() >= needle.len() && bytes[..needle.len()].eq_ignore_ascii_case(needle)
-                {
-                    for check in checks {
-                        verify(check, 0, needle.len(), hits);
+            let bucket = &fm.at_start[usize::from(first.to_ascii_lowercase())];
+            if !bucket.is_empty() {
+                let (head, _) = head_word(bytes);
+                for n in bucket {
+                    if head & n.mask == n.head
+                        && bytes.len() >= n.needle.len()
+                        && bytes[..n.needle.len()].eq_ignore_ascii_case(&n.needle)
+                    {
+                        for check in &n.checks {
+                            verify(check, 0, n.needle.len(), hits);
+                        }
                     }
                 }
             }
