@@ -194,7 +194,7 @@ fn push_byte(word: &mut String, s: &str, i: usize) {
 pub fn program<'a>(words: &'a [Cow<'a, str>]) -> (usize, &'a str) {
     let mut i = 0;
     while let Some(w) = words.get(i) {
-        let name = w.rsplit('/').next().unwrap_or(w);
+        let name = basename(w);
         if matches!(
             name,
             "busybox" | "sudo" | "nohup" | "exec" | "command" | "env" | "timeout" | "nice"
@@ -216,10 +216,19 @@ pub fn program<'a>(words: &'a [Cow<'a, str>]) -> (usize, &'a str) {
     (0, "")
 }
 
+/// What follows the last `/` (the whole word when there is none); a plain byte scan, as
+/// these words are short and `rsplit` costs more in set-up than in searching.
+fn basename(word: &str) -> &str {
+    match word.bytes().rposition(|b| b == b'/') {
+        Some(i) => &word[i + 1..],
+        None => word,
+    }
+}
+
 /// The script of `sh -c '…'`, `bash -c …`, `eval …`, when the command is one.
 fn shell_c_script(cmd: &str) -> Option<String> {
     let first = cmd.split_ascii_whitespace().next()?;
-    let first = first.rsplit('/').next().unwrap_or(first);
+    let first = basename(first);
     if !matches!(
         first,
         "sh" | "bash" | "ash" | "dash" | "zsh" | "ksh" | "busybox" | "sudo" | "eval" | "nohup"
@@ -252,7 +261,7 @@ fn shell_c_script(cmd: &str) -> Option<String> {
 /// `busybox`) was asked to fetch. Scheme-less targets get `http://` (wget's and curl's default).
 pub fn download_urls(cmd: &str, out: &mut dyn FnMut(&str)) {
     let first = cmd.split_ascii_whitespace().next().unwrap_or("");
-    let first = first.rsplit('/').next().unwrap_or(first);
+    let first = basename(first);
     if !matches!(
         first,
         "wget" | "curl" | "tftp" | "ftpget" | "busybox" | "sudo" | "nohup" | "timeout" | "env"
