@@ -111,9 +111,12 @@ async def one_handshake(opts, seen):
     await conn.wait_closed()
 
 
-async def one_idle(opts, prompt_timeout):
-    """An authenticated connection with a PTY shell that has printed something (its prompt)."""
+async def one_idle(opts, prompt_timeout, shell=True):
+    """An authenticated connection with a PTY shell that has printed something (its prompt);
+    without `shell`, just the authenticated connection."""
     conn = await asyncssh.connect(**opts)
+    if not shell:
+        return conn, None
     proc = await conn.create_process(term_type="xterm", term_size=(80, 24), encoding=None)
     first = await asyncio.wait_for(proc.stdout.read(256), prompt_timeout)
     if not first:
@@ -157,7 +160,7 @@ def worker_idle(a, k, conc, ready_q, release_evt):
         async def task():
             async with sem:
                 try:
-                    held.append(await one_idle(opts, a.connect_timeout))
+                    held.append(await one_idle(opts, a.connect_timeout, not a.no_shell))
                 except Exception as e:  # noqa: BLE001
                     k_ = f"{type(e).__name__}: {e}"[:160]
                     errors[k_] = errors.get(k_, 0) + 1
@@ -285,6 +288,7 @@ def mode_idle(a):
             {
                 "mode": "idle",
                 "k": a.n,
+                "shell": not a.no_shell,
                 "held": held,
                 "errors": errors,
                 "timed_out": len(reports) < len(procs),
@@ -310,6 +314,7 @@ def main():
     p.add_argument("--password", default="x")
     p.add_argument("--connect-timeout", type=float, default=60)
     p.add_argument("--timeout", type=float, default=300, help="bound on the whole phase (s)")
+    p.add_argument("--no-shell", action="store_true", help="idle: authenticate, open no channel")
     p.add_argument("--settle", type=float, default=3, help="idle: wait before measuring (s)")
     a = p.parse_args()
     {"handshakes": mode_handshakes, "idle": mode_idle}[a.mode](a)

@@ -181,6 +181,7 @@ else
   log "Cowrie unavailable: $cowrie_err"
 fi
 
+load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 run_phase() { # name, loadgen args… -> JSON line on stdout; the whole phase is bounded
   local name="$1"; shift
   log "$name"
@@ -227,12 +228,13 @@ big_mib="$("$bench_python" -c "print(f'{int(\"$big_rss\" or 0)/1024:.0f}')")"
 cat <<EOF
 
 ================ sensor-vs-cowrie ($(date -u +%FT%TZ), $(nproc) CPUs, $(uname -r)) ================
+load average before the load phases: $load_before
 client: $client_ver, $client_procs processes; host key forced: $hostkey
 sikker: sikker-sensor-harness (release), pid $sensor_pid; Cowrie: ${cowrie_ver:-not installed} ${cowrie_ok:+pid $cowrie_pid}${cowrie_err:+-- $cowrie_err}
 
 Handshakes (TCP + kex + password auth + close), N=$hs_n, concurrency=$hs_conc
-  sikker : ${sk_rate:-?} /s  ($sk_ok ok in ${sk_el}s; server CPU ${sk_cpu}s = $(per_hs_cpu "$sk_cpu" "$sk_ok") ms/handshake; client CPU ${sk_ccpu}s; host key seen $sk_keys)
-  Cowrie : ${co_rate:-n/a} /s  ${co_ok:+($co_ok ok in ${co_el}s; server CPU ${co_cpu}s = $(per_hs_cpu "$co_cpu" "$co_ok") ms/handshake; client CPU ${co_ccpu}s; host key seen $co_keys)}
+  sikker : ${sk_rate:-?} /s  ($sk_ok ok in ${sk_el}s; server CPU ${sk_cpu}s = $(per_hs_cpu "$sk_cpu" "$sk_ok") ms/handshake; client CPU ${sk_ccpu}s = $(per_hs_cpu "$sk_ccpu" "$sk_ok") ms/handshake; host key seen $sk_keys)
+  Cowrie : ${co_rate:-n/a} /s  ${co_ok:+($co_ok ok in ${co_el}s; server CPU ${co_cpu}s = $(per_hs_cpu "$co_cpu" "$co_ok") ms/handshake; client CPU ${co_ccpu}s = $(per_hs_cpu "$co_ccpu" "$co_ok") ms/handshake; host key seen $co_keys)}
   ratio  : ${hs_ratio}x wall-clock, ${cpu_ratio}x per server CPU-second   goal >= 10x: $(verdict "$hs_ratio" '>= 10')
 
 RSS per idle session (authenticated, PTY shell at its prompt), K=$idle_k
