@@ -578,3 +578,57 @@ fn machine_dependent_outputs_have_the_real_format() {
         problems.join("\n")
     );
 }
+
+/// Command names a case line runs: every shell word in command position (after `;`, `|`, `&&`,
+/// `||`, `(`, `$(`, backquote, `xargs`, `busybox`, `sudo`, `timeout N`, `env`, or at the start).
+fn commands_in(line: &str) -> Vec<String> {
+    let names = System::command_names();
+    let mut found = Vec::new();
+    let words: Vec<&str> = line
+        .split(|c: char| c.is_whitespace() || ";|&()`<>{}".contains(c))
+        .filter(|w| !w.is_empty())
+        .collect();
+    for w in words {
+        let w = w
+            .trim_start_matches('$')
+            .trim_matches(|c| c == '"' || c == '\'');
+        if names.contains(&w) && !found.iter().any(|f: &String| f == w) {
+            found.push(w.to_owned());
+        }
+    }
+    found
+}
+
+/// Which registered command names no golden case exercises. Prints the list (run with
+/// `--nocapture`) and guards against coverage dropping.
+#[test]
+fn golden_coverage() {
+    let names = System::command_names();
+    let mut covered: Vec<String> = Vec::new();
+    for table in ["exact.tsv", "busybox.tsv", "format.tsv"] {
+        for (name, cmd) in cases(table) {
+            // A format capture counts only once a rule checks it.
+            if table == "format.tsv" && !RULES.iter().any(|r| r.name == name) {
+                continue;
+            }
+            covered.extend(commands_in(cmd.trim_start_matches("@tty ")));
+        }
+    }
+    covered.sort();
+    covered.dedup();
+    let uncovered: Vec<&str> = names
+        .iter()
+        .copied()
+        .filter(|n| !covered.iter().any(|c| c == n))
+        .collect();
+    println!(
+        "golden coverage: {} of {} command names; not covered: {}",
+        names.len() - uncovered.len(),
+        names.len(),
+        uncovered.join(" ")
+    );
+    assert!(
+        names.len() - uncovered.len() >= 167,
+        "golden coverage dropped"
+    );
+}

@@ -111,7 +111,7 @@ fn useradd(ctx: &mut Ctx<'_>, args: &[String]) -> i32 {
         i += 1;
     }
     let Some(name) = name else {
-        ctx.err("Usage: useradd [options] LOGIN\n       useradd -D\n       useradd -D [options]\n");
+        ctx.err(USERADD_USAGE);
         return 2;
     };
     if user_exists(ctx, &name) {
@@ -130,12 +130,12 @@ fn useradd(ctx: &mut Ctx<'_>, args: &[String]) -> i32 {
 
 fn adduser(ctx: &mut Ctx<'_>, args: &[String]) -> i32 {
     if ctx.uid() != 0 {
-        ctx.err("fatal: Only root may add a user or group to the system.\n");
+        ctx.err("adduser: Only root may add a user or group to the system.\n");
         return 1;
     }
     let ops: Vec<&String> = args[1..].iter().filter(|a| !a.starts_with('-')).collect();
     let Some(name) = ops.first().map(|s| s.to_string()) else {
-        ctx.err("fatal: Only one or two names allowed.\n");
+        ctx.err("adduser: Only one or two names allowed.\n");
         return 1;
     };
     if ops.len() == 2 {
@@ -202,6 +202,48 @@ fn userdel(ctx: &mut Ctx<'_>, args: &[String]) -> i32 {
     }
     0
 }
+
+/// `useradd` without a login: the full usage (shadow 4.13 on Debian 12), on stderr.
+const USERADD_USAGE: &str = r#"Usage: useradd [options] LOGIN
+       useradd -D
+       useradd -D [options]
+
+Options:
+      --badname                 do not check for bad names
+  -b, --base-dir BASE_DIR       base directory for the home directory of the
+                                new account
+      --btrfs-subvolume-home    use BTRFS subvolume for home directory
+  -c, --comment COMMENT         GECOS field of the new account
+  -d, --home-dir HOME_DIR       home directory of the new account
+  -D, --defaults                print or change default useradd configuration
+  -e, --expiredate EXPIRE_DATE  expiration date of the new account
+  -f, --inactive INACTIVE       password inactivity period of the new account
+  -F, --add-subids-for-system   add entries to sub[ud]id even when adding a system user
+  -g, --gid GROUP               name or ID of the primary group of the new
+                                account
+  -G, --groups GROUPS           list of supplementary groups of the new
+                                account
+  -h, --help                    display this help message and exit
+  -k, --skel SKEL_DIR           use this alternative skeleton directory
+  -K, --key KEY=VALUE           override /etc/login.defs defaults
+  -l, --no-log-init             do not add the user to the lastlog and
+                                faillog databases
+  -m, --create-home             create the user's home directory
+  -M, --no-create-home          do not create the user's home directory
+  -N, --no-user-group           do not create a group with the same name as
+                                the user
+  -o, --non-unique              allow to create users with duplicate
+                                (non-unique) UID
+  -p, --password PASSWORD       encrypted password of the new account
+  -r, --system                  create a system account
+  -R, --root CHROOT_DIR         directory to chroot into
+  -P, --prefix PREFIX_DIR       prefix directory where are located the /etc/* files
+  -s, --shell SHELL             login shell of the new account
+  -u, --uid UID                 user ID of the new account
+  -U, --user-group              create a group with the same name as the user
+  -Z, --selinux-user SEUSER     use a specific SEUSER for the SELinux user mapping
+
+"#;
 
 #[cfg(test)]
 mod tests {

@@ -134,6 +134,7 @@ fn ulimit(ctx: &mut Ctx<'_>, args: &[String]) -> i32 {
     match args.get(1).map(String::as_str) {
         None | Some("-f") => ctx.out("unlimited\n"),
         Some("-n") if args.len() == 2 => ctx.out("1024\n"),
+        Some("-c") if args.len() == 2 => ctx.out("0\n"),
         Some("-a") => ctx.out("real-time non-blocking time  (microseconds, -R) unlimited\ncore file size              (blocks, -c) 0\ndata seg size               (kbytes, -d) unlimited\nscheduling priority                 (-e) 0\nfile size                   (blocks, -f) unlimited\npending signals                     (-i) 15446\nmax locked memory           (kbytes, -l) 502616\nmax memory size             (kbytes, -m) unlimited\nopen files                          (-n) 1024\npipe size                (512 bytes, -p) 8\nPOSIX message queues         (bytes, -q) 819200\nreal-time priority                  (-r) 0\nstack size                  (kbytes, -s) 8192\ncpu time                   (seconds, -t) unlimited\nmax user processes                  (-u) 15446\nvirtual memory              (kbytes, -v) unlimited\nfile locks                          (-x) unlimited\n"),
         _ => {}
     }

@@ -92,6 +92,10 @@ fn dmesg(ctx: &mut Ctx<'_>, _args: &[String]) -> i32 {
 }
 
 fn fdisk(ctx: &mut Ctx<'_>, args: &[String]) -> i32 {
+    if args.iter().any(|a| a == "--version" || a == "-V") {
+        ctx.out("fdisk from util-linux 2.38.1\n");
+        return 0;
+    }
     if !args.iter().any(|a| a == "-l") {
         ctx.err("Usage:\n fdisk [options] <disk>         change partition table\n fdisk [options] -l [<disk>...] list partition table(s)\n");
         return 1;

@@ -6,7 +6,7 @@ pub(crate) static SPECS: &[Spec] = &[sbin("iptables", iptables), sbin("ip6tables
 
 fn iptables(ctx: &mut Ctx<'_>, args: &[String]) -> i32 {
     if args.iter().any(|a| a == "--version" || a == "-V") {
-        ctx.out("iptables v1.8.9 (nf_tables)\n");
+        ctx.out(format!("{} v1.8.9 (nf_tables)\n", crate::vfs::base_name(&args[0])));
         return 0;
     }
     if ctx.uid() != 0 {
@@ -29,6 +29,10 @@ fn iptables(ctx: &mut Ctx<'_>, args: &[String]) -> i32 {
 }
 
 fn ufw(ctx: &mut Ctx<'_>, args: &[String]) -> i32 {
+    if args.get(1).map(String::as_str) == Some("--version") {
+        ctx.out("ufw 0.36.2\nCopyright 2008-2023 Canonical Ltd.\n");
+        return 0;
+    }
     if ctx.uid() != 0 {
         ctx.err("ERROR: You need to be root to run this script\n");
         return 1;

@@ -88,6 +88,14 @@ fn blocks(node: &Node) -> u64 {
 }
 
 fn run(ctx: &mut Ctx<'_>, args: &[String]) -> i32 {
+    // `dir` is `ls -C -b`: columns even into a pipe.
+    let with_c;
+    let args = if crate::vfs::base_name(&args[0]) == "dir" {
+        with_c = [&args[..1], &["-C".to_owned()], &args[1..]].concat();
+        &with_c[..]
+    } else {
+        args
+    };
     let o = match getopt(args, "aAdlhR1tSrinFCxpLsUcuG", "w", &["all", "almost-all", "directory", "human-readable", "recursive", "color", "color=", "help", "version", "full-time", "inode", "classify"]) {
         Ok(o) => o,
         Err(e) => return ctx.bad_option("ls", &e, 2),

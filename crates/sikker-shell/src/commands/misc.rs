@@ -113,9 +113,8 @@ fn lsb_release(ctx: &mut Ctx<'_>, args: &[String]) -> i32 {
     let short = args.iter().any(|a| a == "-s" || a.contains('s') && a.starts_with('-'));
     let mut out = String::new();
     let all = args.iter().any(|a| a == "-a" || a == "--all") || args.len() == 1;
-    if !short {
-        out.push_str("No LSB modules are available.\n");
-    }
+    // lsb-release 12.0 (Debian 12's shell rewrite) no longer prints "No LSB modules are available."
+    let _ = short;
     let want = |c: char, l: &str| all || args.iter().any(|a| a == l || (a.starts_with('-') && !a.starts_with("--") && a.contains(c)));
     if want('i', "--id") {
         out.push_str(&if short { format!("{id}\n") } else { format!("Distributor ID:\t{id}\n") });
@@ -133,7 +132,11 @@ fn lsb_release(ctx: &mut Ctx<'_>, args: &[String]) -> i32 {
     0
 }
 
-fn hostnamectl(ctx: &mut Ctx<'_>, _args: &[String]) -> i32 {
+fn hostnamectl(ctx: &mut Ctx<'_>, args: &[String]) -> i32 {
+    if args.get(1).map(String::as_str) == Some("--version") {
+        ctx.out(super::services::SYSTEMD_VERSION);
+        return 0;
+    }
     let p = ctx.sys();
     let p = p.persona();
     let machine_id = format!("{:016x}{:016x}", p.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15), p.seed ^ 0xA5A5_5A5A_DEAD_BEEF);

@@ -29,6 +29,10 @@ fn apt(ctx: &mut Ctx<'_>, args: &[String]) -> i32 {
     let pkgs: Vec<String> = args[1..].iter().filter(|a| !a.starts_with('-') && **a != sub).cloned().collect();
     let warn = if name == "apt" && !ctx.st.tty_out { "\nWARNING: apt does not have a stable CLI interface. Use with caution in scripts.\n\n" } else { "" };
     match sub.as_str() {
+        "" if args[1..].iter().any(|a| a == "-v" || a == "--version") => {
+            ctx.out("apt 2.6.1 (amd64)\n");
+            0
+        }
         "" => {
             ctx.out(format!("apt 2.6.1 (amd64)\nUsage: {name} [options] command\n\n{name} is a commandline package manager and provides commands for\nsearching and managing as well as querying information about packages.\n"));
             1

@@ -47,7 +47,14 @@ fn ago(secs: i64) -> String {
     }
 }
 
+/// `systemctl --version` (and the other systemd tools'): Debian 12's systemd 252.
+pub(crate) const SYSTEMD_VERSION: &str = "systemd 252 (252.38-1~deb12u1)\n+PAM +AUDIT +SELINUX +APPARMOR +IMA +SMACK +SECCOMP +GCRYPT -GNUTLS +OPENSSL +ACL +BLKID +CURL +ELFUTILS +FIDO2 +IDN2 -IDN +IPTC +KMOD +LIBCRYPTSETUP +LIBFDISK +PCRE2 -PWQUALITY +P11KIT +QRENCODE +TPM2 +BZIP2 +LZ4 +XZ +ZLIB +ZSTD -BPF_FRAMEWORK -XKBCOMMON +UTMP +SYSVINIT default-hierarchy=unified\n";
+
 fn systemctl(ctx: &mut Ctx<'_>, args: &[String]) -> i32 {
+    if args.get(1).map(String::as_str) == Some("--version") {
+        ctx.out(SYSTEMD_VERSION);
+        return 0;
+    }
     let ops: Vec<String> = args[1..].iter().filter(|a| !a.starts_with('-')).cloned().collect();
     let verb = ops.first().cloned().unwrap_or_else(|| "list-units".into());
     let name = ops.get(1).map(|u| u.trim_end_matches(".service").to_owned());
@@ -135,6 +142,10 @@ fn systemctl(ctx: &mut Ctx<'_>, args: &[String]) -> i32 {
 
 fn service(ctx: &mut Ctx<'_>, args: &[String]) -> i32 {
     let (Some(name), Some(action)) = (args.get(1), args.get(2)) else {
+        if matches!(args.get(1).map(String::as_str), Some("--version" | "-V")) {
+            ctx.out("service ver. 1.65.2\n");
+            return 0;
+        }
         if args.get(1).map(String::as_str) == Some("--status-all") {
             let text: String = units(ctx).iter().map(|(u, _)| format!(" [ + ]  {u}\n")).collect();
             ctx.out(text);
