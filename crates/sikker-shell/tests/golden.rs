@@ -493,6 +493,26 @@ const RULES: &[Rule] = &[
         patterns: &[r"^[1-9]\d*$"],
     },
     Rule {
+        name: "ping_lo",
+        command: "ping -c 1 127.0.0.1",
+        same_header_lines: 1,
+        collapse_header: false,
+        patterns: &[
+            r"^64 bytes from 127\.0\.0\.1: icmp_seq=1 ttl=64 time=0\.\d{3} ms$",
+            r"^$",
+            r"^--- 127\.0\.0\.1 ping statistics ---$",
+            r"^1 packets transmitted, 1 received, 0% packet loss, time 0ms$",
+            r"^rtt min/avg/max/mdev = 0\.\d{3}/0\.\d{3}/0\.\d{3}/0\.000 ms$",
+        ],
+    },
+    Rule {
+        name: "lspci",
+        command: "lspci",
+        same_header_lines: 0,
+        collapse_header: false,
+        patterns: &[r"^[0-9a-f]{2}:[0-9a-f]{2}\.[0-7] [A-Z][\w /-]*(?: \[[0-9a-f]{4}\])?: \S.*$"],
+    },
+    Rule {
         name: "mktemp",
         command: "mktemp",
         same_header_lines: 0,

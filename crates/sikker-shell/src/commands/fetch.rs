@@ -53,6 +53,9 @@ pub(crate) fn fake_ip(host: &str) -> String {
     if host.parse::<std::net::IpAddr>().is_ok() {
         return host.to_owned();
     }
+    if host == "localhost" || host.ends_with(".localhost") {
+        return "127.0.0.1".to_owned();
+    }
     let h = hash(host);
     format!("{}.{}.{}.{}", [104u64, 172, 185, 45, 193, 151][(h % 6) as usize], (h >> 8) % 254 + 1, (h >> 16) % 254 + 1, (h >> 24) % 253 + 2)
 }

@@ -203,13 +203,15 @@ fn ping(ctx: &mut Ctx<'_>, args: &[String]) -> i32 {
     let count = count.clamp(1, 20);
     let mut out = format!("PING {host} ({ip}) 56(84) bytes of data.\n");
     let seed = ctx.st.sys.persona.seed;
-    let base = 8.0 + (seed % 40) as f64;
+    // Loopback answers in tens of microseconds with the local TTL; the rest look a few hops away.
+    let lo = ip.starts_with("127.");
+    let (base, spread, ttl) = if lo { (0.030, 60, 64) } else { (8.0 + (seed % 40) as f64, 300, 50 + seed % 8) };
     let mut times = Vec::new();
     for k in 1..=count {
-        let t = base + ((seed >> k) % 300) as f64 / 100.0;
+        let t = if lo { base + ((seed >> k) % spread) as f64 / 1000.0 } else { base + ((seed >> k) % spread) as f64 / 100.0 };
         times.push(t);
         let name = if ip == host { ip.clone() } else { format!("{host} ({ip})") };
-        out.push_str(&format!("64 bytes from {name}: icmp_seq={k} ttl=5{} time={t:.1} ms\n", seed % 8));
+        out.push_str(&format!("64 bytes from {name}: icmp_seq={k} ttl={ttl} time={} ms\n", rtt(t)));
     }
     let min = times.iter().cloned().fold(f64::MAX, f64::min);
     let max = times.iter().cloned().fold(0.0, f64::max);
@@ -219,9 +221,28 @@ fn ping(ctx: &mut Ctx<'_>, args: &[String]) -> i32 {
     0
 }
 
+/// A round-trip time as iputils prints it: three significant digits below 100 ms.
+fn rtt(ms: f64) -> String {
+    match ms {
+        t if t < 1.0 => format!("{t:.3}"),
+        t if t < 10.0 => format!("{t:.2}"),
+        t if t < 100.0 => format!("{t:.1}"),
+        t => format!("{t:.0}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use crate::commands::testing::{run, shell};
+
+    #[test]
+    fn ping_times_have_iputils_precision() {
+        assert_eq!(super::rtt(0.0341), "0.034");
+        assert_eq!(super::rtt(8.123), "8.12");
+        assert_eq!(super::rtt(12.04), "12.0");
+        let mut sh = shell("debian12");
+        assert!(run(&mut sh, "ping -c 1 localhost").0.contains("from localhost (127.0.0.1): icmp_seq=1 ttl=64 time=0."));
+    }
 
     #[test]
     fn network_views_agree() {

@@ -4,7 +4,7 @@
 # Run on a stock Debian 12 (bookworm) host with busybox installed (`apt-get install busybox`),
 # as root, from this directory:  ./capture.sh [NAME...]   (with names: re-capture only those cases)
 #
-# The later cases (from `colon_args` in exact.tsv, and lspci/ping/sudo_l in format.tsv) also need
+# The later cases (from `colon_args` in exact.tsv, and ping_lo/lspci in format.tsv) also need
 #   apt-get install cron sudo iptables git rpm netcat-openbsd ufw fdisk telnet pciutils iputils-ping kmod
 # and no python-is-python3 (stock Debian 12 has no `python`). They were captured with
 # `./capture.sh NAME...` on such a host, in a container without systemd as PID 1 and without
