@@ -6,7 +6,7 @@ pub(crate) static SPECS: &[Spec] = &[
     builtin("exit", exit),
     builtin("logout", logout),
     bin("clear", clear),
-    bin("reset", clear),
+    bin("reset", reset),
     builtin("history", history),
     builtin("enable", enable),
 ];
@@ -42,6 +42,15 @@ fn logout(ctx: &mut Ctx<'_>, args: &[String]) -> i32 {
 fn clear(ctx: &mut Ctx<'_>, _args: &[String]) -> i32 {
     ctx.out("\x1b[H\x1b[2J\x1b[3J");
     0
+}
+
+/// `reset` needs a terminal: without one (`ssh host reset`) ncurses' reset fails like this.
+fn reset(ctx: &mut Ctx<'_>, args: &[String]) -> i32 {
+    if ctx.st.exec_mode {
+        ctx.err("reset: terminal attributes: No such device or address\n\n");
+        return 10;
+    }
+    clear(ctx, args)
 }
 
 fn history(ctx: &mut Ctx<'_>, args: &[String]) -> i32 {

@@ -18,6 +18,10 @@
 #     their --version is captured);
 #   who, users, last - depend on the host's logins, which a capture container has none of;
 #   python3 -c / perl -e - the emulation deliberately does not execute scripts.
+# Captured by hand but not added, because the emulation differs and the fix is not small:
+#   local (no function scope: a local leaks out, and no error outside a function), readonly
+#   (assignments to a readonly variable are not refused), shopt (no option state: `shopt
+#   nullglob` prints nothing and nullglob has no effect), trap handlers (EXIT never runs).
 #
 # What it runs: only the commands listed in exact.tsv, busybox.tsv and format.tsv, each in a
 # fresh temporary directory holding copies of inputs/ (fixed, harmless files), with LANG=C.UTF-8
