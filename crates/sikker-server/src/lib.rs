@@ -60,7 +60,7 @@ impl Central {
         config: CentralConfig,
     ) -> anyhow::Result<Arc<Central>> {
         let cursor_key = store.cursor_secret().await?;
-        let pipeline = Pipeline::new(store.clone(), analyst);
+        let pipeline = Pipeline::new(store.clone(), analyst, config.indicator_validity);
         pipeline.publish_fixed_objects().await?;
         pipeline.process().await?;
         Ok(Arc::new(Central {

@@ -127,6 +127,32 @@ pub struct Publication {
     pub ip: Option<IpPublication>,
     /// For fixed objects: their own `created`/`modified`; indicators get the store's clock.
     pub fixed_times: Option<(Timestamp, Timestamp)>,
+    /// Renders the published object once the store has chosen `created` and `modified`; the
+    /// result is kept with the version and served as it is, so a version never changes.
+    /// Without it, readers get `inputs` back and render themselves.
+    pub render: Option<Renderer>,
+}
+
+/// `(created, modified) -> the object's JSON`.
+#[derive(Clone)]
+pub struct Renderer(pub std::sync::Arc<dyn Fn(Timestamp, Timestamp) -> Vec<u8> + Send + Sync>);
+
+impl Renderer {
+    pub fn new(f: impl Fn(Timestamp, Timestamp) -> Vec<u8> + Send + Sync + 'static) -> Renderer {
+        Renderer(std::sync::Arc::new(f))
+    }
+}
+
+impl std::fmt::Debug for Renderer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Renderer")
+    }
+}
+
+impl PartialEq for Renderer {
+    fn eq(&self, other: &Renderer) -> bool {
+        std::sync::Arc::ptr_eq(&self.0, &other.0)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -179,6 +205,9 @@ pub struct FeedRow {
     pub kind: String,
     pub created: Timestamp,
     pub modified: Timestamp,
+    /// The object as rendered at publication, when it was.
+    pub object: Option<Vec<u8>>,
+    /// The inputs, when there is no rendered object (empty otherwise: not read).
     pub inputs: Vec<u8>,
 }
 

@@ -67,6 +67,7 @@ fn publication(ip: &str, content: &str) -> Publication {
         inputs: content.as_bytes().to_vec(),
         ip: None,
         fixed_times: None,
+        render: None,
     }
 }
 
@@ -344,4 +345,36 @@ async fn keys_and_reopen_keep_state() {
         .await
         .unwrap();
     assert!(page.rows[1].date_added > page.rows[0].date_added);
+}
+
+#[tokio::test]
+async fn rendered_objects_are_kept_and_served_as_published() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(AtomicI64::new(T0 + 7_654));
+    let store = open(dir.path(), DateAddedPolicy::StrictMillis, clock);
+    let mut p = publication("r", "inputs-1");
+    p.render = Some(Renderer::new(|created, modified| {
+        format!("{{\"created\":{},\"modified\":{}}}", created.0, modified.0).into_bytes()
+    }));
+    assert_eq!(store.publish(vec![p]).await.unwrap(), 1);
+    let page = store
+        .feed_page(query(VersionFilter::last(), None, 10))
+        .await
+        .unwrap();
+    let row = &page.rows[0];
+    let want = format!(
+        "{{\"created\":{},\"modified\":{}}}",
+        row.created.0, row.modified.0
+    );
+    assert_eq!(row.object.as_deref(), Some(want.as_bytes()));
+    assert!(
+        row.inputs.is_empty(),
+        "inputs are not read when an object is kept"
+    );
+    // Unchanged inputs: no new version, so the render is not called again.
+    let mut same = publication("r", "inputs-1");
+    same.render = Some(Renderer::new(|_, _| {
+        panic!("rendered for an unchanged version")
+    }));
+    assert_eq!(store.publish(vec![same]).await.unwrap(), 0);
 }

@@ -13,7 +13,7 @@ pub use http::router;
 use crate::analyst::Analyst;
 use sikker_event::Event;
 use sikker_stix::{identity_object, tlp_clear_marking, IndicatorInputs, Timestamp};
-use sikker_store::{Classified, IpPublication, IpRecord, Publication, Store};
+use sikker_store::{Classified, IpPublication, IpRecord, Publication, Renderer, Store};
 use std::collections::HashMap;
 use std::sync::Arc;
 use uuid::Uuid;
@@ -33,15 +33,22 @@ pub struct IngestReport {
 pub struct Pipeline {
     store: Arc<dyn Store>,
     analyst: Arc<dyn Analyst>,
+    /// `valid_until` = last seen + this, fixed into each version when it is published.
+    valid_for_us: i64,
     /// One pass at a time: passes are idempotent, but two at once would do the work twice.
     pass: tokio::sync::Mutex<()>,
 }
 
 impl Pipeline {
-    pub fn new(store: Arc<dyn Store>, analyst: Arc<dyn Analyst>) -> Pipeline {
+    pub fn new(
+        store: Arc<dyn Store>,
+        analyst: Arc<dyn Analyst>,
+        indicator_validity: std::time::Duration,
+    ) -> Pipeline {
         Pipeline {
             store,
             analyst,
+            valid_for_us: i64::try_from(indicator_validity.as_micros()).unwrap_or(i64::MAX),
             pass: tokio::sync::Mutex::new(()),
         }
     }
@@ -138,17 +145,26 @@ impl Pipeline {
             sessions: ip.sessions,
             synthetic: ip.synthetic,
         };
+        let object_id = inputs.id();
+        // Serialising a struct of strings and numbers cannot fail.
+        let serialized = serde_json::to_vec(&inputs).unwrap_or_default();
+        let valid_for_us = self.valid_for_us;
+        let id = object_id.clone();
         Publication {
-            object_id: inputs.id(),
+            object_id,
             kind: "indicator".into(),
-            // Serialising a struct of strings and numbers cannot fail.
-            inputs: serde_json::to_vec(&inputs).unwrap_or_default(),
+            inputs: serialized,
             ip: Some(IpPublication {
                 ip: ip.ip,
                 confidence: a.confidence,
                 generation: ip.generation,
             }),
             fixed_times: None,
+            render: Some(Renderer::new(move |created, modified| {
+                let mut out = Vec::with_capacity(1_400);
+                inputs.render_with_id(id.clone(), created, modified, valid_for_us, &mut out);
+                out
+            })),
         }
     }
 
@@ -170,6 +186,7 @@ impl Pipeline {
                 inputs: serde_json::to_vec(&object)?,
                 ip: None,
                 fixed_times: Some((created, modified)),
+                render: None,
             });
         }
         self.store.publish(items).await?;

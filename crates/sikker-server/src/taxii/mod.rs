@@ -243,9 +243,12 @@ fn next_token(
     }
 }
 
-/// Writes one stored version as its STIX object.
+/// Writes one stored version as its STIX object: as rendered when it was published, or (for
+/// versions stored before objects were kept) rendered from its inputs now.
 fn render(central: &Central, row: &FeedRow, out: &mut Vec<u8>) -> Result<(), TaxiiError> {
-    if row.kind == "indicator" {
+    if let Some(object) = &row.object {
+        out.extend_from_slice(object);
+    } else if row.kind == "indicator" {
         let inputs: IndicatorInputs = serde_json::from_slice(&row.inputs).map_err(|e| {
             TaxiiError::internal(format!("stored inputs of {}: {e}", row.object_id))
         })?;

@@ -39,8 +39,8 @@ pub(super) fn publish(
         let mut retire =
             tx.prepare_cached("UPDATE feed SET latest = 0 WHERE object_id = ?1 AND latest = 1")?;
         let mut insert = tx.prepare_cached(
-            "INSERT INTO feed (date_added, object_id, kind, created, modified, first, latest, inputs)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7)",
+            "INSERT INTO feed (date_added, object_id, kind, created, modified, first, latest, inputs, object)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?8)",
         )?;
         let mut score = tx.prepare_cached(
             "UPDATE ips SET confidence = ?2, published_generation = MAX(published_generation, ?3)
@@ -75,7 +75,10 @@ pub(super) fn publish(
                     created,
                     modified,
                     prev.is_none(),
-                    p.inputs
+                    p.inputs,
+                    p.render
+                        .as_ref()
+                        .map(|r| (r.0)(Timestamp(created), Timestamp(modified)))
                 ])?;
                 added += 1;
             }
@@ -98,7 +101,9 @@ pub(super) fn publish(
 /// (date_added, object_id) pair, so even then nothing is skipped or repeated.
 pub(super) fn page(conn: &Connection, q: &FeedQuery) -> Result<FeedPage> {
     let mut sql = String::from(
-        "SELECT date_added, object_id, kind, created, modified, inputs FROM feed WHERE 1 = 1",
+        "SELECT date_added, object_id, kind, created, modified, object,
+                CASE WHEN object IS NULL THEN inputs ELSE x'' END
+         FROM feed WHERE 1 = 1",
     );
     let mut args: Vec<Value> = Vec::new();
     let v = &q.versions;
@@ -152,7 +157,8 @@ pub(super) fn page(conn: &Connection, q: &FeedQuery) -> Result<FeedPage> {
                 kind: r.get(2)?,
                 created: Timestamp(r.get(3)?),
                 modified: Timestamp(r.get(4)?),
-                inputs: r.get(5)?,
+                object: r.get(5)?,
+                inputs: r.get(6)?,
             })
         })?
         .collect::<rusqlite::Result<_>>()?;

@@ -100,4 +100,9 @@ CREATE INDEX feed_object ON feed (object_id, date_added);
 CREATE INDEX feed_latest ON feed (date_added, object_id) WHERE latest = 1;
 CREATE INDEX feed_first ON feed (date_added, object_id) WHERE first = 1;
 "#,
+    // 2: versions keep the object as rendered when published, so a version never changes
+    // after the fact and a feed page is served without rendering.
+    r#"
+ALTER TABLE feed ADD COLUMN object BLOB;
+"#,
 ];
