@@ -84,7 +84,17 @@ impl Gen {
                 let v: u32 = self.rng.random_range(0x0100_0000..0xdf00_0000);
                 IpAddr::V4(Ipv4Addr::from(v))
             };
-            if seen.insert(ip) {
+            // Attackers come from routable space: no private, loopback or shared ranges.
+            let routable = match ip {
+                IpAddr::V4(v4) => {
+                    !(v4.is_private()
+                        || v4.is_loopback()
+                        || v4.is_link_local()
+                        || v4.octets()[0] == 100 && (64..128).contains(&v4.octets()[1]))
+                }
+                IpAddr::V6(_) => true,
+            };
+            if routable && seen.insert(ip) {
                 return ip;
             }
         }
@@ -308,4 +318,32 @@ pub async fn simulate(
         progress(done);
     }
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn synthetic_sources_are_routable_and_distinct() {
+        let mut g = Gen {
+            rng: StdRng::seed_from_u64(9),
+            next_id: 0,
+            now: Timestamp::now().0,
+        };
+        let mut seen = HashSet::new();
+        for _ in 0..20_000 {
+            if let IpAddr::V4(v4) = g.ip(&mut seen) {
+                assert!(
+                    !v4.is_private() && !v4.is_loopback() && !v4.is_link_local(),
+                    "{v4}"
+                );
+                assert!(
+                    !(v4.octets()[0] == 100 && (64..128).contains(&v4.octets()[1])),
+                    "{v4}"
+                );
+            }
+        }
+        assert_eq!(seen.len(), 20_000);
+    }
 }
