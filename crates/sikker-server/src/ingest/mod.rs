@@ -55,11 +55,23 @@ impl Pipeline {
 
     /// Stores a batch of valid events and carries it through to the feed.
     pub async fn ingest(&self, events: Vec<Event>) -> anyhow::Result<IngestReport> {
-        let outcome = self.store.append_events(events.clone()).await?;
+        // Keep, for classification right after, only sessions that close in this batch: the
+        // others cannot be classified yet, so copying their events would be wasted work.
+        let closing: std::collections::HashSet<Uuid> = events
+            .iter()
+            .filter(|e| matches!(e.data, sikker_event::EventData::Disconnect(_)))
+            .map(|e| e.session)
+            .collect();
+        let kept: Vec<Event> = events
+            .iter()
+            .filter(|e| closing.contains(&e.session))
+            .cloned()
+            .collect();
+        let outcome = self.store.append_events(events).await?;
         let mut by_session: HashMap<Uuid, Vec<Event>> = HashMap::new();
         if !outcome.closed_sessions.is_empty() {
             let stored: std::collections::HashSet<Uuid> = outcome.stored.iter().copied().collect();
-            for e in events.into_iter().filter(|e| stored.contains(&e.id)) {
+            for e in kept.into_iter().filter(|e| stored.contains(&e.id)) {
                 by_session.entry(e.session).or_default().push(e);
             }
         }
