@@ -1,8 +1,8 @@
 //! One STIX indicator per source IP.
 //!
-//! The store keeps, per indicator version, only [`IndicatorInputs`] plus `created`/`modified`;
-//! the STIX object is rendered from them on read. Two versions differ exactly when their inputs
-//! differ, which is what decides whether `modified` moves.
+//! The store keeps, per indicator version, [`IndicatorInputs`] plus `created`/`modified` and
+//! the object rendered from them when the version was published. Two versions differ exactly
+//! when their inputs differ, which is what decides whether `modified` moves.
 
 use crate::objects::{IDENTITY_ID, TLP_CLEAR_ID};
 use crate::{stix_time, SIKKER_NAMESPACE};

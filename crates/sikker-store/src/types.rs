@@ -111,7 +111,9 @@ pub struct IpRecord {
     pub primitives: BTreeMap<String, u64>,
     /// The last published confidence, if any.
     pub confidence: Option<u8>,
-    /// Generation counter: bumped by every change; publication records the one it saw.
+    /// Generation counter: bumped when the IP is first seen and whenever one of its sessions is
+    /// classified (not for every event, so an active IP is not re-versioned per batch);
+    /// publication records the generation it saw.
     pub generation: i64,
 }
 

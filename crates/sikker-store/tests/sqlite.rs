@@ -378,3 +378,31 @@ async fn rendered_objects_are_kept_and_served_as_published() {
     }));
     assert_eq!(store.publish(vec![same]).await.unwrap(), 0);
 }
+
+#[tokio::test]
+async fn two_writers_on_one_file_keep_date_added_increasing() {
+    // `serve` and `catalog apply` (or `simulate`) may write one data directory at once.
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(AtomicI64::new(T0));
+    let a = open(dir.path(), DateAddedPolicy::StrictMillis, clock.clone());
+    let b = open(dir.path(), DateAddedPolicy::StrictMillis, clock);
+    for (i, store) in [&a, &b, &a, &b].into_iter().enumerate() {
+        let batch = (0..3)
+            .map(|j| publication(&format!("{i}-{j}"), "x"))
+            .collect();
+        store.publish(batch).await.unwrap();
+    }
+    let all = a
+        .feed_page(query(VersionFilter::last(), None, 100))
+        .await
+        .unwrap();
+    assert_eq!(all.rows.len(), 12);
+    for w in all.rows.windows(2) {
+        assert!(
+            w[0].date_added < w[1].date_added,
+            "{:?} then {:?}",
+            w[0].date_added,
+            w[1].date_added
+        );
+    }
+}

@@ -323,9 +323,15 @@ async fn catalog(command: CatalogCommand) -> anyhow::Result<()> {
         }
         CatalogCommand::Apply { data, catalog } => {
             let store = open_store(&data)?;
-            let central = start_central(store.clone(), catalog.as_deref()).await?;
+            // Forget first, then start: starting runs the one pass that reclassifies.
             let pending = store.reset_classifications().await?;
-            let (classified, published) = central.pipeline.process().await?;
+            let analyst: Arc<dyn Analyst> = Arc::new(engine_analyst(catalog.as_deref())?);
+            let pipeline = sikker_server::Pipeline::new(
+                Arc::new(store),
+                analyst,
+                CentralConfig::default().indicator_validity,
+            );
+            let (classified, published) = pipeline.process().await?;
             println!(
                 "reclassified {classified} of {pending} closed sessions; {published} indicators changed and got a new version"
             );

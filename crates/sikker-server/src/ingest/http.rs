@@ -105,7 +105,7 @@ async fn ingest(
                 tracing::error!("ingest failed: {e:#}");
                 return problem(
                     StatusCode::SERVICE_UNAVAILABLE,
-                    format!("events not stored, send again: {e}"),
+                    format!("events not stored, send them again: {e}"),
                 );
             }
         }

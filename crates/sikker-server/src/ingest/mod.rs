@@ -75,7 +75,16 @@ impl Pipeline {
                 by_session.entry(e.session).or_default().push(e);
             }
         }
-        let (classified, published) = self.process_with(by_session).await?;
+        // The events are stored: that is what the sensor's acknowledgement means. A failed
+        // pass is retried by the next batch and at start-up, so it must not make the sensor
+        // send the batch again.
+        let (classified, published) = match self.process_with(by_session).await {
+            Ok(done) => done,
+            Err(e) => {
+                tracing::error!("classification and publication pass failed, will retry: {e:#}");
+                (0, 0)
+            }
+        };
         Ok(IngestReport {
             stored: outcome.stored,
             known: outcome.known,

@@ -119,6 +119,10 @@ impl Cursors<'_> {
         let (payload, tag) = next.split_once('.').ok_or_else(bad)?;
         let payload = URL_SAFE_NO_PAD.decode(payload).map_err(|_| bad())?;
         let tag = URL_SAFE_NO_PAD.decode(tag).map_err(|_| bad())?;
+        // verify_truncated_left accepts any prefix length: insist on the full tag.
+        if tag.len() != TAG_BYTES {
+            return Err(bad());
+        }
         let mut mac = Hmac::<Sha256>::new_from_slice(self.key).map_err(|_| bad())?;
         mac.update(&payload);
         mac.verify_truncated_left(&tag).map_err(|_| bad())?;
@@ -128,8 +132,8 @@ impl Cursors<'_> {
                 "the next cursor belongs to another endpoint or object",
             ));
         }
-        let age = Timestamp::now().0 / 1_000_000 - token.t;
-        if age > self.lifetime_secs {
+        let age = (Timestamp::now().0 / 1_000_000).checked_sub(token.t);
+        if age.is_none_or(|age| age > self.lifetime_secs || age < -300) {
             return Err(TaxiiError::bad_request(format!(
                 "the next cursor expired (cursors last {} days); start again with added_after",
                 self.lifetime_secs / 86_400
@@ -347,6 +351,11 @@ mod tests {
         let same = p(&format!("next={token}&match[type]=indicator&limit=50")).unwrap();
         assert_eq!(same.limit, 50);
         assert!(p(&format!("next={token}&match[type]=identity")).is_err());
+        let (payload, tag) = token.split_once('.').unwrap();
+        for short in 1..tag.len() {
+            let cut = format!("next={payload}.{}", &tag[..short]);
+            assert!(p(&cut).is_err(), "a {short}-character tag was accepted");
+        }
         let mut forged = token.clone().into_bytes();
         forged[3] ^= 1;
         assert!(p(&format!("next={}", String::from_utf8(forged).unwrap())).is_err());

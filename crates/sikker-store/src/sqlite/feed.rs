@@ -28,9 +28,18 @@ pub(super) fn publish(
     options: &SqliteOptions,
     items: Vec<Publication>,
 ) -> Result<usize> {
-    // The clock advances only if the transaction commits.
-    let mut last = w.last_date_added;
-    let tx = w.conn.transaction()?;
+    // IMMEDIATE: take the write lock before reading, so another process writing the same
+    // file (simulate or catalog apply beside a running serve) cannot interleave. The last
+    // date_added is read inside the transaction for the same reason; the clock advances only
+    // if the transaction commits.
+    let tx = w
+        .conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let stored_last: i64 =
+        tx.query_row("SELECT COALESCE(MAX(date_added), 0) FROM feed", [], |r| {
+            r.get(0)
+        })?;
+    let mut last = w.last_date_added.max(stored_last);
     let mut added = 0;
     {
         let mut latest = tx.prepare_cached(

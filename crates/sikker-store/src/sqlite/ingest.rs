@@ -30,7 +30,7 @@ struct IpAgg {
 }
 
 pub(super) fn append_events(conn: &mut Connection, events: Vec<Event>) -> Result<AppendOutcome> {
-    let tx = conn.transaction()?;
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let mut out = AppendOutcome::default();
     // Insertion order is kept so that aggregates see events as the sensor sent them.
     let mut sessions: Vec<(Uuid, SessionAgg)> = Vec::new();
@@ -233,7 +233,7 @@ pub(super) fn pending_sessions(conn: &Connection, limit: usize) -> Result<Vec<Se
 }
 
 pub(super) fn record_classifications(conn: &mut Connection, items: Vec<Classified>) -> Result<()> {
-    let tx = conn.transaction()?;
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     {
         let mut mark = tx.prepare_cached(
             "UPDATE sessions SET classified = 1, behavior = ?2, primitives = ?3
@@ -295,7 +295,7 @@ pub(super) fn unclassified_primitive_sets(conn: &Connection) -> Result<Vec<(Vec<
 }
 
 pub(super) fn reset_classifications(conn: &mut Connection) -> Result<u64> {
-    let tx = conn.transaction()?;
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     tx.execute_batch(
         "DELETE FROM ip_behaviors;
          DELETE FROM ip_primitives;
