@@ -81,8 +81,6 @@ pub trait Store: Send + Sync + 'static {
     /// IPs touched since their last publication.
     async fn dirty_ips(&self, limit: usize) -> Result<Vec<IpRecord>>;
     async fn ip_record(&self, ip: IpAddr) -> Result<Option<IpRecord>>;
-    /// Marks every IP for republication (after a catalog or scoring change).
-    async fn mark_all_dirty(&self) -> Result<u64>;
 
     // --- feed
     /// Appends a new version for each publication whose inputs differ from the object's

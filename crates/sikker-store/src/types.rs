@@ -197,6 +197,9 @@ pub struct FeedQuery {
     pub types: Vec<String>,
     pub versions: VersionFilter,
     pub limit: usize,
+    /// Read the stored objects (and inputs): false for manifest and versions, which need
+    /// only ids and times.
+    pub with_objects: bool,
 }
 
 /// One version of one object.

@@ -82,6 +82,7 @@ fn query(versions: VersionFilter, after: Option<(i64, String)>, limit: usize) ->
         types: vec![],
         versions,
         limit,
+        with_objects: true,
     }
 }
 
@@ -237,6 +238,7 @@ async fn versions_only_when_inputs_change_and_times_are_ordered() {
                 ..Default::default()
             },
             limit: 100,
+            with_objects: true,
         })
         .await
         .unwrap();

@@ -196,6 +196,7 @@ async fn run(
     req: &PageRequest,
     ids: Vec<String>,
     versions: VersionFilter,
+    with_objects: bool,
 ) -> Result<FeedPage, TaxiiError> {
     if !req.filters.wants_spec_21() {
         return Ok(FeedPage::default());
@@ -207,6 +208,7 @@ async fn run(
         types: req.filters.types.clone(),
         versions,
         limit: req.limit,
+        with_objects,
     };
     central
         .store
@@ -290,6 +292,7 @@ async fn collection_page(
     headers: &HeaderMap,
     cid: &str,
     uri: &Uri,
+    with_objects: bool,
 ) -> Result<(PageRequest, FeedPage), TaxiiError> {
     known_collection(cid)?;
     require_key(central, headers).await?;
@@ -304,7 +307,14 @@ async fn collection_page(
         .versions
         .clone()
         .unwrap_or_else(VersionFilter::last);
-    let page = run(central, &req, req.filters.ids.clone(), versions).await?;
+    let page = run(
+        central,
+        &req,
+        req.filters.ids.clone(),
+        versions,
+        with_objects,
+    )
+    .await?;
     Ok((req, page))
 }
 
@@ -314,7 +324,7 @@ async fn objects(
     Path(cid): Path<String>,
     uri: Uri,
 ) -> Result<Response, TaxiiError> {
-    let (req, page) = collection_page(&state, &headers, &cid, &uri).await?;
+    let (req, page) = collection_page(&state, &headers, &cid, &uri, true).await?;
     envelope(&state, COLLECTION_SCOPE, &req, &page)
 }
 
@@ -324,7 +334,7 @@ async fn manifest(
     Path(cid): Path<String>,
     uri: Uri,
 ) -> Result<Response, TaxiiError> {
-    let (req, page) = collection_page(&state, &headers, &cid, &uri).await?;
+    let (req, page) = collection_page(&state, &headers, &cid, &uri, false).await?;
     let records = page
         .rows
         .iter()
@@ -389,7 +399,7 @@ async fn object(
         .versions
         .clone()
         .unwrap_or_else(VersionFilter::last);
-    let page = run(&state, &req, vec![id], versions).await?;
+    let page = run(&state, &req, vec![id], versions, true).await?;
     envelope(&state, &scope, &req, &page)
 }
 
@@ -408,7 +418,7 @@ async fn versions(
         all: true,
         ..VersionFilter::default()
     };
-    let page = run(&state, &req, vec![id], all).await?;
+    let page = run(&state, &req, vec![id], all, false).await?;
     let list = page.rows.iter().map(|r| stix_time(r.modified)).collect();
     let next = next_token(&state, &scope, &req, &page);
     let mut response = taxii_json(&res::versions(list, page.more, next.as_deref()));

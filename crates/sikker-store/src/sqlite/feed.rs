@@ -109,11 +109,14 @@ pub(super) fn publish(
 /// `date_added` values unless that run alone is longer than the page; the cursor is the
 /// (date_added, object_id) pair, so even then nothing is skipped or repeated.
 pub(super) fn page(conn: &Connection, q: &FeedQuery) -> Result<FeedPage> {
-    let mut sql = String::from(
+    let mut sql = String::from(if q.with_objects {
         "SELECT date_added, object_id, kind, created, modified, object,
                 CASE WHEN object IS NULL THEN inputs ELSE x'' END
-         FROM feed WHERE 1 = 1",
-    );
+         FROM feed WHERE 1 = 1"
+    } else {
+        "SELECT date_added, object_id, kind, created, modified, NULL, x''
+         FROM feed WHERE 1 = 1"
+    });
     let mut args: Vec<Value> = Vec::new();
     let v = &q.versions;
     if !v.all {

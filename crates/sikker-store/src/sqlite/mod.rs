@@ -344,14 +344,6 @@ impl Store for SqliteStore {
         self.read(move |c| ingest::ip_record(c, &ip_key(ip))).await
     }
 
-    async fn mark_all_dirty(&self) -> Result<u64> {
-        self.write(|w, _| {
-            Ok(w.conn
-                .execute("UPDATE ips SET generation = generation + 1", [])? as u64)
-        })
-        .await
-    }
-
     async fn publish(&self, items: Vec<Publication>) -> Result<usize> {
         self.write(move |w, o| feed::publish(w, o, items)).await
     }
