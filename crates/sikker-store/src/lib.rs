@@ -2,7 +2,9 @@
 //!
 //! What is kept:
 //! - raw events, append-only, deduplicated by event id (at-least-once delivery upstream);
-//! - sessions (one per connection) and whether they have been classified;
+//! - sessions (one per connection) and whether they have been classified; new events for a
+//!   classified session take its classification back out of the IP's counts and make it
+//!   pending again, so a verdict always covers every stored event of its session;
 //! - per-IP aggregates (first/last seen, counts, protocols, behaviors, primitives, score);
 //! - API keys and sensor tokens, by SHA-256 hash only;
 //! - the feed's version log: per object version, its inputs, `created`, `modified` and the
@@ -23,7 +25,7 @@ pub use sqlite::{DateAddedPolicy, SqliteOptions, SqliteStore};
 pub use types::*;
 
 use async_trait::async_trait;
-use sikker_event::Event;
+use sikker_event::{Event, Timestamp};
 use std::net::IpAddr;
 use uuid::Uuid;
 
@@ -65,6 +67,10 @@ pub trait Store: Send + Sync + 'static {
     async fn append_events(&self, events: Vec<Event>) -> Result<AppendOutcome>;
     /// All stored events of these sessions, each session's in time order.
     async fn session_events(&self, sessions: Vec<Uuid>) -> Result<Vec<(Uuid, Vec<Event>)>>;
+    /// Closes every open session whose last event is older than `last_before`, as if it had
+    /// disconnected then: a sensor that crashed or lost its spool never sends the disconnect.
+    /// Events arriving later reopen the session for classification. Returns how many closed.
+    async fn close_idle_sessions(&self, last_before: Timestamp) -> Result<u64>;
     /// Closed sessions not yet classified, oldest first.
     async fn pending_sessions(&self, limit: usize) -> Result<Vec<SessionRecord>>;
     /// Records classifications and counts them into the IPs; a session already classified

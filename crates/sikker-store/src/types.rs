@@ -82,6 +82,9 @@ pub struct Classified {
     pub behavior: Option<String>,
     /// Ids of the primitives the session matched, sorted.
     pub primitives: Vec<String>,
+    /// How many events the verdict was made from. If more are stored by the time it is
+    /// recorded, it is dropped and the session stays pending for the next pass.
+    pub events: u64,
 }
 
 /// One protocol's share of an IP's activity.

@@ -144,6 +144,7 @@ async fn sessions_close_classify_once_and_mark_ips() {
         ip: pending[0].ip,
         behavior: Some("recon".into()),
         primitives: vec!["p-uname".into()],
+        events: 4,
     };
     store.record_classifications(vec![c.clone()]).await.unwrap();
     store.record_classifications(vec![c]).await.unwrap();
@@ -163,6 +164,7 @@ async fn sessions_close_classify_once_and_mark_ips() {
         ip: pending[0].ip,
         behavior: None,
         primitives: vec!["p-a".into(), "p-b".into()],
+        events: 4,
     };
     store.record_classifications(vec![again]).await.unwrap();
     assert_eq!(
@@ -182,6 +184,80 @@ async fn sessions_close_classify_once_and_mark_ips() {
     assert_eq!(store.pending_sessions(10).await.unwrap().len(), 1);
     let ip = store.ip_record(pending[0].ip).await.unwrap().unwrap();
     assert!(ip.behaviors.is_empty());
+}
+
+#[tokio::test]
+async fn idle_sessions_close_and_late_events_reopen_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(
+        dir.path(),
+        DateAddedPolicy::StrictMillis,
+        Arc::new(AtomicI64::new(T0)),
+    );
+    let events = session("203.0.113.10", T0, true);
+    let (head, tail) = events.split_at(3);
+    let id = head[0].session;
+    let ip = head[0].src_ip;
+    store.append_events(head.to_vec()).await.unwrap();
+    // Last event at T0 + 2: a cut-off just after it closes nothing, one past it closes it.
+    assert_eq!(
+        store.close_idle_sessions(Timestamp(T0 + 2)).await.unwrap(),
+        0
+    );
+    assert_eq!(
+        store.close_idle_sessions(Timestamp(T0 + 3)).await.unwrap(),
+        1
+    );
+    assert_eq!(
+        store.close_idle_sessions(Timestamp(T0 + 3)).await.unwrap(),
+        0
+    );
+    let pending = store.pending_sessions(10).await.unwrap();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].ended, Some(Timestamp(T0 + 2)));
+    let verdict = |behavior: &str, primitive: &str, events: u64| Classified {
+        session: id,
+        ip,
+        behavior: Some(behavior.into()),
+        primitives: vec![primitive.into()],
+        events,
+    };
+    store
+        .record_classifications(vec![verdict("recon", "p-uname", 3)])
+        .await
+        .unwrap();
+    assert!(store.pending_sessions(10).await.unwrap().is_empty());
+    let before = store.ip_record(ip).await.unwrap().unwrap();
+    assert_eq!(before.behaviors.get("recon"), Some(&1));
+
+    // The disconnect arrives late: the verdict is taken back and the session is pending,
+    // now ending at the real disconnect.
+    store.append_events(tail.to_vec()).await.unwrap();
+    let after = store.ip_record(ip).await.unwrap().unwrap();
+    assert!(after.behaviors.is_empty(), "{:?}", after.behaviors);
+    assert!(after.primitives.is_empty(), "{:?}", after.primitives);
+    assert!(after.generation > before.generation);
+    let pending = store.pending_sessions(10).await.unwrap();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].ended, Some(Timestamp(T0 + 3)));
+    assert_eq!(pending[0].events, 4);
+
+    // A verdict made from the first three events only is stale and is not recorded.
+    store
+        .record_classifications(vec![verdict("recon", "p-uname", 3)])
+        .await
+        .unwrap();
+    assert_eq!(store.pending_sessions(10).await.unwrap().len(), 1);
+    store
+        .record_classifications(vec![verdict("loader", "p-wget", 4)])
+        .await
+        .unwrap();
+    assert!(store.pending_sessions(10).await.unwrap().is_empty());
+    let last = store.ip_record(ip).await.unwrap().unwrap();
+    assert_eq!(last.behaviors.len(), 1);
+    assert_eq!(last.behaviors.get("loader"), Some(&1));
+    assert_eq!(last.primitives.get("p-wget"), Some(&1));
+    assert_eq!(last.sessions, 1);
 }
 
 #[tokio::test]

@@ -55,6 +55,10 @@ async fn ingest(
         }
         Err(e) => return problem(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     }
+    // Bodies are read only under a permit, so concurrent batches cannot pile up in memory.
+    let Ok(_permit) = central.ingests.acquire().await else {
+        return problem(StatusCode::SERVICE_UNAVAILABLE, "central is shutting down");
+    };
     let max = central.config.max_ingest_bytes;
     let raw: Bytes = match axum::body::to_bytes(body, max).await {
         Ok(b) => b,
@@ -71,9 +75,9 @@ async fn ingest(
         .map(str::trim)
         .filter(|v| !v.is_empty() && !v.eq_ignore_ascii_case("identity"))
         .map(|v| v.eq_ignore_ascii_case("gzip"));
-    let body = match gzip {
+    let body: Bytes = match gzip {
         Some(true) => match gunzip_bounded(&raw, max) {
-            Ok(b) => b,
+            Ok(b) => b.into(),
             Err((status, message)) => return problem(status, message),
         },
         Some(false) => {
@@ -82,7 +86,7 @@ async fn ingest(
                 "only Content-Encoding: gzip is accepted",
             )
         }
-        None => raw.to_vec(),
+        None => raw,
     };
     let items = match parse_batch(&body, &Limits::default()) {
         Ok(items) => items,
@@ -99,7 +103,7 @@ async fn ingest(
     let report = if events.is_empty() {
         Default::default()
     } else {
-        match central.pipeline.ingest(events).await {
+        match central.pipeline.accept(events).await {
             Ok(r) => r,
             Err(e) => {
                 tracing::error!("ingest failed: {e:#}");

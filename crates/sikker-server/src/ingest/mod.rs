@@ -37,6 +37,34 @@ pub struct Pipeline {
     valid_for_us: i64,
     /// One pass at a time: passes are idempotent, but two at once would do the work twice.
     pass: tokio::sync::Mutex<()>,
+    /// Events of sessions that closed in accepted batches, kept for the worker's next pass so
+    /// it need not read them back. Bounded by [`FRESH_MAX_EVENTS`]; beyond it the worker reads
+    /// the store, which holds them all anyway.
+    fresh: std::sync::Mutex<Fresh>,
+    /// Wakes the worker: a batch was accepted, or the pipeline is going away.
+    wake: Arc<tokio::sync::Notify>,
+    /// Batches accepted so far, and (watched) how many of them a finished pass has covered.
+    accepted: std::sync::atomic::AtomicU64,
+    covered: tokio::sync::watch::Sender<u64>,
+}
+
+/// Most events held for the worker between passes.
+const FRESH_MAX_EVENTS: usize = 200_000;
+
+/// How long the worker waits after a failed pass before it tries again.
+const RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
+
+impl Drop for Pipeline {
+    fn drop(&mut self) {
+        // Lets a waiting worker find the pipeline gone and stop.
+        self.wake.notify_one();
+    }
+}
+
+#[derive(Default)]
+struct Fresh {
+    by_session: HashMap<Uuid, Vec<Event>>,
+    events: usize,
 }
 
 impl Pipeline {
@@ -50,11 +78,129 @@ impl Pipeline {
             analyst,
             valid_for_us: i64::try_from(indicator_validity.as_micros()).unwrap_or(i64::MAX),
             pass: tokio::sync::Mutex::new(()),
+            fresh: std::sync::Mutex::new(Fresh::default()),
+            wake: Arc::new(tokio::sync::Notify::new()),
+            accepted: std::sync::atomic::AtomicU64::new(0),
+            covered: tokio::sync::watch::Sender::new(0),
         }
     }
 
-    /// Stores a batch of valid events and carries it through to the feed.
+    /// Stores a batch of valid events and carries it through to the feed before returning.
+    /// For callers that want the whole effect at once (`simulate`, tools, tests); the HTTP
+    /// ingest uses [`Pipeline::accept`].
     pub async fn ingest(&self, events: Vec<Event>) -> anyhow::Result<IngestReport> {
+        let (outcome, by_session) = self.store_batch(events).await?;
+        // The events are stored: that is what the sensor's acknowledgement means. A failed
+        // pass is retried by the next batch and at start-up, so it must not make the sensor
+        // send the batch again.
+        let (classified, published) = match self.process_with(by_session).await {
+            Ok(done) => done,
+            Err(e) => {
+                tracing::error!("classification and publication pass failed, will retry: {e:#}");
+                (0, 0)
+            }
+        };
+        Ok(IngestReport {
+            stored: outcome.stored,
+            known: outcome.known,
+            sessions_classified: classified,
+            versions_published: published,
+        })
+    }
+
+    /// Stores a batch of valid events and leaves classification and publication to the
+    /// worker ([`Pipeline::run_worker`]), which starts on it at once. Returns when the events
+    /// are durable, which is what a sensor's acknowledgement means.
+    pub async fn accept(&self, events: Vec<Event>) -> anyhow::Result<IngestReport> {
+        let (outcome, by_session) = self.store_batch(events).await?;
+        if !by_session.is_empty() {
+            if let Ok(mut fresh) = self.fresh.lock() {
+                let n: usize = by_session.values().map(Vec::len).sum();
+                if fresh.events + n <= FRESH_MAX_EVENTS {
+                    fresh.events += n;
+                    for (id, events) in by_session {
+                        fresh.by_session.entry(id).or_default().extend(events);
+                    }
+                }
+            }
+        }
+        self.accepted
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.wake.notify_one();
+        Ok(IngestReport {
+            stored: outcome.stored,
+            known: outcome.known,
+            ..IngestReport::default()
+        })
+    }
+
+    /// Waits until every batch accepted before this call has been carried to the feed.
+    pub async fn settle(&self) {
+        let target = self.accepted.load(std::sync::atomic::Ordering::SeqCst);
+        let mut covered = self.covered.subscribe();
+        // The sender lives as long as `self`, so this cannot fail while we borrow it.
+        let _ = covered.wait_for(|done| *done >= target).await;
+    }
+
+    /// The worker: one pass after every wake-up, and a sweep closing sessions whose last
+    /// event is older than `close_idle_after` every `sweep_every`. Runs until the pipeline
+    /// is dropped. A failed pass is retried after [`RETRY_AFTER`].
+    pub fn spawn_worker(
+        self: &Arc<Self>,
+        close_idle_after: std::time::Duration,
+        sweep_every: std::time::Duration,
+    ) -> tokio::task::JoinHandle<()> {
+        let pipeline = Arc::downgrade(self);
+        let wake = self.wake.clone();
+        let idle_us = i64::try_from(close_idle_after.as_micros()).unwrap_or(i64::MAX);
+        tokio::spawn(async move {
+            let mut sweep = tokio::time::interval(sweep_every);
+            sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                let sweeping = tokio::select! {
+                    _ = wake.notified() => false,
+                    _ = sweep.tick() => true,
+                };
+                let Some(p) = pipeline.upgrade() else { return };
+                if sweeping {
+                    let cut = Timestamp(Timestamp::now().0.saturating_sub(idle_us));
+                    match p.store.close_idle_sessions(cut).await {
+                        Ok(0) => continue,
+                        Ok(n) => tracing::info!("closed {n} sessions idle since before {cut}"),
+                        Err(e) => tracing::error!("closing idle sessions failed: {e:#}"),
+                    }
+                }
+                let target = p.accepted.load(std::sync::atomic::Ordering::SeqCst);
+                let fresh = p
+                    .fresh
+                    .lock()
+                    .map(|mut f| std::mem::take(&mut *f).by_session)
+                    .unwrap_or_default();
+                match p.process_with(fresh).await {
+                    Ok(_) => {
+                        p.covered.send_if_modified(|done| {
+                            let moved = *done < target;
+                            *done = (*done).max(target);
+                            moved
+                        });
+                    }
+                    Err(e) => {
+                        tracing::error!("classification and publication pass failed: {e:#}");
+                        drop(p);
+                        tokio::time::sleep(RETRY_AFTER).await;
+                        wake.notify_one();
+                    }
+                }
+            }
+        })
+    }
+
+    /// Appends the batch; returns what the store did and the stored events of sessions that
+    /// closed in it, by session.
+    async fn store_batch(
+        &self,
+        events: Vec<Event>,
+    ) -> anyhow::Result<(sikker_store::AppendOutcome, HashMap<Uuid, Vec<Event>>)> {
         // Keep, for classification right after, only sessions that close in this batch: the
         // others cannot be classified yet, so copying their events would be wasted work.
         let closing: std::collections::HashSet<Uuid> = events
@@ -75,22 +221,7 @@ impl Pipeline {
                 by_session.entry(e.session).or_default().push(e);
             }
         }
-        // The events are stored: that is what the sensor's acknowledgement means. A failed
-        // pass is retried by the next batch and at start-up, so it must not make the sensor
-        // send the batch again.
-        let (classified, published) = match self.process_with(by_session).await {
-            Ok(done) => done,
-            Err(e) => {
-                tracing::error!("classification and publication pass failed, will retry: {e:#}");
-                (0, 0)
-            }
-        };
-        Ok(IngestReport {
-            stored: outcome.stored,
-            known: outcome.known,
-            sessions_classified: classified,
-            versions_published: published,
-        })
+        Ok((outcome, by_session))
     }
 
     /// Classifies every pending session and publishes every touched IP.
@@ -134,6 +265,7 @@ impl Pipeline {
                     ip: s.ip,
                     behavior: v.behavior,
                     primitives: v.primitives,
+                    events: events.len() as u64,
                 });
             }
             classified += verdicts.len();

@@ -91,10 +91,12 @@ pub(super) fn append_events(conn: &mut Connection, events: Vec<Event>) -> Result
                (id, ip, sensor, protocol, started, last, ended, events, synthetic)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         )?;
+        // A disconnect after an idle close moves the end to the real one.
         let mut update = tx.prepare_cached(
             "UPDATE sessions SET started = MIN(started, ?2), last = MAX(last, ?3),
-                 ended = COALESCE(ended, ?4), events = events + ?5,
-                 synthetic = synthetic AND ?6
+                 ended = CASE WHEN ?4 IS NULL THEN ended WHEN ended IS NULL THEN ?4
+                              ELSE MAX(ended, ?4) END,
+                 events = events + ?5, synthetic = synthetic AND ?6
              WHERE id = ?1 RETURNING ip, protocol",
         )?;
         for (id, s) in &sessions {
@@ -113,6 +115,7 @@ pub(super) fn append_events(conn: &mut Connection, events: Vec<Event>) -> Result
             let (ip, protocol) = if new {
                 (s.ip.clone(), s.protocol.clone())
             } else {
+                reopen(&tx, id)?;
                 update.query_row(
                     params![
                         id.as_bytes().as_slice(),
@@ -173,6 +176,73 @@ pub(super) fn append_events(conn: &mut Connection, events: Vec<Event>) -> Result
     }
     tx.commit()?;
     Ok(out)
+}
+
+/// Takes a classified session's verdict back out of its IP's counts and marks the session
+/// pending, because new events arrived for it: the verdict must cover every event.
+fn reopen(tx: &rusqlite::Transaction<'_>, id: &Uuid) -> Result<()> {
+    let verdict = tx
+        .prepare_cached(
+            "SELECT ip, behavior, primitives FROM sessions WHERE id = ?1 AND classified = 1",
+        )?
+        .query_row(params![id.as_bytes().as_slice()], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, Option<String>>(1)?,
+                r.get::<_, Option<String>>(2)?,
+            ))
+        })
+        .optional()?;
+    let Some((ip, behavior, primitives)) = verdict else {
+        return Ok(());
+    };
+    let primitives: Vec<String> = match primitives {
+        Some(json) => serde_json::from_str(&json).map_err(|e| {
+            StoreError::Corrupt(format!("stored primitive set of session {id}: {e}"))
+        })?,
+        None => Vec::new(),
+    };
+    if let Some(b) = &behavior {
+        tx.prepare_cached(
+            "UPDATE ip_behaviors SET sessions = sessions - 1 WHERE ip = ?1 AND behavior = ?2",
+        )?
+        .execute(params![ip, b])?;
+        tx.prepare_cached(
+            "DELETE FROM ip_behaviors WHERE ip = ?1 AND behavior = ?2 AND sessions <= 0",
+        )?
+        .execute(params![ip, b])?;
+    }
+    for p in &primitives {
+        tx.prepare_cached(
+            "UPDATE ip_primitives SET sessions = sessions - 1 WHERE ip = ?1 AND primitive = ?2",
+        )?
+        .execute(params![ip, p])?;
+        tx.prepare_cached(
+            "DELETE FROM ip_primitives WHERE ip = ?1 AND primitive = ?2 AND sessions <= 0",
+        )?
+        .execute(params![ip, p])?;
+    }
+    let was_unclassified = behavior.is_none() && !primitives.is_empty();
+    tx.prepare_cached(
+        "UPDATE ips SET generation = generation + 1,
+             unclassified = MAX(unclassified - ?2, 0) WHERE ip = ?1",
+    )?
+    .execute(params![ip, i64::from(was_unclassified)])?;
+    tx.prepare_cached(
+        "UPDATE sessions SET classified = 0, behavior = NULL, primitives = NULL WHERE id = ?1",
+    )?
+    .execute(params![id.as_bytes().as_slice()])?;
+    Ok(())
+}
+
+pub(super) fn close_idle_sessions(conn: &mut Connection, last_before: i64) -> Result<u64> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let n = tx.execute(
+        "UPDATE sessions SET ended = last WHERE ended IS NULL AND last < ?1",
+        params![last_before],
+    )?;
+    tx.commit()?;
+    Ok(n as u64)
 }
 
 pub(super) fn session_events(
@@ -237,7 +307,7 @@ pub(super) fn record_classifications(conn: &mut Connection, items: Vec<Classifie
     {
         let mut mark = tx.prepare_cached(
             "UPDATE sessions SET classified = 1, behavior = ?2, primitives = ?3
-             WHERE id = ?1 AND classified = 0",
+             WHERE id = ?1 AND classified = 0 AND events = ?4",
         )?;
         let mut behavior = tx.prepare_cached(
             "INSERT INTO ip_behaviors (ip, behavior, sessions) VALUES (?1, ?2, 1)
@@ -257,7 +327,8 @@ pub(super) fn record_classifications(conn: &mut Connection, items: Vec<Classifie
             if mark.execute(params![
                 c.session.as_bytes().as_slice(),
                 c.behavior,
-                primitives
+                primitives,
+                c.events as i64
             ])? == 0
             {
                 continue;

@@ -318,6 +318,11 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn close_idle_sessions(&self, last_before: Timestamp) -> Result<u64> {
+        self.write(move |w, _| ingest::close_idle_sessions(&mut w.conn, last_before.0))
+            .await
+    }
+
     async fn pending_sessions(&self, limit: usize) -> Result<Vec<SessionRecord>> {
         self.read(move |c| ingest::pending_sessions(c, limit)).await
     }

@@ -105,4 +105,8 @@ CREATE INDEX feed_first ON feed (date_added, object_id) WHERE first = 1;
     r#"
 ALTER TABLE feed ADD COLUMN object BLOB;
 "#,
+    // 3: open sessions by their last event, for closing those a sensor never closed.
+    r#"
+CREATE INDEX sessions_open ON sessions (last) WHERE ended IS NULL;
+"#,
 ];
