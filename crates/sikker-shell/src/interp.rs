@@ -86,6 +86,7 @@ pub(crate) struct Var {
     pub name: String,
     pub value: String,
     pub exported: bool,
+    pub readonly: bool,
 }
 
 /// Per-session interpreter state. Kept small: the persona and base tree are shared.
@@ -126,6 +127,16 @@ pub(crate) struct State {
     pub next_pid: u32,
     /// When the session began (for `$SECONDS`, `w`, `who`).
     pub started: i64,
+    /// One frame per running function call: the outer values `local` shadowed, restored on
+    /// return (bash's dynamic scoping). Hidden while a nested shell (`sh -c`, a script) runs.
+    pub frames: Vec<Vec<(String, Option<Var>)>>,
+    /// `trap` actions of the current shell, by signal number (0 is EXIT; see `commands::trap`).
+    pub traps: Vec<(u8, String)>,
+    /// `shopt` options that are on, one bit per entry of `commands::shopt::OPTIONS`.
+    pub shopt: u64,
+    /// How many non-interactive shells (`sh -c`, scripts, `$(…)`, `( )`) are running inside
+    /// this one: an assignment error exits those, but not the interactive login shell.
+    pub nested: u32,
 }
 
 fn now_real() -> i64 {
@@ -198,6 +209,7 @@ impl State {
             name: n.to_owned(),
             value: v.to_owned(),
             exported: n != "HOSTNAME",
+            readonly: false,
         })
         .collect();
         let started = now_real();
@@ -235,6 +247,10 @@ impl State {
             killed: Vec::new(),
             next_pid: 2000 + (sys.persona.seed % 20_000) as u32,
             started,
+            frames: Vec::new(),
+            traps: Vec::new(),
+            shopt: commands::shopt::defaults(true),
+            nested: 0,
             sys,
         }
     }
@@ -250,7 +266,48 @@ impl State {
             .map(|v| v.value.as_str())
     }
 
+    pub fn is_readonly(&self, name: &str) -> bool {
+        self.vars.iter().any(|v| v.name == name && v.readonly)
+    }
+
+    /// Whether this shell is non-interactive (`bash -c`, `ssh host cmd`, a nested shell).
+    pub fn non_interactive(&self) -> bool {
+        self.exec_mode || self.nested > 0
+    }
+
+    /// An assignment as the shell performs it: a readonly variable keeps its value and the
+    /// shell says so. `fatal` marks the assignments after which bash leaves a non-interactive
+    /// shell (plain `X=v` and `for X in`); dash and ash leave on any of them.
+    pub fn assign(&mut self, name: &str, value: &str, out: &mut Out, fatal: bool) -> bool {
+        if !self.is_readonly(name) {
+            self.set_var(name, value);
+            return true;
+        }
+        let msg = match self.dialect {
+            Dialect::Bash => format!("{}{name}: readonly variable\n", self.err_prefix()),
+            Dialect::Dash | Dialect::Ash => format!("{}{name}: is read only\n", self.err_prefix()),
+        };
+        out.push(2, msg.as_bytes());
+        let leaves = match self.dialect {
+            Dialect::Bash => fatal,
+            Dialect::Dash | Dialect::Ash => true,
+        };
+        if leaves && self.non_interactive() {
+            let code = if self.dialect == Dialect::Bash { 1 } else { 2 };
+            self.exit_requested = Some(code);
+        }
+        false
+    }
+
+    /// Is `shopt` option `name` on?
+    pub fn shopt_on(&self, name: &str) -> bool {
+        commands::shopt::bit(name).is_some_and(|b| self.shopt & b != 0)
+    }
+
     pub fn set_var(&mut self, name: &str, value: &str) {
+        if self.is_readonly(name) {
+            return;
+        }
         // Variables share one budget, so `x=$x$x` loops cannot grow a session without bound.
         let others: usize = self
             .vars
@@ -270,6 +327,7 @@ impl State {
                 name: name.to_owned(),
                 value,
                 exported: false,
+                readonly: false,
             }),
             None => {}
         }
@@ -317,6 +375,17 @@ impl State {
             + hist
             + aliases
             + self.functions.len() * 256
+            + self
+                .traps
+                .iter()
+                .map(|t| t.1.capacity() + 32)
+                .sum::<usize>()
+            + self
+                .frames
+                .iter()
+                .flatten()
+                .map(|(n, v)| n.capacity() + v.as_ref().map_or(0, |v| v.value.capacity()) + 96)
+                .sum::<usize>()
             + self.vfs.heap_bytes()
             + self.user.capacity()
             + self.home.capacity()
@@ -370,6 +439,12 @@ pub(crate) fn execute_line(st: &mut State, line: &str) -> Outcome {
     st.record_history(line);
     let mut out = Out::new(st.sys.limits.max_output);
     let status = run_source(st, line, Vec::new(), &mut out);
+    // `bash -c` ends after its line; a login shell ends on `exit`: either runs the EXIT trap.
+    let status = if st.exec_mode || st.exit_requested.is_some() {
+        run_exit_trap(st, status, &mut out)
+    } else {
+        status
+    };
     st.status = status;
     let close = st.exit_requested.is_some();
     let mut effects = std::mem::take(&mut st.effects);
@@ -418,6 +493,7 @@ pub(crate) fn run_source(st: &mut State, src: &str, stdin: Vec<u8>, out: &mut Ou
 /// Runs source in a nested shell (`sh -c`, scripts, `$(…)`): one level deeper, bounded.
 pub(crate) fn run_nested(
     st: &mut State,
+    nest: Nest,
     src: &str,
     args: Vec<String>,
     stdin: Vec<u8>,
@@ -436,17 +512,69 @@ pub(crate) fn run_nested(
     } else {
         Some(std::mem::replace(&mut st.positional, args))
     };
-    let status = run_source(st, src, stdin, out);
+    // A new shell is not inside the caller's functions; `$(…)` still is.
+    let frames = match nest {
+        Nest::Shell => std::mem::take(&mut st.frames),
+        Nest::Subst => Vec::new(),
+    };
+    let status = in_child_shell(st, out, |st, out| {
+        let status = run_source(st, src, stdin, out);
+        st.returning.take().unwrap_or(status)
+    });
+    if nest == Nest::Shell {
+        st.frames = frames;
+    }
     if let Some(p) = saved_pos {
         st.positional = p;
     }
     st.depth -= 1;
-    let status = st
-        .returning
-        .take()
-        .or(st.exit_requested.take())
-        .unwrap_or(status);
     st.loop_ctl = None;
+    status
+}
+
+/// What kind of nested shell `run_nested` starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Nest {
+    /// A new shell process: `sh -c`, a script.
+    Shell,
+    /// A command substitution: a subshell that keeps the caller's function scope.
+    Subst,
+}
+
+/// Runs `body` as a child shell: its traps start empty, its EXIT trap runs when it ends, and
+/// an `exit` in it ends only it.
+fn in_child_shell(
+    st: &mut State,
+    out: &mut Out,
+    body: impl FnOnce(&mut State, &mut Out) -> i32,
+) -> i32 {
+    let traps = std::mem::take(&mut st.traps);
+    st.nested += 1;
+    let status = body(st, out);
+    let status = st.exit_requested.unwrap_or(status);
+    let status = run_exit_trap(st, status, out);
+    st.exit_requested = None;
+    st.nested -= 1;
+    st.traps = traps;
+    status
+}
+
+/// Runs the EXIT trap, if one is set, as the shell ends with `status`; `$?` is that status in
+/// the handler, and the shell's status stays unless the handler calls `exit`.
+pub(crate) fn run_exit_trap(st: &mut State, status: i32, out: &mut Out) -> i32 {
+    let Some(pos) = st.traps.iter().position(|(sig, _)| *sig == 0) else {
+        return status;
+    };
+    let (_, action) = st.traps.remove(pos);
+    let requested = st.exit_requested.take();
+    st.returning = None;
+    st.loop_ctl = None;
+    st.status = status;
+    let _ = run_source(st, &action, Vec::new(), out);
+    let status = st.exit_requested.take().unwrap_or(status);
+    if requested.is_some() {
+        st.exit_requested = Some(status);
+    }
     status
 }
 
@@ -533,12 +661,13 @@ fn run_command(st: &mut State, cmd: &Command, stdin: &[u8], out: &mut Out) -> i3
         Command::Subshell(list, redirs) => {
             let cwd = st.cwd.clone();
             let vars = st.vars.clone();
+            let shopt = st.shopt;
             let status = with_redirs(st, redirs, "", stdin, out, |st, input, o| {
-                run_list(st, list, input, o)
+                in_child_shell(st, o, |st, o| run_list(st, list, input, o))
             });
             st.cwd = cwd;
             st.vars = vars;
-            st.exit_requested = None;
+            st.shopt = shopt;
             status
         }
         Command::If {
@@ -605,7 +734,9 @@ fn run_command(st: &mut State, cmd: &Command, stdin: &[u8], out: &mut Out) -> i3
             st.loop_depth += 1;
             for value in values.into_iter().take(st.sys.limits.max_steps) {
                 st.steps += 1;
-                st.set_var(var, &value);
+                if !st.assign(var, &value, o, false) {
+                    return 1;
+                }
                 status = run_list(st, body, input, o);
                 if loop_control(st) || stop(st) || o.is_full() {
                     break;
@@ -872,7 +1003,9 @@ fn run_simple(st: &mut State, s: &Simple, stdin: &[u8], out: &mut Out) -> i32 {
     }
     if argv.is_empty() {
         for (n, v) in &assigns {
-            st.set_var(n, v);
+            if !st.assign(n, v, out, true) {
+                return 1;
+            }
         }
         let status = st.status_from_subst.unwrap_or(0);
         return with_redirs(st, &s.redirs, "", stdin, out, |_, _, _| status);
@@ -891,10 +1024,14 @@ fn run_simple(st: &mut State, s: &Simple, stdin: &[u8], out: &mut Out) -> i32 {
         .map(|(n, _)| (n.clone(), st.vars.iter().find(|v| v.name == *n).cloned()))
         .collect();
     for (n, v) in &assigns {
-        st.set_var(n, v);
-        if let Some(var) = st.vars.iter_mut().find(|x| x.name == *n) {
-            var.exported = true;
+        if st.assign(n, v, out, false) {
+            if let Some(var) = st.vars.iter_mut().find(|x| x.name == *n) {
+                var.exported = true;
+            }
         }
+    }
+    if st.exit_requested.is_some() {
+        return 2;
     }
     let name = argv[0].clone();
     let status = with_redirs(st, &s.redirs, &name, stdin, out, |st, input, o| {
@@ -910,6 +1047,21 @@ fn run_simple(st: &mut State, s: &Simple, stdin: &[u8], out: &mut Out) -> i32 {
         }
     }
     status
+}
+
+/// Puts back the variables a function's `local`s shadowed, newest first.
+fn restore_locals(st: &mut State, frame: Vec<(String, Option<Var>)>) {
+    for (name, old) in frame.into_iter().rev() {
+        let slot = st.vars.iter().position(|v| v.name == name);
+        match (slot, old) {
+            (Some(i), Some(v)) => st.vars[i] = v,
+            (None, Some(v)) => st.vars.push(v),
+            (Some(i), None) => {
+                st.vars.remove(i);
+            }
+            (None, None) => {}
+        }
+    }
 }
 
 /// Finds what `name` runs: a function, a builtin, or a program found on the virtual PATH.
@@ -1003,8 +1155,12 @@ fn dispatch(st: &mut State, argv: Vec<String>, stdin: &[u8], out: &mut Out) -> i
             }
             st.depth += 1;
             let saved = std::mem::replace(&mut st.positional, argv);
+            st.frames.push(Vec::new());
             let status = run_command(st, &body, stdin, out);
             let status = st.returning.take().unwrap_or(status);
+            if let Some(frame) = st.frames.pop() {
+                restore_locals(st, frame);
+            }
             st.positional = saved;
             st.depth -= 1;
             status
@@ -1016,7 +1172,7 @@ fn dispatch(st: &mut State, argv: Vec<String>, stdin: &[u8], out: &mut Out) -> i
                 .read(&path, st.uid, 64 * 1024, st.now(), 0)
                 .unwrap_or_default();
             let text = String::from_utf8_lossy(&src).into_owned();
-            run_nested(st, &text, argv, stdin.to_vec(), out)
+            run_nested(st, Nest::Shell, &text, argv, stdin.to_vec(), out)
         }
         Found::Opaque => 0,
         Found::NotExecutable(path) => {
@@ -1123,7 +1279,7 @@ fn expand_pieces(st: &mut State, w: &Word, out: &mut Out) -> Vec<Piece> {
             Part::Cmd { src, quoted } => {
                 let mut sub = Out::new(st.sys.limits.max_output);
                 let tty = std::mem::replace(&mut st.tty_out, false);
-                let status = run_nested(st, src, Vec::new(), Vec::new(), &mut sub);
+                let status = run_nested(st, Nest::Subst, src, Vec::new(), Vec::new(), &mut sub);
                 st.tty_out = tty;
                 st.status_from_subst = Some(status);
                 st.status = status;
@@ -1349,7 +1505,9 @@ pub(crate) fn expand_word(st: &mut State, w: &Word, out: &mut Out) -> Vec<String
         if active {
             let matches = glob(st, &text);
             if matches.is_empty() {
-                result.push(text);
+                if !st.shopt_on("nullglob") {
+                    result.push(text);
+                }
             } else {
                 result.extend(matches);
             }
@@ -1484,9 +1642,13 @@ pub(crate) fn glob(st: &State, pattern: &str) -> Vec<String> {
             };
             if has_glob {
                 let pat: Vec<char> = comp.chars().collect();
+                let dotglob = st.shopt_on("dotglob");
                 if let Ok(entries) = st.vfs.list(&dir) {
                     for (name, node) in entries {
-                        if name.starts_with('.') && !comp.starts_with('.') {
+                        if name.starts_with('.') && !comp.starts_with('.') && !dotglob {
+                            continue;
+                        }
+                        if name == "." || name == ".." {
                             continue;
                         }
                         let chars: Vec<char> = name.chars().collect();

@@ -179,6 +179,7 @@ impl Shell {
     /// Non-interactive mode, as for `ssh host 'cmd'`: errors read `bash: line 1: …`.
     pub fn set_exec_mode(&mut self, exec: bool) {
         self.st.exec_mode = exec;
+        self.st.shopt = commands::shopt::defaults(!exec);
     }
 
     /// Pins the clock (unix seconds) for reproducible output; by default the real time is used.

@@ -84,6 +84,11 @@ fn applet(ctx: &mut Ctx<'_>, argv: Vec<String>) -> i32 {
         }
         return super::fetch::bb_fetch(ctx, &urls, out_doc, quiet, "busybox wget");
     }
+    let mut argv = argv;
+    if name == "sh" {
+        // BusyBox's shell is ash whatever it is called.
+        argv[0] = "ash".to_owned();
+    }
     match super::find(&name) {
         Some(spec) => (spec.run)(ctx, &argv),
         None => {

@@ -1,5 +1,5 @@
 //! Control builtins: `true`, `false`, `:`, `break`, `continue`, `return`, `eval`, `source`/`.`,
-//! `exec`, `shift`, `read`, `wait`, `jobs`, `ulimit`, `umask`, `trap`, `shopt`, `let`, `hash`.
+//! `exec`, `shift`, `read`, `wait`, `jobs`, `ulimit`, `umask`, `let`, `hash`.
 
 use super::{both, builtin, Ctx, Spec};
 
@@ -20,8 +20,6 @@ pub(crate) static SPECS: &[Spec] = &[
     builtin("jobs", |_, _| 0),
     builtin("ulimit", ulimit),
     builtin("umask", umask),
-    builtin("trap", trap),
-    builtin("shopt", |_, _| 0),
     builtin("let", let_),
     builtin("hash", |_, _| 0),
 ];
@@ -123,22 +121,15 @@ fn read(ctx: &mut Ctx<'_>, args: &[String]) -> i32 {
     let line = String::from_utf8_lossy(&stdin[..pos]).into_owned();
     ctx.io.stdin = stdin.get(pos + 1..).map(<[u8]>::to_vec).unwrap_or_default();
     let mut words: Vec<&str> = line.split_whitespace().collect();
+    let mut status = 0;
     for (k, n) in names.iter().enumerate() {
         let v = if k + 1 == names.len() { std::mem::take(&mut words).join(" ") } else if words.is_empty() { String::new() } else { words.remove(0).to_owned() };
-        ctx.st.set_var(n, &v);
+        if !ctx.st.assign(n, &v, &mut ctx.io.out, false) {
+            status = 1;
+        }
     }
-    0
+    status
 }
-
-/// `trap`: handlers are accepted and never run; `-l` lists the signals as bash 5.2 does on Linux.
-fn trap(ctx: &mut Ctx<'_>, args: &[String]) -> i32 {
-    if args.get(1).map(String::as_str) == Some("-l") {
-        ctx.out(SIGNAL_LIST);
-    }
-    0
-}
-
-const SIGNAL_LIST: &str = " 1) SIGHUP\t 2) SIGINT\t 3) SIGQUIT\t 4) SIGILL\t 5) SIGTRAP\n 6) SIGABRT\t 7) SIGBUS\t 8) SIGFPE\t 9) SIGKILL\t10) SIGUSR1\n11) SIGSEGV\t12) SIGUSR2\t13) SIGPIPE\t14) SIGALRM\t15) SIGTERM\n16) SIGSTKFLT\t17) SIGCHLD\t18) SIGCONT\t19) SIGSTOP\t20) SIGTSTP\n21) SIGTTIN\t22) SIGTTOU\t23) SIGURG\t24) SIGXCPU\t25) SIGXFSZ\n26) SIGVTALRM\t27) SIGPROF\t28) SIGWINCH\t29) SIGIO\t30) SIGPWR\n31) SIGSYS\t34) SIGRTMIN\t35) SIGRTMIN+1\t36) SIGRTMIN+2\t37) SIGRTMIN+3\n38) SIGRTMIN+4\t39) SIGRTMIN+5\t40) SIGRTMIN+6\t41) SIGRTMIN+7\t42) SIGRTMIN+8\n43) SIGRTMIN+9\t44) SIGRTMIN+10\t45) SIGRTMIN+11\t46) SIGRTMIN+12\t47) SIGRTMIN+13\n48) SIGRTMIN+14\t49) SIGRTMIN+15\t50) SIGRTMAX-14\t51) SIGRTMAX-13\t52) SIGRTMAX-12\n53) SIGRTMAX-11\t54) SIGRTMAX-10\t55) SIGRTMAX-9\t56) SIGRTMAX-8\t57) SIGRTMAX-7\n58) SIGRTMAX-6\t59) SIGRTMAX-5\t60) SIGRTMAX-4\t61) SIGRTMAX-3\t62) SIGRTMAX-2\n63) SIGRTMAX-1\t64) SIGRTMAX\t\n";
 
 fn ulimit(ctx: &mut Ctx<'_>, args: &[String]) -> i32 {
     match args.get(1).map(String::as_str) {

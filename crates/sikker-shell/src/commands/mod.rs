@@ -79,7 +79,7 @@ pub(crate) const fn builtin(name: &'static str, run: fn(&mut Ctx<'_>, &[String])
 
 macro_rules! families {
     ($($m:ident),* $(,)?) => {
-        $(mod $m;)*
+        $(pub(crate) mod $m;)*
         /// Every spec of every family.
         pub(crate) fn all() -> &'static [&'static Spec] {
             static ALL: OnceLock<Vec<&'static Spec>> = OnceLock::new();
@@ -132,11 +132,13 @@ families![
     sessions,
     shells,
     sortuniq,
+    shopt,
     sudo,
     sysinfo,
     test,
     text,
     textproc,
+    trap,
     vars,
     which,
     who
@@ -237,7 +239,7 @@ impl Ctx<'_> {
     pub fn run_script(&mut self, src: &str, args: Vec<String>) -> i32 {
         let mut out = Out::new(self.limit());
         let stdin = self.io.stdin.clone();
-        let status = interp::run_nested(self.st, src, args, stdin, &mut out);
+        let status = interp::run_nested(self.st, interp::Nest::Shell, src, args, stdin, &mut out);
         for (fd, d) in out.chunks {
             self.io.out.push(fd, &d);
         }

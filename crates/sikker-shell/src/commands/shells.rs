@@ -15,7 +15,7 @@ pub(crate) static SPECS: &[Spec] = &[
 fn dialect_for(ctx: &Ctx<'_>, name: &str) -> Dialect {
     let family = ctx.st.sys.persona.os.family;
     match (name, family) {
-        (_, Family::Alpine) => Dialect::Ash,
+        (_, Family::Alpine) | ("ash", _) => Dialect::Ash,
         ("bash", _) => Dialect::Bash,
         ("sh" | "dash", Family::Debian | Family::Ubuntu) => Dialect::Dash,
         _ => Dialect::Bash,
