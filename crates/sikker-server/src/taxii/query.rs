@@ -379,4 +379,33 @@ mod tests {
         )
         .is_err());
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+        /// Whatever a client sends as a query string, the answer is a page request or a 400,
+        /// never a panic.
+        #[test]
+        fn any_query_string_is_answered(q in "[\\PC&=%\\[\\],]{0,120}") {
+            if let Err(e) = p(&q) {
+                proptest::prop_assert_eq!(e.status, 400);
+            }
+        }
+
+        /// Changing any one character of a cursor makes it unusable.
+        #[test]
+        fn every_single_character_change_to_a_cursor_is_refused(
+            at in proptest::prelude::any::<proptest::sample::Index>(),
+            with in "[A-Za-z0-9_.-]",
+        ) {
+            let req = p("match[type]=indicator&limit=10").expect("valid");
+            let token = cursors().make("c", &req, (42, "indicator--x"));
+            let i = at.index(token.len());
+            let mut forged = token.clone();
+            forged.replace_range(i..i + 1, &with);
+            proptest::prop_assume!(forged != token);
+            let opened = p(&format!("next={forged}"));
+            proptest::prop_assert!(opened.is_err(), "forged cursor {} opened", forged);
+        }
+    }
 }
