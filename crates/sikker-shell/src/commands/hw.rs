@@ -62,7 +62,12 @@ fn lsblk(ctx: &mut Ctx<'_>, _args: &[String]) -> i32 {
     0
 }
 
-fn lsmod(ctx: &mut Ctx<'_>, _args: &[String]) -> i32 {
+fn lsmod(ctx: &mut Ctx<'_>, args: &[String]) -> i32 {
+    // kmod's lsmod takes no arguments at all.
+    if args.len() > 1 && !ctx.persona_is_busybox() {
+        ctx.err("Usage: lsmod\n");
+        return 1;
+    }
     let mut out = String::from("Module                  Size  Used by\n");
     for (name, size, used) in modules(&ctx.st.sys.persona) {
         out.push_str(&format!("{name:<19} {size:>8}  {used}\n"));

@@ -90,7 +90,24 @@ fn timeout(ctx: &mut Ctx<'_>, args: &[String]) -> i32 {
     ctx.run_argv(args[i + 1..].to_vec())
 }
 
+/// systemd 252's `--help` for its power commands (they are all `systemctl`).
+fn power_help(name: &str) -> String {
+    let common = "Options:\n     --help      Show this help\n";
+    let body = "     --halt      Halt the machine\n  -p --poweroff  Switch off the machine\n     --reboot    Reboot the machine\n  -f --force     Force immediate halt/power-off/reboot\n  -w --wtmp-only Don't halt/power-off/reboot, just write wtmp record\n  -d --no-wtmp   Don't write wtmp record\n     --no-wall   Don't send wall message before halt/power-off/reboot\n\nSee the halt(8) man page for details.\n";
+    match name {
+        "shutdown" => format!("shutdown [OPTIONS...] [TIME] [WALL...]\n\nShut down the system.\n\n{common}  -H --halt      Halt the machine\n  -P --poweroff  Power-off the machine\n  -r --reboot    Reboot the machine\n  -h             Equivalent to --poweroff, overridden by --halt\n  -k             Don't halt/power-off/reboot, just send warnings\n     --no-wall   Don't send wall message before halt/power-off/reboot\n  -c             Cancel a pending shutdown\n     --show      Show pending shutdown\n\nSee the shutdown(8) man page for details.\n"),
+        "reboot" => format!("reboot [OPTIONS...] [ARG]\n\nReboot the system.\n\n{common}{body}"),
+        "poweroff" => format!("poweroff [OPTIONS...]\n\nPower off the system.\n\n{common}{body}"),
+        _ => format!("halt [OPTIONS...]\n\nHalt the system.\n\n{common}{body}"),
+    }
+}
+
 fn reboot(ctx: &mut Ctx<'_>, args: &[String]) -> i32 {
+    if args.iter().skip(1).any(|a| a == "--help") && !ctx.persona_is_busybox() {
+        let name = crate::vfs::base_name(&args[0]).to_owned();
+        ctx.out(power_help(&name));
+        return 0;
+    }
     if ctx.uid() != 0 {
         ctx.err("Call to Reboot failed: Interactive authentication required.\n");
         return 1;

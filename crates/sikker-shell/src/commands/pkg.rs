@@ -183,8 +183,14 @@ fn yum(ctx: &mut Ctx<'_>, args: &[String]) -> i32 {
             1
         }
         "list" => {
+            let wanted: Vec<&String> = pkgs.iter().filter(|p| !matches!(p.as_str(), "installed" | "available" | "all" | "updates")).collect();
+            let found: Vec<_> = ctx.st.sys.persona.packages.iter().filter(|p| wanted.is_empty() || wanted.iter().any(|w| **w == p.name)).cloned().collect();
+            if found.is_empty() {
+                ctx.err("Error: No matching Packages to list\n");
+                return 1;
+            }
             let mut out = String::from("Installed Packages\n");
-            for p in ctx.st.sys.persona.packages.clone() {
+            for p in found {
                 out.push_str(&format!("{:<40} {:<30} @anaconda\n", format!("{}.{}", p.name, p.arch), p.version));
             }
             ctx.out(out);
@@ -209,17 +215,23 @@ fn rpm(ctx: &mut Ctx<'_>, args: &[String]) -> i32 {
             ctx.out(text);
             return 0;
         }
+        // rpm's status is the number of packages that were not found.
         let mut status = 0;
         for name in args[1..].iter().filter(|a| !a.starts_with('-')) {
             match ctx.st.sys.persona.package(name).cloned() {
                 Some(p) => ctx.out(format!("{}-{}.{}\n", p.name, p.version, p.arch)),
                 None => {
                     ctx.out(format!("package {name} is not installed\n"));
-                    status = 1;
+                    status = (status + 1).min(255);
                 }
             }
         }
         return status;
+    }
+    if args.iter().any(|a| a == "--version") {
+        let v = if ctx.st.sys.persona.os.version_id == "7" { "4.11.3" } else { "4.16.1.3" };
+        ctx.out(format!("RPM version {v}\n"));
+        return 0;
     }
     if opts.contains('i') || opts.contains('U') {
         let f = args[1..].iter().find(|a| !a.starts_with('-')).cloned().unwrap_or_default();

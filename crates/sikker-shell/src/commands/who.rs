@@ -37,6 +37,10 @@ fn who(ctx: &mut Ctx<'_>, args: &[String]) -> i32 {
         ctx.out(format!("         run-level 5  {}\n", format_date(ctx.now() - uptime_secs(ctx), "%Y-%m-%d %H:%M")));
         return 0;
     }
+    // sshd records a login in utmp only for a session with a terminal; `ssh host who` has none.
+    if ctx.st.exec_mode {
+        return 0;
+    }
     let line = format!("{:<8} pts/0        {} ({})\n", ctx.st.user, format_date(ctx.st.started, "%Y-%m-%d %H:%M"), from_addr(ctx));
     if args.iter().any(|a| a == "am" || a == "-m") {
         ctx.out(line);
@@ -47,6 +51,9 @@ fn who(ctx: &mut Ctx<'_>, args: &[String]) -> i32 {
 }
 
 fn users(ctx: &mut Ctx<'_>, _args: &[String]) -> i32 {
+    if ctx.st.exec_mode {
+        return 0;
+    }
     let u = ctx.st.user.clone();
     ctx.out(format!("{u}\n"));
     0
@@ -59,7 +66,10 @@ fn last(ctx: &mut Ctx<'_>, args: &[String]) -> i32 {
     let admin = ctx.st.sys.persona.users.iter().find(|u| u.uid >= 1000).map(|u| u.name.clone()).unwrap_or_else(|| "root".into());
     let boot = now - uptime_secs(ctx);
     let kernel = ctx.st.sys.persona.kernel.release.clone();
-    let mut rows = vec![format!("{:<8} {:<12} {:<16} {} - still logged in\n", ctx.st.user, "pts/0", from_addr(ctx), format_date(ctx.st.started, "%a %b %e %H:%M"))];
+    let mut rows = Vec::new();
+    if !ctx.st.exec_mode {
+        rows.push(format!("{:<8} {:<12} {:<16} {}   still logged in\n", ctx.st.user, "pts/0", from_addr(ctx), format_date(ctx.st.started, "%a %b %e %H:%M")));
+    }
     for i in 0..4u64 {
         let t = now - 86_400 * (i as i64 * 3 + 1) - ((seed >> i) % 30_000) as i64;
         if t < boot {
@@ -101,5 +111,9 @@ mod tests {
         assert!(o.contains("\nUSER     TTY      FROM             LOGIN@   IDLE   JCPU   PCPU WHAT\nroot     pts/0    "), "{o}");
         assert!(run(&mut sh, "who").0.starts_with("root     pts/0        "));
         assert!(run(&mut sh, "last").0.contains("still logged in"));
+        // `ssh host who` has no terminal, so sshd wrote no utmp record for it.
+        sh.set_exec_mode(true);
+        assert_eq!(run(&mut sh, "who; users").0, "");
+        assert!(!run(&mut sh, "last").0.contains("still logged in"));
     }
 }
