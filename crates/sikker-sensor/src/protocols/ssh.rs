@@ -186,26 +186,38 @@ fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
     std::fs::rename(&tmp, path)
 }
 
-/// The client's identification line, or what OpenSSH answers before hanging up.
-async fn read_client_ident<S: AsyncRead + Unpin>(stream: &mut S) -> Result<Vec<u8>, &'static str> {
-    let mut line = Vec::with_capacity(64);
-    let mut byte = [0u8; 1];
-    loop {
-        match stream.read(&mut byte).await {
-            Ok(1) => {}
-            _ => return Err(""),
+/// OpenSSH's limit on an identification line, its CR LF included.
+const IDENT_MAX: usize = 256;
+
+/// The client's identification, or what OpenSSH answers before hanging up. Reads in chunks
+/// (not byte by byte: a syscall per byte was a tenth of a handshake's CPU) and returns
+/// everything read, since a client may send its KEXINIT in the same segment, with the length
+/// of the line within it.
+async fn read_client_ident<S: AsyncRead + Unpin>(
+    stream: &mut S,
+) -> Result<(Vec<u8>, usize), &'static str> {
+    let mut read = Vec::with_capacity(IDENT_MAX);
+    let mut chunk = [0u8; IDENT_MAX];
+    let line_len = loop {
+        let n = match stream.read(&mut chunk).await {
+            Ok(0) | Err(_) => return Err(""),
+            Ok(n) => n,
+        };
+        let start = read.len();
+        read.extend_from_slice(&chunk[..n]);
+        if let Some(i) = read[start..].iter().position(|&b| b == b'\n') {
+            break start + i + 1;
         }
-        line.push(byte[0]);
-        if byte[0] == b'\n' {
-            break;
-        }
-        // OpenSSH's limit on an identification line.
-        if line.len() > 255 {
+        if read.len() >= IDENT_MAX {
             return Err("Invalid SSH identification string.\r\n");
         }
+    };
+    if line_len > IDENT_MAX {
+        return Err("Invalid SSH identification string.\r\n");
     }
+    let line = &read[..line_len];
     if line.starts_with(b"SSH-1.99-") || line.starts_with(b"SSH-2.0-") {
-        Ok(line)
+        Ok((read, line_len))
     } else if line.starts_with(b"SSH-") {
         Err("Protocol major versions differ.\r\n")
     } else {
@@ -216,13 +228,22 @@ async fn read_client_ident<S: AsyncRead + Unpin>(stream: &mut S) -> Result<Vec<u
 /// Lets russh run its usual exchange on a stream whose identification lines were already
 /// exchanged: the client's line is replayed to it and russh's own (identical) line is
 /// swallowed. Killing it fails every read and write, which ends russh's spawned session.
+///
+/// It also reads ahead: russh reads each packet with two exact reads (its first block, then
+/// the rest), which unbuffered are two syscalls or more per packet. Small reads are served
+/// from one read of up to [`READ_AHEAD`] bytes, kept only while it holds unread bytes, so an
+/// idle session carries no buffer.
 struct Replayed<S> {
     inner: S,
-    replay: Vec<u8>,
-    replay_pos: usize,
+    /// Bytes already read from the client and not yet handed to russh.
+    pending: Vec<u8>,
+    pending_pos: usize,
     swallow: usize,
     kill: Arc<KillSwitch>,
 }
+
+/// Enough for any handshake packet but a large KEXINIT; a bigger read goes straight through.
+const READ_AHEAD: usize = 2048;
 
 #[derive(Default)]
 struct KillSwitch {
@@ -231,10 +252,13 @@ struct KillSwitch {
 }
 
 impl KillSwitch {
+    fn is_killed(&self) -> bool {
+        self.killed.load(Ordering::Acquire)
+    }
+
+    /// Asks to be woken when killed; true if it already is. Called only before returning
+    /// `Pending`: a ready read or write needs no waker.
     fn register(&self, cx: &Context<'_>) -> bool {
-        if self.killed.load(Ordering::Acquire) {
-            return true;
-        }
         let mut w = self.wakers.lock().unwrap_or_else(|p| p.into_inner());
         if !w.iter().any(|x| x.will_wake(cx.waker())) {
             if w.len() >= 4 {
@@ -242,7 +266,9 @@ impl KillSwitch {
             }
             w.push(cx.waker().clone());
         }
-        false
+        drop(w);
+        // After the push: a kill between the two is seen here, a later one wakes the waker.
+        self.is_killed()
     }
 
     fn kill(&self) {
@@ -269,6 +295,25 @@ fn killed() -> io::Error {
     )
 }
 
+impl<S> Replayed<S> {
+    /// Hands out pending bytes; true if there were any.
+    fn serve_pending(&mut self, buf: &mut ReadBuf<'_>) -> bool {
+        if self.pending_pos >= self.pending.len() {
+            return false;
+        }
+        let rest = &self.pending[self.pending_pos..];
+        let n = rest.len().min(buf.remaining());
+        buf.put_slice(&rest[..n]);
+        self.pending_pos += n;
+        if self.pending_pos == self.pending.len() {
+            // Not kept for the rest of a session that may idle for hours.
+            self.pending = Vec::new();
+            self.pending_pos = 0;
+        }
+        true
+    }
+}
+
 impl<S: AsyncRead + Unpin> AsyncRead for Replayed<S> {
     fn poll_read(
         self: Pin<&mut Self>,
@@ -276,17 +321,31 @@ impl<S: AsyncRead + Unpin> AsyncRead for Replayed<S> {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        if this.kill.register(cx) {
+        if this.kill.is_killed() {
             return Poll::Ready(Err(killed()));
         }
-        if this.replay_pos < this.replay.len() {
-            let rest = &this.replay[this.replay_pos..];
-            let n = rest.len().min(buf.remaining());
-            buf.put_slice(&rest[..n]);
-            this.replay_pos += n;
+        if buf.remaining() == 0 || this.serve_pending(buf) {
             return Poll::Ready(Ok(()));
         }
-        Pin::new(&mut this.inner).poll_read(cx, buf)
+        let res = if buf.remaining() >= READ_AHEAD {
+            Pin::new(&mut this.inner).poll_read(cx, buf)
+        } else {
+            let mut ahead = vec![0u8; READ_AHEAD];
+            let mut ahead_buf = ReadBuf::new(&mut ahead);
+            let res = Pin::new(&mut this.inner).poll_read(cx, &mut ahead_buf);
+            let n = ahead_buf.filled().len();
+            if let Poll::Ready(Ok(())) = res {
+                ahead.truncate(n);
+                this.pending = ahead;
+                this.pending_pos = 0;
+                this.serve_pending(buf);
+            }
+            res
+        };
+        if res.is_pending() && this.kill.register(cx) {
+            return Poll::Ready(Err(killed()));
+        }
+        res
     }
 }
 
@@ -297,7 +356,7 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Replayed<S> {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        if this.kill.register(cx) {
+        if this.kill.is_killed() {
             return Poll::Ready(Err(killed()));
         }
         if this.swallow > 0 {
@@ -305,7 +364,11 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Replayed<S> {
             this.swallow -= n;
             return Poll::Ready(Ok(n));
         }
-        Pin::new(&mut this.inner).poll_write(cx, buf)
+        let res = Pin::new(&mut this.inner).poll_write(cx, buf);
+        if res.is_pending() && this.kill.register(cx) {
+            return Poll::Ready(Err(killed()));
+        }
+        res
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -336,8 +399,8 @@ impl ProtocolHandler for Ssh {
         if stream.write_all(ours.as_bytes()).await.is_err() {
             return "closed";
         }
-        let theirs = match read_client_ident(&mut stream).await {
-            Ok(line) => line,
+        let (theirs, line_len) = match read_client_ident(&mut stream).await {
+            Ok(read) => read,
             Err("") => return "closed",
             Err(answer) => {
                 let _ = stream.write_all(answer.as_bytes()).await;
@@ -347,15 +410,19 @@ impl ProtocolHandler for Ssh {
         };
         session.record_nowait(EventData::Request(Request {
             method: Some("identification".into()),
-            target: Some(String::from_utf8_lossy(&theirs).trim_end().to_owned()),
+            target: Some(
+                String::from_utf8_lossy(&theirs[..line_len])
+                    .trim_end()
+                    .to_owned(),
+            ),
             ..Default::default()
         }));
         let kill = Arc::new(KillSwitch::default());
         let _guard = KillOnDrop(kill.clone());
         let stream = Replayed {
             inner: stream,
-            replay: theirs,
-            replay_pos: 0,
+            pending: theirs,
+            pending_pos: 0,
             swallow: ours.len(),
             kill,
         };
