@@ -517,6 +517,24 @@ pub(crate) fn run_nested(
         Nest::Shell => std::mem::take(&mut st.frames),
         Nest::Subst => Vec::new(),
     };
+    // Both are other processes: what they change in variables, the working directory,
+    // options, functions and aliases stays with them (the filesystem is shared). A new shell
+    // starts from the caller's environment alone: exported variables, not readonly, with no
+    // functions or aliases (bash sets its own HOSTNAME).
+    let vars = st.vars.clone();
+    let dirs = (st.cwd.clone(), st.oldpwd.clone());
+    let shopt = st.shopt;
+    let definitions = (st.functions.clone(), st.aliases.clone());
+    if nest == Nest::Shell {
+        let bash = st.dialect == Dialect::Bash;
+        st.vars
+            .retain(|v| v.exported || (bash && v.name == "HOSTNAME"));
+        for v in &mut st.vars {
+            v.readonly = false;
+        }
+        st.functions.clear();
+        st.aliases.clear();
+    }
     let status = in_child_shell(st, out, |st, out| {
         let status = run_source(st, src, stdin, out);
         st.returning.take().unwrap_or(status)
@@ -524,6 +542,10 @@ pub(crate) fn run_nested(
     if nest == Nest::Shell {
         st.frames = frames;
     }
+    st.vars = vars;
+    (st.cwd, st.oldpwd) = dirs;
+    st.shopt = shopt;
+    (st.functions, st.aliases) = definitions;
     if let Some(p) = saved_pos {
         st.positional = p;
     }
