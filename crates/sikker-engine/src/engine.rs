@@ -215,17 +215,19 @@ impl Engine {
         let mut set = PrimSet::new(n);
         let mut facts = SessionFacts::default();
         // Without the cache, a line typed again in the same session still adds nothing.
-        let mut lines_seen: Vec<(u32, &str)> = Vec::new();
+        let mut lines_seen: [(u32, &str); MAX_LINES_SEEN] = [(0, ""); MAX_LINES_SEEN];
+        let mut n_seen = 0usize;
         for e in events {
             facts.see(e);
             let bit = protocol_bit(e.protocol);
             let matcher = &self.matcher;
             if let (EventData::Command { line }, None) = (&e.data, cache.as_ref()) {
-                if lines_seen.contains(&(bit, line.as_str())) {
+                if lines_seen[..n_seen].contains(&(bit, line.as_str())) {
                     continue;
                 }
-                if lines_seen.len() < MAX_LINES_SEEN {
-                    lines_seen.push((bit, line));
+                if let Some(slot) = lines_seen.get_mut(n_seen) {
+                    *slot = (bit, line);
+                    n_seen += 1;
                 }
             }
             // What a command line matches depends only on the line and the protocol, and bots
@@ -304,10 +306,11 @@ impl Engine {
     }
 
     fn resolve_set(&self, set: &PrimSet) -> Classification {
-        let primitives: Vec<String> = set
-            .iter()
-            .map(|i| self.catalog.primitives[i as usize].id.clone())
-            .collect();
+        let mut primitives: Vec<String> = Vec::with_capacity(set.len());
+        primitives.extend(
+            set.iter()
+                .map(|i| self.catalog.primitives[i as usize].id.clone()),
+        );
         let Some(rarest) = set
             .iter()
             .min_by_key(|&i| self.by_primitive[i as usize].len())

@@ -9,6 +9,24 @@ enum Token {
     Byte(u8),
 }
 
+/// What a case-insensitive hit of the pattern's one literal run already proves, so the
+/// prefilter can skip the walk: most catalog wildcards are `word*`, `*word*` or `*`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// `*`: matches every value.
+    All,
+    /// `lit`: the value is the literal.
+    Exact,
+    /// `lit*`: the value starts with the literal.
+    Prefix,
+    /// `*lit`: the value ends with the literal.
+    Suffix,
+    /// `*lit*`: the value contains the literal.
+    Infix,
+    /// Anything else (`?`, several literal runs, case-sensitive): walk the pattern.
+    Other,
+}
+
 #[derive(Debug, Clone)]
 pub struct Glob {
     tokens: Vec<Token>,
@@ -41,6 +59,21 @@ impl Glob {
             tokens,
             case_sensitive,
         })
+    }
+
+    pub fn shape(&self) -> Shape {
+        let is_byte = |t: &Token| matches!(t, Token::Byte(_));
+        let t = self.tokens.as_slice();
+        let literal = |run: &[Token]| !run.is_empty() && run.iter().all(is_byte);
+        match t {
+            [Token::Star] => Shape::All,
+            _ if self.case_sensitive => Shape::Other,
+            _ if literal(t) => Shape::Exact,
+            [Token::Star, mid @ .., Token::Star] if literal(mid) => Shape::Infix,
+            [Token::Star, rest @ ..] if literal(rest) => Shape::Suffix,
+            [rest @ .., Token::Star] if literal(rest) => Shape::Prefix,
+            _ => Shape::Other,
+        }
     }
 
     /// The longest run of literal bytes every match must contain (for the literal prefilter).
@@ -171,6 +204,26 @@ mod tests {
     fn case_sensitivity() {
         assert!(!Glob::new("Wget *", true).unwrap().matches("wget x"));
         assert!(Glob::new("Wget *", true).unwrap().matches("Wget x"));
+    }
+
+    #[test]
+    fn shapes() {
+        let shape = |p: &str, cs: bool| Glob::new(p, cs).unwrap().shape();
+        assert_eq!(shape("*", false), Shape::All);
+        assert_eq!(shape("**", true), Shape::All);
+        assert_eq!(shape("uname", false), Shape::Exact);
+        assert_eq!(shape("uname*", false), Shape::Prefix);
+        assert_eq!(shape("*.sh", false), Shape::Suffix);
+        assert_eq!(shape("*chpasswd*", false), Shape::Infix);
+        assert_eq!(
+            shape("*bus\\*y*", false),
+            Shape::Infix,
+            "an escaped star is literal"
+        );
+        assert_eq!(shape("*a*b*", false), Shape::Other);
+        assert_eq!(shape("a?c*", false), Shape::Other);
+        assert_eq!(shape("uname*", true), Shape::Other);
+        assert_eq!(shape("", false), Shape::Other);
     }
 
     #[test]

@@ -47,6 +47,7 @@ pub mod extract;
 pub mod field;
 mod glob;
 pub mod matcher;
+mod needles;
 pub mod score;
 pub mod severity;
 pub mod shell;

@@ -1,17 +1,17 @@
-//! All primitives compiled into one matcher per field. Literals every match must *start*
-//! with (EQUALS values, the leading literal of a WILDCARD, the prefixes of a `^` REGEX) sit in
-//! a table keyed by first byte, probed once per value; literals that may occur anywhere
-//! (CONTAINS values, a wildcard's longest literal, a regex's prefix or suffix literals) share
-//! one case-insensitive Aho-Corasick automaton, scanned once per value. A hit is verified by
-//! its primitive (exact case, whole-value glob, the regex itself) at most once per value.
-//! Regexes with no usable literal share one `RegexSet`. The naive matcher beside it tries one
-//! primitive at a time: it is the oracle the compiled one is tested against and the baseline
-//! the benchmark compares with.
+//! All primitives compiled into one matcher per field. Every literal a match needs — anchored
+//! ones (EQUALS values, the leading literal of a WILDCARD, the prefixes of a `^` REGEX) and
+//! floating ones (CONTAINS values, a wildcard's longest literal, a regex's prefix or suffix
+//! literals) — sits in one case-insensitive automaton per field ([`crate::needles`]), so a
+//! value is scanned once. A hit is verified by its primitive (exact case, whole-value glob,
+//! the regex itself) at most once per value, and not at all when the hit proves the match
+//! (`word*`, `*word*`, CONTAINS). Regexes with no usable literal share one `RegexSet`. The
+//! naive matcher beside it tries one primitive at a time: it is the oracle the compiled one
+//! is tested against and the baseline the benchmark compares with.
 
 use crate::catalog::{Catalog, Op, REGEX_SIZE_LIMIT};
 use crate::field::Field;
-use crate::glob::Glob;
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use crate::glob::{Glob, Shape};
+use crate::needles::{Needle, Needles};
 use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 use sikker_event::Protocol;
 use std::collections::HashMap;
@@ -156,91 +156,102 @@ struct Compiled {
 }
 
 enum Check {
-    Contains { prim: u32, exact: Option<Box<str>> },
-    Equals { prim: u32, exact: Option<Box<str>> },
-    Glob { prim: u32 },
-    Regex { prim: u32 },
+    Contains {
+        prim: u32,
+        exact: Option<Box<str>>,
+    },
+    Equals {
+        prim: u32,
+        exact: Option<Box<str>>,
+    },
+    /// `proof`: which hits of the needle prove the match without walking the pattern.
+    Glob {
+        prim: u32,
+        proof: Proof,
+    },
+    Regex {
+        prim: u32,
+    },
 }
 
-/// Needles (lower-cased) sharing a first byte, each with what to verify when a value starts with it.
-type StartBucket = Vec<StartNeedle>;
-
-struct StartNeedle {
-    /// The needle's first (up to) 8 bytes, lower-cased, as a little-endian word, and the mask
-    /// of the bytes it covers: most needles of a bucket are ruled out by one comparison.
-    head: u64,
-    mask: u64,
-    needle: Box<[u8]>,
-    checks: Vec<Check>,
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Proof {
+    None,
+    /// Any hit (`word*` from the start, `*word*` anywhere).
+    Hit,
+    /// A hit that ends the value (`word`, `*word`).
+    HitAtEnd,
 }
 
-/// The first (up to) 8 bytes of `b`, ASCII lower-cased, as a little-endian word, and their mask.
-#[inline]
-fn head_word(b: &[u8]) -> (u64, u64) {
-    let n = b.len().min(8);
-    let mut w = [0u8; 8];
-    for (d, s) in w.iter_mut().zip(&b[..n]) {
-        *d = s.to_ascii_lowercase();
-    }
-    let mask = if n == 8 {
-        u64::MAX
-    } else {
-        (1u64 << (8 * n)) - 1
-    };
-    (u64::from_le_bytes(w), mask)
-}
-
-/// Literal needles and what to check when one is found.
-#[derive(Default)]
-struct Literals {
-    automaton: Option<AhoCorasick>,
-    /// Per needle: what to verify when it is found.
-    checks: Vec<Vec<Check>>,
-    needles: Vec<String>,
-    index: HashMap<String, usize>,
-}
-
-impl Literals {
-    fn add(&mut self, needle: &str, check: Check) {
-        let key = needle.to_ascii_lowercase();
-        let i = match self.index.get(&key) {
-            Some(&i) => i,
-            None => {
-                self.needles.push(key.clone());
-                self.checks.push(Vec::new());
-                self.index.insert(key, self.needles.len() - 1);
-                self.needles.len() - 1
-            }
-        };
-        self.checks[i].push(check);
-    }
-
-    fn build(&mut self, field: Field) -> Result<(), CompileError> {
-        if self.needles.is_empty() {
-            return Ok(());
+impl Proof {
+    fn of(shape: Shape) -> Proof {
+        match shape {
+            Shape::Prefix | Shape::Infix => Proof::Hit,
+            Shape::Exact | Shape::Suffix => Proof::HitAtEnd,
+            Shape::All | Shape::Other => Proof::None,
         }
-        let mut b = AhoCorasick::builder();
-        b.ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
-            .kind(Some(AhoCorasickKind::DFA));
-        self.automaton = Some(b.build(&self.needles).map_err(|e| CompileError::Literals {
-            field,
-            reason: e.to_string(),
-        })?);
-        self.index = HashMap::new();
-        Ok(())
+    }
+}
+
+/// Globs and regexes already walked (and failed) on one value: a needle can occur many times,
+/// the verdict does not change. Past its capacity it forgets, which only costs a re-check.
+#[derive(Default)]
+struct Tried {
+    prims: [u32; 16],
+    len: usize,
+}
+
+impl Tried {
+    fn first_time(&mut self, prim: u32) -> bool {
+        if self.prims[..self.len].contains(&prim) {
+            return false;
+        }
+        if let Some(slot) = self.prims.get_mut(self.len) {
+            *slot = prim;
+            self.len += 1;
+        }
+        true
+    }
+}
+
+/// A field's needles while the catalog is compiled: each distinct (needle, anchored) once,
+/// with everything to verify when it is found.
+#[derive(Default)]
+struct NeedleSet {
+    needles: Vec<Needle>,
+    checks: Vec<Vec<Check>>,
+    index: HashMap<(Vec<u8>, bool), usize>,
+}
+
+impl NeedleSet {
+    fn add(&mut self, needle: &str, anchored: bool, check: Check) {
+        let bytes = needle.to_ascii_lowercase().into_bytes();
+        // Validation rejects empty values; a hand-built catalog's empty needle matches nothing.
+        if bytes.is_empty() {
+            return;
+        }
+        let i = *self
+            .index
+            .entry((bytes.clone(), anchored))
+            .or_insert_with(|| {
+                self.needles.push(Needle { bytes, anchored });
+                self.checks.push(Vec::new());
+                self.needles.len() - 1
+            });
+        self.checks[i].push(check);
     }
 }
 
 #[derive(Default)]
 struct FieldMatcher {
-    /// Needles that only count at the start of a value (EQUALS values, leading literals of
-    /// wildcards, prefixes of `^` regexes), bucketed by their lower-cased first byte: a value
-    /// needs one bucket probe instead of an automaton scan.
-    at_start: Vec<StartBucket>,
-    /// Needles that may occur anywhere, in one automaton: a value is scanned once.
-    literals: Literals,
-    globs_without_literal: Vec<u32>,
+    /// Every literal needle of the field in one automaton, anchored ones included: a value is
+    /// scanned once.
+    needles: Option<Needles>,
+    /// Per needle id: its length and what to verify when it is found.
+    needle_len: Vec<u32>,
+    checks: Vec<Vec<Check>>,
+    /// Wildcards without a literal, and whether they are `*` (which matches everything).
+    globs_without_literal: Vec<(u32, bool)>,
     /// Every REGEX primitive of the field: used for non-ASCII values, where the ASCII-folding
     /// literal prefilter could miss a Unicode case variant.
     regexes: Option<RegexSet>,
@@ -313,44 +324,26 @@ impl Matcher {
     }
 
     fn compile_field(field: Field, prims: &[Compiled]) -> Result<FieldMatcher, CompileError> {
-        let mut fm = FieldMatcher {
-            at_start: (0..256).map(|_| Vec::new()).collect(),
-            ..FieldMatcher::default()
-        };
-        let add_at_start = |needle: &str, check: Check, fm: &mut FieldMatcher| {
-            let key = needle.to_ascii_lowercase().into_bytes().into_boxed_slice();
-            // Validation rejects empty values; a hand-built catalog's empty needle matches nothing.
-            let Some(&first) = key.first() else { return };
-            let bucket = &mut fm.at_start[usize::from(first)];
-            match bucket.iter_mut().find(|n| n.needle == key) {
-                Some(n) => n.checks.push(check),
-                None => {
-                    let (head, mask) = head_word(&key);
-                    bucket.push(StartNeedle {
-                        head,
-                        mask,
-                        needle: key,
-                        checks: vec![check],
-                    })
-                }
-            }
-        };
+        let mut fm = FieldMatcher::default();
+        let mut set = NeedleSet::default();
         let mut regex_patterns = Vec::new();
         let mut unfiltered_patterns = Vec::new();
         for (i, p) in prims.iter().enumerate().filter(|(_, p)| p.field == field) {
             let prim = i as u32;
             let exact = p.case_sensitive.then(|| p.value.clone().into_boxed_str());
             match p.op {
-                Op::Contains => fm.literals.add(&p.value, Check::Contains { prim, exact }),
-                Op::Equals => add_at_start(&p.value, Check::Equals { prim, exact }, &mut fm),
+                Op::Contains => set.add(&p.value, false, Check::Contains { prim, exact }),
+                Op::Equals => set.add(&p.value, true, Check::Equals { prim, exact }),
                 Op::Wildcard => {
                     let glob = p.glob.as_ref();
+                    let proof = glob.map_or(Proof::None, |g| Proof::of(g.shape()));
                     if let Some(lead) = glob.and_then(Glob::leading_literal) {
-                        add_at_start(&lead, Check::Glob { prim }, &mut fm);
+                        set.add(&lead, true, Check::Glob { prim, proof });
                     } else if let Some(lit) = glob.and_then(Glob::required_literal) {
-                        fm.literals.add(&lit, Check::Glob { prim });
+                        set.add(&lit, false, Check::Glob { prim, proof });
                     } else {
-                        fm.globs_without_literal.push(prim);
+                        let all = glob.is_some_and(|g| g.shape() == Shape::All);
+                        fm.globs_without_literal.push((prim, all));
                     }
                 }
                 Op::Regex => {
@@ -360,11 +353,7 @@ impl Matcher {
                         Some((lits, prefixes)) => {
                             let anchored = prefixes && anchored_at_start(&p.value);
                             for lit in lits {
-                                if anchored {
-                                    add_at_start(&lit, Check::Regex { prim }, &mut fm);
-                                } else {
-                                    fm.literals.add(&lit, Check::Regex { prim });
-                                }
+                                set.add(&lit, anchored, Check::Regex { prim });
                             }
                         }
                         None => {
@@ -377,8 +366,21 @@ impl Matcher {
                 }
             }
         }
-        fm.literals.build(field)?;
-        let set = |patterns: &[String]| -> Result<Option<RegexSet>, CompileError> {
+        if !set.needles.is_empty() {
+            let needles = Needles::new(&set.needles).map_err(|e| CompileError::Literals {
+                field,
+                reason: format!(
+                    "{} needles need a {} MiB table (limit {} MiB)",
+                    set.needles.len(),
+                    e.bytes >> 20,
+                    Needles::MAX_TABLE_BYTES >> 20
+                ),
+            })?;
+            fm.needles = Some(needles);
+            fm.needle_len = set.needles.iter().map(|n| n.bytes.len() as u32).collect();
+            fm.checks = set.checks;
+        }
+        let regex_set = |patterns: &[String]| -> Result<Option<RegexSet>, CompileError> {
             if patterns.is_empty() {
                 return Ok(None);
             }
@@ -391,8 +393,8 @@ impl Matcher {
                     reason: e.to_string(),
                 })
         };
-        fm.regexes = set(&regex_patterns)?;
-        fm.unfiltered = set(&unfiltered_patterns)?;
+        fm.regexes = regex_set(&regex_patterns)?;
+        fm.unfiltered = regex_set(&unfiltered_patterns)?;
         Ok(fm)
     }
 
@@ -418,77 +420,19 @@ impl Matcher {
             !hits.contains(prim) && self.prims[prim as usize].protocols & proto != 0
         };
         let ascii = value.is_ascii();
-        // Globs and regexes already verified (and failed) on this value: a needle can occur
-        // many times, the verdict does not change.
-        let mut tried = [0u32; 16];
-        let mut n_tried = 0usize;
-        let mut verify = |check: &Check, start: usize, end: usize, hits: &mut PrimSet| {
-            let (prim, ok) = match check {
-                Check::Contains { prim, exact } => (
-                    *prim,
-                    exact.as_deref().is_none_or(|e| &value[start..end] == e),
-                ),
-                Check::Equals { prim, exact } => (
-                    *prim,
-                    start == 0 && end == value.len() && exact.as_deref().is_none_or(|e| value == e),
-                ),
-                Check::Glob { prim } => (*prim, true),
-                Check::Regex { prim } => (*prim, ascii),
-            };
-            if !ok || !wanted(prim, hits) {
-                return;
-            }
-            let p = &self.prims[prim as usize];
-            let matched = match check {
-                Check::Glob { .. } | Check::Regex { .. } => {
-                    if tried[..n_tried].contains(&prim) {
-                        return;
-                    }
-                    if n_tried < tried.len() {
-                        tried[n_tried] = prim;
-                        n_tried += 1;
-                    }
-                    match check {
-                        Check::Glob { .. } => p.glob.as_ref().is_some_and(|g| g.matches(value)),
-                        _ => p.regex.as_ref().is_some_and(|r| r.is_match(value)),
-                    }
-                }
-                _ => true,
-            };
-            if matched {
-                hits.insert(prim);
-            }
-        };
-        if let Some(&first) = value.as_bytes().first() {
-            let bytes = value.as_bytes();
-            let bucket = &fm.at_start[usize::from(first.to_ascii_lowercase())];
-            if !bucket.is_empty() {
-                let (head, _) = head_word(bytes);
-                for n in bucket {
-                    if head & n.mask == n.head
-                        && bytes.len() >= n.needle.len()
-                        && bytes[..n.needle.len()].eq_ignore_ascii_case(&n.needle)
-                    {
-                        for check in &n.checks {
-                            verify(check, 0, n.needle.len(), hits);
-                        }
-                    }
-                }
-            }
+        if let Some(needles) = &fm.needles {
+            let mut tried = Tried::default();
+            needles.scan(value.as_bytes(), &mut |id, end| {
+                self.verify_hit(fm, id, end, value, ascii, proto, hits, &mut tried)
+            });
         }
-        if let Some(ac) = &fm.literals.automaton {
-            for m in ac.find_overlapping_iter(value) {
-                for check in &fm.literals.checks[m.pattern().as_usize()] {
-                    verify(check, m.start(), m.end(), hits);
-                }
-            }
-        }
-        for &prim in &fm.globs_without_literal {
+        for &(prim, all) in &fm.globs_without_literal {
             if wanted(prim, hits)
-                && self.prims[prim as usize]
-                    .glob
-                    .as_ref()
-                    .is_some_and(|g| g.matches(value))
+                && (all
+                    || self.prims[prim as usize]
+                        .glob
+                        .as_ref()
+                        .is_some_and(|g| g.matches(value)))
             {
                 hits.insert(prim);
             }
@@ -505,6 +449,71 @@ impl Matcher {
                     hits.insert(prim);
                 }
             }
+        }
+    }
+
+    /// Verifies what a hit of needle `id` ending at `end` means for `value`. Kept out of line:
+    /// hits are rare next to the bytes scanned, and the scan loop stays small.
+    #[inline(never)]
+    #[allow(clippy::too_many_arguments)]
+    fn verify_hit(
+        &self,
+        fm: &FieldMatcher,
+        id: u32,
+        end: usize,
+        value: &str,
+        ascii: bool,
+        proto: u32,
+        hits: &mut PrimSet,
+        tried: &mut Tried,
+    ) {
+        let id = id as usize;
+        let (Some(&len), Some(checks)) = (fm.needle_len.get(id), fm.checks.get(id)) else {
+            return;
+        };
+        let start = end.saturating_sub(len as usize);
+        for check in checks {
+            let (prim, ok, proven) = match check {
+                Check::Contains { prim, exact } => (
+                    *prim,
+                    exact
+                        .as_deref()
+                        .is_none_or(|e| value.get(start..end) == Some(e)),
+                    true,
+                ),
+                Check::Equals { prim, exact } => (
+                    *prim,
+                    end == value.len() && exact.as_deref().is_none_or(|e| value == e),
+                    true,
+                ),
+                Check::Glob { prim, proof } => (
+                    *prim,
+                    true,
+                    match proof {
+                        Proof::Hit => true,
+                        Proof::HitAtEnd => end == value.len(),
+                        Proof::None => false,
+                    },
+                ),
+                Check::Regex { prim } => (*prim, ascii, false),
+            };
+            if !ok || hits.contains(prim) || self.prims[prim as usize].protocols & proto == 0 {
+                continue;
+            }
+            if !proven {
+                if !tried.first_time(prim) {
+                    continue;
+                }
+                let p = &self.prims[prim as usize];
+                let matched = match check {
+                    Check::Glob { .. } => p.glob.as_ref().is_some_and(|g| g.matches(value)),
+                    _ => p.regex.as_ref().is_some_and(|r| r.is_match(value)),
+                };
+                if !matched {
+                    continue;
+                }
+            }
+            hits.insert(prim);
         }
     }
 
@@ -553,5 +562,18 @@ mod tests {
             (vec!["x_history".to_string()], false)
         );
         assert!(super::regex_literals("a*").is_none());
+    }
+
+    #[test]
+    fn builtin_automata_stay_small() {
+        let m = super::Matcher::new(&crate::Catalog::builtin()).unwrap();
+        let bytes: usize = m
+            .fields
+            .iter()
+            .filter_map(|f| f.needles.as_ref())
+            .map(|n| n.table_bytes())
+            .sum();
+        // The whole catalog's needles: well under the per-field limit, and cache-friendly.
+        assert!(bytes < 4 << 20, "{bytes} bytes");
     }
 }

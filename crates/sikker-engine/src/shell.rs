@@ -11,6 +11,19 @@ pub const MAX_COMMANDS_PER_LINE: usize = 256;
 /// At most this many URLs are taken from one text.
 const MAX_URLS_PER_TEXT: usize = 32;
 
+/// The bytes the splitter acts on (quotes, escapes, substitutions, separators); every other
+/// byte is skipped without a look at the quoting state.
+const SPECIAL: [bool; 256] = {
+    let mut t = [false; 256];
+    let bytes = b"\\'\"$`;\n\r)&|";
+    let mut i = 0;
+    while i < bytes.len() {
+        t[bytes[i] as usize] = true;
+        i += 1;
+    }
+    t
+};
+
 /// Calls `out` once per single command in `line`, outermost first.
 pub fn split_commands(line: &str, out: &mut dyn FnMut(&str)) {
     let mut budget = MAX_COMMANDS_PER_LINE;
@@ -38,11 +51,19 @@ fn split_into(line: &str, depth: u8, budget: &mut usize, out: &mut dyn FnMut(&st
         }
     };
     while i < b.len() {
-        let c = b[i];
         if single {
-            if c == b'\'' {
-                single = false;
+            // Inside single quotes only the closing quote means anything.
+            match b[i..].iter().position(|&x| x == b'\'') {
+                Some(p) => {
+                    single = false;
+                    i += p + 1;
+                }
+                None => i = b.len(),
             }
+            continue;
+        }
+        let c = b[i];
+        if !SPECIAL[usize::from(c)] {
             i += 1;
             continue;
         }
@@ -132,7 +153,7 @@ fn matching_paren(b: &[u8], open: usize) -> usize {
 /// The shell words of a single command, quotes removed. Good enough for argument vectors of
 /// download tools; no expansion is performed.
 pub fn words(cmd: &str) -> Vec<Cow<'_, str>> {
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(8);
     let b = cmd.as_bytes();
     let mut i = 0;
     while i < b.len() {
@@ -143,8 +164,8 @@ pub fn words(cmd: &str) -> Vec<Cow<'_, str>> {
             break;
         }
         let start = i;
-        let mut plain = true;
-        let mut word = String::new();
+        // Borrowed until the first quote or escape: most words have neither.
+        let mut owned: Option<String> = None;
         let (mut single, mut double) = (false, false);
         while i < b.len() {
             let c = b[i];
@@ -152,30 +173,29 @@ pub fn words(cmd: &str) -> Vec<Cow<'_, str>> {
                 if c == b'\'' {
                     single = false;
                 } else {
-                    push_byte(&mut word, cmd, i);
+                    push_byte(owned.get_or_insert_with(String::new), cmd, i);
                 }
             } else if c == b'\'' && !double {
+                owned.get_or_insert_with(|| cmd[start..i].to_string());
                 single = true;
-                plain = false;
             } else if c == b'"' {
+                owned.get_or_insert_with(|| cmd[start..i].to_string());
                 double = !double;
-                plain = false;
             } else if c == b'\\' && i + 1 < b.len() {
-                plain = false;
+                owned.get_or_insert_with(|| cmd[start..i].to_string());
                 i += 1;
-                push_byte(&mut word, cmd, i);
+                push_byte(owned.get_or_insert_with(String::new), cmd, i);
             } else if c.is_ascii_whitespace() && !double {
                 break;
-            } else {
-                push_byte(&mut word, cmd, i);
+            } else if let Some(word) = owned.as_mut() {
+                push_byte(word, cmd, i);
             }
             i += 1;
         }
-        if plain {
-            out.push(Cow::Borrowed(&cmd[start..i]));
-        } else {
-            out.push(Cow::Owned(word));
-        }
+        out.push(match owned {
+            Some(word) => Cow::Owned(word),
+            None => Cow::Borrowed(&cmd[start..i]),
+        });
     }
     out
 }

@@ -1,0 +1,344 @@
+//! One pass over a value finds every literal needle of a field: an Aho-Corasick automaton,
+//! ASCII case-insensitive, compiled to a dense DFA over byte classes. Needles that only count
+//! at the start of a value (EQUALS values, a wildcard's leading literal, a `^` regex's
+//! prefixes) sit in the same automaton behind a virtual start-of-value symbol, which the scan
+//! feeds once before the first byte: a value costs one table lookup per byte, whatever the
+//! number of needles, and no separate probe for the anchored ones.
+//!
+//! States with outputs are numbered last, so the scan loop tests a hit with one comparison.
+
+/// A needle a scan can report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Needle {
+    /// ASCII case is folded; other bytes match exactly.
+    pub bytes: Vec<u8>,
+    /// Counts only when the value starts with it.
+    pub anchored: bool,
+}
+
+/// The compiled automaton.
+pub struct Needles {
+    /// Byte → class; ASCII letters share their lower-case class. Class 0 is "no needle uses it".
+    classes: [u8; 256],
+    /// Classes plus the virtual start-of-value symbol (the last class).
+    stride: usize,
+    /// `table[state + class]` is the next state; states are premultiplied by `stride`.
+    table: Box<[u32]>,
+    /// The state after the start-of-value symbol: where every scan begins.
+    start: u32,
+    /// The state with nothing matched, and — when few bytes lead out of it — which ones do:
+    /// the scan then skips through text no needle can start in without walking the table.
+    root: u32,
+    leaves_root: Option<Box<[bool; 256]>>,
+    /// States at or above this one end at least one needle.
+    first_match: u32,
+    /// Per match state (`(state - first_match) / stride`): its range in `out`.
+    out_range: Box<[(u32, u32)]>,
+    /// Needle ids, grouped by match state, each group in needle order.
+    out: Box<[u32]>,
+}
+
+/// What stops a build: a catalog whose needles would make the table too large.
+#[derive(Debug)]
+pub struct TooLarge {
+    pub bytes: usize,
+}
+
+impl Needles {
+    /// Bytes the transition table may take.
+    pub const MAX_TABLE_BYTES: usize = 64 << 20;
+    /// With at most this many byte values leaving the root, a scan skips ahead to the next of
+    /// them instead of walking the table byte by byte (a few needles, e.g. `curl`, `wget`).
+    const MAX_SKIP_BYTES: usize = 16;
+
+    /// Compiles `needles` (ids are their positions). Empty needles are ignored: they would
+    /// match everywhere, and validation rejects them anyway.
+    pub fn new(needles: &[Needle]) -> Result<Needles, TooLarge> {
+        let mut classes = [0u8; 256];
+        let mut next_class = 1usize;
+        for n in needles {
+            for &b in &n.bytes {
+                let b = b.to_ascii_lowercase();
+                if classes[usize::from(b)] == 0 {
+                    // 102 folded ASCII classes and 128 other bytes at most: always fits.
+                    let class = u8::try_from(next_class).unwrap_or(u8::MAX);
+                    classes[usize::from(b)] = class;
+                    classes[usize::from(b.to_ascii_uppercase())] = class;
+                    next_class += 1;
+                }
+            }
+        }
+        let sentinel = next_class;
+        let stride = sentinel + 1;
+        const NONE: u32 = u32::MAX;
+
+        // The trie, dense by class; state 0 is the root.
+        let mut trie: Vec<u32> = vec![NONE; stride];
+        let mut outputs: Vec<Vec<u32>> = vec![Vec::new()];
+        for (id, n) in needles.iter().enumerate() {
+            if n.bytes.is_empty() {
+                continue;
+            }
+            let mut s = 0usize;
+            let symbols = n.anchored.then_some(sentinel).into_iter().chain(
+                n.bytes
+                    .iter()
+                    .map(|&b| usize::from(classes[usize::from(b)])),
+            );
+            for c in symbols {
+                let t = trie[s * stride + c];
+                s = if t == NONE {
+                    let new = outputs.len();
+                    if (new + 1) * stride * 4 > Self::MAX_TABLE_BYTES {
+                        return Err(TooLarge {
+                            bytes: (new + 1) * stride * 4,
+                        });
+                    }
+                    trie[s * stride + c] = new as u32;
+                    trie.extend(std::iter::repeat_n(NONE, stride));
+                    outputs.push(Vec::new());
+                    new
+                } else {
+                    t as usize
+                };
+            }
+            outputs[s].push(id as u32);
+        }
+
+        // Failure links in breadth-first order turn the trie into a complete DFA; each state
+        // inherits the outputs of its failure state (needles that end as its suffix).
+        let states = outputs.len();
+        let mut fail = vec![0u32; states];
+        let mut queue = std::collections::VecDeque::new();
+        for next in trie.iter_mut().take(stride) {
+            match *next {
+                NONE => *next = 0,
+                t => {
+                    fail[t as usize] = 0;
+                    queue.push_back(t);
+                }
+            }
+        }
+        while let Some(s) = queue.pop_front() {
+            let s = s as usize;
+            for c in 0..stride {
+                let t = trie[s * stride + c];
+                let via_fail = trie[fail[s] as usize * stride + c];
+                if t == NONE {
+                    trie[s * stride + c] = via_fail;
+                } else {
+                    fail[t as usize] = via_fail;
+                    let inherited = outputs[via_fail as usize].clone();
+                    let own = &mut outputs[t as usize];
+                    own.extend(inherited);
+                    own.sort_unstable();
+                    own.dedup();
+                    queue.push_back(t);
+                }
+            }
+        }
+
+        // Renumber: states without outputs first, then match states; premultiply.
+        let mut order: Vec<usize> = (0..states).filter(|&s| outputs[s].is_empty()).collect();
+        let plain = order.len();
+        order.extend((0..states).filter(|&s| !outputs[s].is_empty()));
+        let mut new_id = vec![0u32; states];
+        for (new, &old) in order.iter().enumerate() {
+            new_id[old] = (new * stride) as u32;
+        }
+        let mut table = vec![0u32; states * stride];
+        let mut out_range = Vec::with_capacity(states - plain);
+        let mut out = Vec::new();
+        for (new, &old) in order.iter().enumerate() {
+            for c in 0..stride {
+                table[new * stride + c] = new_id[trie[old * stride + c] as usize];
+            }
+            if new >= plain {
+                let from = out.len() as u32;
+                out.extend_from_slice(&outputs[old]);
+                out_range.push((from, out.len() as u32));
+            }
+        }
+        let root = new_id[0];
+        let start = table[root as usize + sentinel];
+        let mut leaves = [false; 256];
+        for (b, leaves) in leaves.iter_mut().enumerate() {
+            *leaves = table[root as usize + usize::from(classes[b])] != root;
+        }
+        let leaves_root = (leaves.iter().filter(|&&l| l).count() <= Self::MAX_SKIP_BYTES)
+            .then(|| Box::new(leaves));
+        Ok(Needles {
+            classes,
+            stride,
+            table: table.into_boxed_slice(),
+            start,
+            root,
+            leaves_root,
+            first_match: (plain * stride) as u32,
+            out_range: out_range.into_boxed_slice(),
+            out: out.into_boxed_slice(),
+        })
+    }
+
+    /// Calls `hit(needle, end)` for every occurrence of every needle in `hay` (anchored ones
+    /// only at the start), in order of `end`; `end` is the byte offset just past it.
+    #[inline]
+    pub fn scan(&self, hay: &[u8], hit: &mut impl FnMut(u32, usize)) {
+        match &self.leaves_root {
+            Some(leaves) => self.scan_skipping(hay, leaves, hit),
+            None => {
+                let mut s = self.start;
+                for (i, &b) in hay.iter().enumerate() {
+                    s = self.step(s, b);
+                    if s >= self.first_match {
+                        self.report(s, i + 1, hit);
+                    }
+                }
+            }
+        }
+    }
+
+    fn scan_skipping(&self, hay: &[u8], leaves: &[bool; 256], hit: &mut impl FnMut(u32, usize)) {
+        let mut s = self.start;
+        let mut i = 0;
+        while i < hay.len() {
+            if s == self.root {
+                match hay[i..].iter().position(|&b| leaves[usize::from(b)]) {
+                    Some(p) => i += p,
+                    None => return,
+                }
+            }
+            s = self.step(s, hay[i]);
+            i += 1;
+            if s >= self.first_match {
+                self.report(s, i, hit);
+            }
+        }
+    }
+
+    #[inline(always)]
+    fn step(&self, s: u32, b: u8) -> u32 {
+        self.table[s as usize + usize::from(self.classes[usize::from(b)])]
+    }
+
+    #[inline(always)]
+    fn report(&self, s: u32, end: usize, hit: &mut impl FnMut(u32, usize)) {
+        let k = (s - self.first_match) as usize / self.stride;
+        if let Some(&(from, to)) = self.out_range.get(k) {
+            for &n in self.out.get(from as usize..to as usize).unwrap_or(&[]) {
+                hit(n, end);
+            }
+        }
+    }
+
+    /// Bytes of the transition table.
+    #[cfg(test)]
+    pub fn table_bytes(&self) -> usize {
+        self.table.len() * 4
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hits(needles: &[(&str, bool)], hay: &str) -> Vec<(u32, usize)> {
+        let v: Vec<Needle> = needles
+            .iter()
+            .map(|(s, a)| Needle {
+                bytes: s.as_bytes().to_vec(),
+                anchored: *a,
+            })
+            .collect();
+        let n = Needles::new(&v).unwrap();
+        let mut out = Vec::new();
+        n.scan(hay.as_bytes(), &mut |id, end| out.push((id, end)));
+        out
+    }
+
+    /// Every occurrence, found the slow way: the oracle for the automaton.
+    fn brute(needles: &[(&str, bool)], hay: &str) -> Vec<(u32, usize)> {
+        let hay = hay.as_bytes();
+        let mut out = Vec::new();
+        for end in 1..=hay.len() {
+            for (id, (s, anchored)) in needles.iter().enumerate() {
+                let s = s.as_bytes();
+                if s.is_empty() || s.len() > end || (*anchored && s.len() != end) {
+                    continue;
+                }
+                if hay[end - s.len()..end].eq_ignore_ascii_case(s) {
+                    out.push((id as u32, end));
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn overlapping_anchored_and_case_folded() {
+        let needles = [
+            ("chmod 777", false),
+            ("777", false),
+            ("cd", true),
+            ("cd /tmp", true),
+            ("/tmp", false),
+            ("é", false),
+            ("", false),
+        ];
+        for hay in [
+            "cd /tmp; CHMOD 777 x",
+            "echo cd /tmp",
+            "Cd /TMP",
+            "xé/tmp",
+            "",
+            "c",
+            "777777",
+        ] {
+            assert_eq!(hits(&needles, hay), brute(&needles, hay), "{hay:?}");
+        }
+        assert_eq!(hits(&[("cd", true)], "cd cd"), [(0, 2)]);
+    }
+
+    #[test]
+    fn many_first_bytes_scan_without_skipping() {
+        let words: Vec<String> = ('a'..='z').map(|c| format!("{c}x{c}")).collect();
+        let mut needles: Vec<(&str, bool)> = words.iter().map(|w| (w.as_str(), false)).collect();
+        needles.push(("q", true));
+        let v: Vec<Needle> = needles
+            .iter()
+            .map(|(s, a)| Needle {
+                bytes: s.as_bytes().to_vec(),
+                anchored: *a,
+            })
+            .collect();
+        assert!(Needles::new(&v).unwrap().leaves_root.is_none());
+        for hay in ["qxqaxa", "AXAXA bxbxb", "zxz", "q", "xqxq"] {
+            assert_eq!(hits(&needles, hay), brute(&needles, hay), "{hay:?}");
+        }
+    }
+
+    #[test]
+    fn agrees_with_brute_force_on_many_inputs() {
+        let needles = [
+            ("ab", false),
+            ("bab", false),
+            ("a", true),
+            ("abab", true),
+            ("b", false),
+            ("ba", true),
+        ];
+        // Every string over {a, b, A, x} up to length 6.
+        let alphabet = ['a', 'b', 'A', 'x'];
+        let mut hay = vec![String::new()];
+        for _ in 0..6 {
+            let next: Vec<String> = hay
+                .iter()
+                .flat_map(|h| alphabet.iter().map(move |c| format!("{h}{c}")))
+                .collect();
+            for h in &next {
+                assert_eq!(hits(&needles, h), brute(&needles, h), "{h:?}");
+            }
+            hay = next;
+        }
+    }
+}
