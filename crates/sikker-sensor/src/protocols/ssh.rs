@@ -432,7 +432,15 @@ impl ProtocolHandler for Ssh {
             user: String::new(),
             channels: HashMap::new(),
         };
-        match russh::server::run_stream(self.config.clone(), stream, handler).await {
+        // Boxed so that its state, gone once the session task is spawned, is not kept in this
+        // future for the whole session.
+        let started = Box::pin(russh::server::run_stream(
+            self.config.clone(),
+            stream,
+            handler,
+        ))
+        .await;
+        match started {
             Ok(running) => match running.await {
                 Ok(()) => "closed",
                 Err(e) => {
@@ -467,7 +475,8 @@ struct SshSession {
     session: SessionRecorder,
     ctx: SensorContext,
     user: String,
-    channels: HashMap<ChannelId, Chan>,
+    /// Boxed: a map with one channel has room for four, and a `Chan` holds a whole shell.
+    channels: HashMap<ChannelId, Box<Chan>>,
 }
 
 impl SshSession {
@@ -562,21 +571,30 @@ impl SshSession {
     }
 }
 
+/// Each handler that records or runs something boxes its body: russh holds the future of the
+/// handler it is in inline in every session's task (which it also copies once), so an unboxed
+/// body is paid for by every idle session; boxed, only while it runs.
 impl russh::server::Handler for SshSession {
     type Error = russh::Error;
 
     async fn auth_none(&mut self, user: &str) -> Result<Auth, Self::Error> {
-        self.auth(AuthMethod::None, user, None).await;
-        Ok(Auth::Reject {
-            proceed_with_methods: None,
-            partial_success: false,
+        Box::pin(async move {
+            self.auth(AuthMethod::None, user, None).await;
+            Ok(Auth::Reject {
+                proceed_with_methods: None,
+                partial_success: false,
+            })
         })
+        .await
     }
 
     async fn auth_password(&mut self, user: &str, password: &str) -> Result<Auth, Self::Error> {
-        self.auth(AuthMethod::Password, user, Some(password.to_owned()))
-            .await;
-        Ok(Auth::Accept)
+        Box::pin(async move {
+            self.auth(AuthMethod::Password, user, Some(password.to_owned()))
+                .await;
+            Ok(Auth::Accept)
+        })
+        .await
     }
 
     async fn auth_publickey(
@@ -584,17 +602,20 @@ impl russh::server::Handler for SshSession {
         user: &str,
         key: russh::server::VerifiedPublicKey<'_>,
     ) -> Result<Auth, Self::Error> {
-        let fingerprint = key.public_key.fingerprint(HashAlg::Sha256).to_string();
-        let key_type = key.public_key.algorithm().to_string();
-        self.auth_key(
-            AuthMethod::Publickey,
-            user,
-            None,
-            Some(key_type),
-            Some(fingerprint),
-        )
-        .await;
-        Ok(Auth::Accept)
+        Box::pin(async move {
+            let fingerprint = key.public_key.fingerprint(HashAlg::Sha256).to_string();
+            let key_type = key.public_key.algorithm().to_string();
+            self.auth_key(
+                AuthMethod::Publickey,
+                user,
+                None,
+                Some(key_type),
+                Some(fingerprint),
+            )
+            .await;
+            Ok(Auth::Accept)
+        })
+        .await
     }
 
     async fn auth_keyboard_interactive<'a>(
@@ -603,21 +624,24 @@ impl russh::server::Handler for SshSession {
         _submethods: &str,
         response: Option<Response<'a>>,
     ) -> Result<Auth, Self::Error> {
-        let Some(mut response) = response else {
-            self.session.set_stage(Stage::Authenticating);
-            return Ok(Auth::Partial {
-                name: Cow::Borrowed(""),
-                instructions: Cow::Borrowed(""),
-                prompts: Cow::Owned(vec![(Cow::Borrowed("Password: "), false)]),
-            });
-        };
-        let password = response
-            .next()
-            .map(|b| String::from_utf8_lossy(&b).into_owned())
-            .unwrap_or_default();
-        self.auth(AuthMethod::KeyboardInteractive, user, Some(password))
-            .await;
-        Ok(Auth::Accept)
+        Box::pin(async move {
+            let Some(mut response) = response else {
+                self.session.set_stage(Stage::Authenticating);
+                return Ok(Auth::Partial {
+                    name: Cow::Borrowed(""),
+                    instructions: Cow::Borrowed(""),
+                    prompts: Cow::Owned(vec![(Cow::Borrowed("Password: "), false)]),
+                });
+            };
+            let password = response
+                .next()
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
+                .unwrap_or_default();
+            self.auth(AuthMethod::KeyboardInteractive, user, Some(password))
+                .await;
+            Ok(Auth::Accept)
+        })
+        .await
     }
 
     async fn auth_succeeded(&mut self, _session: &mut Session) -> Result<(), Self::Error> {
@@ -631,21 +655,24 @@ impl russh::server::Handler for SshSession {
         reply: ChannelOpenHandle,
         _session: &mut Session,
     ) -> Result<(), Self::Error> {
-        if self.channels.len() >= 10 {
-            return Ok(());
-        }
-        self.channels.insert(
-            channel.id(),
-            Chan {
-                pty: false,
-                mode: Mode::Idle,
-                editor: LineEditor::new(self.ctx.limits.line_bytes),
-                shell: None,
-                raw_line: Vec::new(),
-            },
-        );
-        reply.accept().await;
-        Ok(())
+        Box::pin(async move {
+            if self.channels.len() >= 10 {
+                return Ok(());
+            }
+            self.channels.insert(
+                channel.id(),
+                Box::new(Chan {
+                    pty: false,
+                    mode: Mode::Idle,
+                    editor: LineEditor::new(self.ctx.limits.line_bytes),
+                    shell: None,
+                    raw_line: Vec::new(),
+                }),
+            );
+            reply.accept().await;
+            Ok(())
+        })
+        .await
     }
 
     async fn channel_open_direct_tcpip(
@@ -658,23 +685,26 @@ impl russh::server::Handler for SshSession {
         reply: ChannelOpenHandle,
         _session: &mut Session,
     ) -> Result<(), Self::Error> {
-        let mut fields = std::collections::BTreeMap::new();
-        fields.insert(
-            "originator".into(),
-            format!("{originator}:{originator_port}"),
-        );
-        self.session
-            .record(EventData::Request(Request {
-                method: Some("direct-tcpip".into()),
-                target: Some(format!("{host}:{port}")),
-                fields,
-                ..Default::default()
-            }))
-            .await;
-        reply
-            .reject(russh::ChannelOpenFailure::AdministrativelyProhibited)
-            .await;
-        Ok(())
+        Box::pin(async move {
+            let mut fields = std::collections::BTreeMap::new();
+            fields.insert(
+                "originator".into(),
+                format!("{originator}:{originator_port}"),
+            );
+            self.session
+                .record(EventData::Request(Request {
+                    method: Some("direct-tcpip".into()),
+                    target: Some(format!("{host}:{port}")),
+                    fields,
+                    ..Default::default()
+                }))
+                .await;
+            reply
+                .reject(russh::ChannelOpenFailure::AdministrativelyProhibited)
+                .await;
+            Ok(())
+        })
+        .await
     }
 
     async fn tcpip_forward(
@@ -683,14 +713,17 @@ impl russh::server::Handler for SshSession {
         port: &mut u32,
         _session: &mut Session,
     ) -> Result<bool, Self::Error> {
-        self.session
-            .record(EventData::Request(Request {
-                method: Some("tcpip-forward".into()),
-                target: Some(format!("{address}:{port}")),
-                ..Default::default()
-            }))
-            .await;
-        Ok(false)
+        Box::pin(async move {
+            self.session
+                .record(EventData::Request(Request {
+                    method: Some("tcpip-forward".into()),
+                    target: Some(format!("{address}:{port}")),
+                    ..Default::default()
+                }))
+                .await;
+            Ok(false)
+        })
+        .await
     }
 
     async fn pty_request(
@@ -742,46 +775,49 @@ impl russh::server::Handler for SshSession {
         data: &[u8],
         session: &mut Session,
     ) -> Result<(), Self::Error> {
-        let command = String::from_utf8_lossy(data).into_owned();
-        if !self.channels.contains_key(&channel) {
-            session.channel_failure(channel)?;
-            return Ok(());
-        }
-        session.channel_success(channel)?;
-        if let Some(target) = scp_sink_target(&command) {
-            self.session
-                .record(EventData::Command {
-                    line: command.clone(),
-                })
-                .await;
-            if let Some(c) = self.channels.get_mut(&channel) {
-                c.mode = Mode::Scp(ScpSink::new(target, self.ctx.limits.upload_bytes));
+        Box::pin(async move {
+            let command = String::from_utf8_lossy(data).into_owned();
+            if !self.channels.contains_key(&channel) {
+                session.channel_failure(channel)?;
+                return Ok(());
             }
-            // Ready for the first header.
-            self.send(session, channel, vec![0]);
-            return Ok(());
-        }
-        if let Some(c) = self.shell_for(channel) {
-            if let Some(shell) = c.shell.as_mut() {
-                shell.set_exec_mode(true);
+            session.channel_success(channel)?;
+            if let Some(target) = scp_sink_target(&command) {
+                self.session
+                    .record(EventData::Command {
+                        line: command.clone(),
+                    })
+                    .await;
+                if let Some(c) = self.channels.get_mut(&channel) {
+                    c.mode = Mode::Scp(ScpSink::new(target, self.ctx.limits.upload_bytes));
+                }
+                // Ready for the first header.
+                self.send(session, channel, vec![0]);
+                return Ok(());
             }
-        }
-        let Some(chan) = self.channels.get_mut(&channel) else {
-            return Ok(());
-        };
-        let pty = chan.pty;
-        let Some(shell) = chan.shell.as_mut() else {
-            return Ok(());
-        };
-        let outcome = shell.run(&command).await;
-        let out = if pty {
-            to_crlf(&outcome.output)
-        } else {
-            outcome.output
-        };
-        self.send(session, channel, out);
-        self.finish(session, channel, outcome.exit_code as u32);
-        Ok(())
+            if let Some(c) = self.shell_for(channel) {
+                if let Some(shell) = c.shell.as_mut() {
+                    shell.set_exec_mode(true);
+                }
+            }
+            let Some(chan) = self.channels.get_mut(&channel) else {
+                return Ok(());
+            };
+            let pty = chan.pty;
+            let Some(shell) = chan.shell.as_mut() else {
+                return Ok(());
+            };
+            let outcome = shell.run(&command).await;
+            let out = if pty {
+                to_crlf(&outcome.output)
+            } else {
+                outcome.output
+            };
+            self.send(session, channel, out);
+            self.finish(session, channel, outcome.exit_code as u32);
+            Ok(())
+        })
+        .await
     }
 
     async fn subsystem_request(
@@ -790,32 +826,35 @@ impl russh::server::Handler for SshSession {
         name: &str,
         session: &mut Session,
     ) -> Result<(), Self::Error> {
-        self.session
-            .record(EventData::Request(Request {
-                method: Some("subsystem".into()),
-                target: Some(name.to_owned()),
-                ..Default::default()
-            }))
-            .await;
-        if name != "sftp" || !self.channels.contains_key(&channel) {
-            // Refused as OpenSSH refuses a subsystem it has no `Subsystem` line for.
-            session.channel_failure(channel)?;
-            return Ok(());
-        }
-        let user = if self.user.is_empty() {
-            "root".to_owned()
-        } else {
-            self.user.clone()
-        };
-        let shell = sikker_shell::Shell::new(&self.ctx.system, &user);
-        let persona = self.ctx.system.persona();
-        let server = SftpServer::new(shell, self.ctx.limits.upload_bytes)
-            .with_disk(persona.root_disk_bytes(), persona.disk_used_pct);
-        if let Some(c) = self.channels.get_mut(&channel) {
-            c.mode = Mode::Sftp(Box::new(server));
-        }
-        session.channel_success(channel)?;
-        Ok(())
+        Box::pin(async move {
+            self.session
+                .record(EventData::Request(Request {
+                    method: Some("subsystem".into()),
+                    target: Some(name.to_owned()),
+                    ..Default::default()
+                }))
+                .await;
+            if name != "sftp" || !self.channels.contains_key(&channel) {
+                // Refused as OpenSSH refuses a subsystem it has no `Subsystem` line for.
+                session.channel_failure(channel)?;
+                return Ok(());
+            }
+            let user = if self.user.is_empty() {
+                "root".to_owned()
+            } else {
+                self.user.clone()
+            };
+            let shell = sikker_shell::Shell::new(&self.ctx.system, &user);
+            let persona = self.ctx.system.persona();
+            let server = SftpServer::new(shell, self.ctx.limits.upload_bytes)
+                .with_disk(persona.root_disk_bytes(), persona.disk_used_pct);
+            if let Some(c) = self.channels.get_mut(&channel) {
+                c.mode = Mode::Sftp(Box::new(server));
+            }
+            session.channel_success(channel)?;
+            Ok(())
+        })
+        .await
     }
 
     async fn data(
@@ -824,104 +863,107 @@ impl russh::server::Handler for SshSession {
         data: &[u8],
         session: &mut Session,
     ) -> Result<(), Self::Error> {
-        let Some(chan) = self.channels.get_mut(&channel) else {
-            self.session.record_input(data);
-            return Ok(());
-        };
-        // SFTP payloads are binary file content: the content goes to quarantine and each
-        // operation is recorded, rather than the raw bytes.
-        if !matches!(chan.mode, Mode::Sftp(_)) {
-            self.session.record_input(data);
-        }
-        match &mut chan.mode {
-            Mode::Sftp(server) => match server.feed(data) {
-                Ok(out) => {
-                    let _ = session.data(channel, out.reply);
-                    for a in out.actions {
-                        let mut fields = std::collections::BTreeMap::new();
-                        if let Some(t) = a.target {
-                            fields.insert("to".into(), t);
-                        }
-                        self.session
-                            .record(EventData::Request(Request {
-                                method: Some(format!("sftp-{}", a.op)),
-                                target: Some(a.path),
-                                fields,
-                                ..Default::default()
-                            }))
-                            .await;
-                    }
-                    for file in out.uploads {
-                        record_sftp_upload(&self.session, &self.ctx.quarantine, file).await;
-                    }
-                    Ok(())
-                }
-                Err(e) => {
-                    tracing::debug!("ssh session {}: {e}", self.session.id());
-                    let files = server.finish();
-                    for file in files {
-                        record_sftp_upload(&self.session, &self.ctx.quarantine, file).await;
-                    }
-                    self.finish(session, channel, 1);
-                    Ok(())
-                }
-            },
-            Mode::Scp(sink) => {
-                let (reply, files) = sink.feed(data);
-                for file in files {
-                    record_upload(&self.session, &self.ctx.quarantine, file).await;
-                }
-                self.send(session, channel, reply);
-                Ok(())
+        Box::pin(async move {
+            let Some(chan) = self.channels.get_mut(&channel) else {
+                self.session.record_input(data);
+                return Ok(());
+            };
+            // SFTP payloads are binary file content: the content goes to quarantine and each
+            // operation is recorded, rather than the raw bytes.
+            if !matches!(chan.mode, Mode::Sftp(_)) {
+                self.session.record_input(data);
             }
-            Mode::Shell if chan.pty => {
-                let keys = chan.editor.feed(data);
-                for key in keys {
-                    match key {
-                        Key::Echo(bytes) => self.send(session, channel, bytes),
-                        Key::Line(line) => {
-                            if self.run_line(session, channel, &line).await {
+            match &mut chan.mode {
+                Mode::Sftp(server) => match server.feed(data) {
+                    Ok(out) => {
+                        let _ = session.data(channel, out.reply);
+                        for a in out.actions {
+                            let mut fields = std::collections::BTreeMap::new();
+                            if let Some(t) = a.target {
+                                fields.insert("to".into(), t);
+                            }
+                            self.session
+                                .record(EventData::Request(Request {
+                                    method: Some(format!("sftp-{}", a.op)),
+                                    target: Some(a.path),
+                                    fields,
+                                    ..Default::default()
+                                }))
+                                .await;
+                        }
+                        for file in out.uploads {
+                            record_sftp_upload(&self.session, &self.ctx.quarantine, file).await;
+                        }
+                        Ok(())
+                    }
+                    Err(e) => {
+                        tracing::debug!("ssh session {}: {e}", self.session.id());
+                        let files = server.finish();
+                        for file in files {
+                            record_sftp_upload(&self.session, &self.ctx.quarantine, file).await;
+                        }
+                        self.finish(session, channel, 1);
+                        Ok(())
+                    }
+                },
+                Mode::Scp(sink) => {
+                    let (reply, files) = sink.feed(data);
+                    for file in files {
+                        record_upload(&self.session, &self.ctx.quarantine, file).await;
+                    }
+                    self.send(session, channel, reply);
+                    Ok(())
+                }
+                Mode::Shell if chan.pty => {
+                    let keys = chan.editor.feed(data);
+                    for key in keys {
+                        match key {
+                            Key::Echo(bytes) => self.send(session, channel, bytes),
+                            Key::Line(line) => {
+                                if self.run_line(session, channel, &line).await {
+                                    return Ok(());
+                                }
+                            }
+                            Key::Interrupt => {
+                                let prompt = self
+                                    .channels
+                                    .get(&channel)
+                                    .and_then(|c| c.shell.as_ref())
+                                    .map(|s| s.shell().prompt())
+                                    .unwrap_or_default();
+                                self.send(session, channel, prompt.into_bytes());
+                            }
+                            Key::Eof => {
+                                self.send(session, channel, b"logout\r\n".to_vec());
+                                self.finish(session, channel, 0);
                                 return Ok(());
                             }
                         }
-                        Key::Interrupt => {
-                            let prompt = self
-                                .channels
-                                .get(&channel)
-                                .and_then(|c| c.shell.as_ref())
-                                .map(|s| s.shell().prompt())
-                                .unwrap_or_default();
-                            self.send(session, channel, prompt.into_bytes());
+                    }
+                    Ok(())
+                }
+                Mode::Shell => {
+                    let limit = self.ctx.limits.line_bytes;
+                    let mut lines = Vec::new();
+                    for &b in data {
+                        if b == b'\n' {
+                            lines.push(String::from_utf8_lossy(&chan.raw_line).into_owned());
+                            chan.raw_line.clear();
+                        } else if chan.raw_line.len() < limit {
+                            chan.raw_line.push(b);
                         }
-                        Key::Eof => {
-                            self.send(session, channel, b"logout\r\n".to_vec());
-                            self.finish(session, channel, 0);
+                    }
+                    for line in lines {
+                        if self.run_line(session, channel, &line).await {
                             return Ok(());
                         }
                     }
+                    Ok(())
                 }
-                Ok(())
+                Mode::Idle | Mode::Done => Ok(()),
             }
-            Mode::Shell => {
-                let limit = self.ctx.limits.line_bytes;
-                let mut lines = Vec::new();
-                for &b in data {
-                    if b == b'\n' {
-                        lines.push(String::from_utf8_lossy(&chan.raw_line).into_owned());
-                        chan.raw_line.clear();
-                    } else if chan.raw_line.len() < limit {
-                        chan.raw_line.push(b);
-                    }
-                }
-                for line in lines {
-                    if self.run_line(session, channel, &line).await {
-                        return Ok(());
-                    }
-                }
-                Ok(())
-            }
-            Mode::Idle | Mode::Done => Ok(()),
-        }
+        })
+        .await
     }
 
     async fn channel_eof(
@@ -929,36 +971,39 @@ impl russh::server::Handler for SshSession {
         channel: ChannelId,
         session: &mut Session,
     ) -> Result<(), Self::Error> {
-        let Some(chan) = self.channels.get_mut(&channel) else {
-            return Ok(());
-        };
-        match &mut chan.mode {
-            Mode::Shell if !chan.pty => {
-                let rest = std::mem::take(&mut chan.raw_line);
-                if !rest.is_empty() {
-                    let line = String::from_utf8_lossy(&rest).into_owned();
-                    if self.run_line(session, channel, &line).await {
-                        return Ok(());
+        Box::pin(async move {
+            let Some(chan) = self.channels.get_mut(&channel) else {
+                return Ok(());
+            };
+            match &mut chan.mode {
+                Mode::Shell if !chan.pty => {
+                    let rest = std::mem::take(&mut chan.raw_line);
+                    if !rest.is_empty() {
+                        let line = String::from_utf8_lossy(&rest).into_owned();
+                        if self.run_line(session, channel, &line).await {
+                            return Ok(());
+                        }
                     }
+                    self.finish(session, channel, 0);
                 }
-                self.finish(session, channel, 0);
-            }
-            Mode::Scp(sink) => {
-                if let Some(file) = sink.abandon() {
-                    record_upload(&self.session, &self.ctx.quarantine, file).await;
+                Mode::Scp(sink) => {
+                    if let Some(file) = sink.abandon() {
+                        record_upload(&self.session, &self.ctx.quarantine, file).await;
+                    }
+                    self.finish(session, channel, 0);
                 }
-                self.finish(session, channel, 0);
-            }
-            Mode::Sftp(server) => {
-                let files = server.finish();
-                for file in files {
-                    record_sftp_upload(&self.session, &self.ctx.quarantine, file).await;
+                Mode::Sftp(server) => {
+                    let files = server.finish();
+                    for file in files {
+                        record_sftp_upload(&self.session, &self.ctx.quarantine, file).await;
+                    }
+                    self.finish(session, channel, 0);
                 }
-                self.finish(session, channel, 0);
+                _ => {}
             }
-            _ => {}
-        }
-        Ok(())
+            Ok(())
+        })
+        .await
     }
 
     async fn channel_close(
@@ -966,16 +1011,15 @@ impl russh::server::Handler for SshSession {
         channel: ChannelId,
         _session: &mut Session,
     ) -> Result<(), Self::Error> {
-        if let Some(Chan {
-            mode: Mode::Sftp(mut server),
-            ..
-        }) = self.channels.remove(&channel)
-        {
-            for file in server.finish() {
-                record_sftp_upload(&self.session, &self.ctx.quarantine, file).await;
+        Box::pin(async move {
+            if let Some(Mode::Sftp(mut server)) = self.channels.remove(&channel).map(|c| c.mode) {
+                for file in server.finish() {
+                    record_sftp_upload(&self.session, &self.ctx.quarantine, file).await;
+                }
             }
-        }
-        Ok(())
+            Ok(())
+        })
+        .await
     }
 }
 
