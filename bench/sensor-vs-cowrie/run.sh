@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # SSH sensor benchmark (issue 4): the sikker sensor against Cowrie on this machine, in one run,
-# both serving an ssh-ed25519 host key, driven by the same asyncssh client (loadgen.py).
+# both serving an ssh-ed25519 host key, driven by the same clients: handshakes by a russh client
+# (loadgen-rs/, cheap enough not to be the bottleneck) and by asyncssh (loadgen.py), idle
+# sessions by asyncssh.
 # A benchmark, not a test: it prints figures, ratios and goals; it fails only when a server
 # cannot be started (Cowrie failing is reported and sikker's figures are still printed).
 #
@@ -14,7 +16,9 @@
 #   BENCH_VENV [/var/tmp/sikker-bench-cowrie-venv] venv with cowrie + asyncssh (made if missing;
 #     outside /root so the unprivileged user can read it), BENCH_PYTHON [/usr/bin/python3]
 #   COWRIE_USER [sikkerbench] made with useradd if missing, SKIP_COWRIE=1
-#   SENSOR_BIN (a release sikker-sensor-harness; skips building), CARGO_TARGET_DIR
+#   HS_CLIENTS ["russh asyncssh"] handshake clients, each run against both servers
+#   SENSOR_BIN (a release sikker-sensor-harness; skips building), LOADGEN_BIN (a release
+#   sensor-vs-cowrie-loadgen; skips building), CARGO_TARGET_DIR
 #   PHASE_TIMEOUT [600] seconds any one phase may take, BENCH_DIR (kept), BENCH_KEEP=1
 set -euo pipefail
 
@@ -22,6 +26,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 hs_n="${HS_N:-3000}"
 hs_conc="${HS_CONC:-64}"
+hs_clients="${HS_CLIENTS:-russh asyncssh}"
 client_procs="${CLIENT_PROCS:-2}"
 idle_k="${IDLE_K:-1000}"
 big_k="${BIG_K:-10000}"
@@ -102,6 +107,12 @@ if [[ -z "${SENSOR_BIN:-}" ]]; then
   (cd "$repo" && CARGO_TARGET_DIR="$target" timeout "$phase_timeout" \
     cargo build --release -q -p sikker-sensor --bin sikker-sensor-harness)
   SENSOR_BIN="$target/release/sikker-sensor-harness"
+fi
+if [[ " $hs_clients " == *" russh "* && -z "${LOADGEN_BIN:-}" ]]; then
+  log "building the russh load generator (release; its own Cargo.lock)"
+  (cd "$here/loadgen-rs" && CARGO_TARGET_DIR="$target" timeout "$phase_timeout" \
+    cargo build --release -q --locked)
+  LOADGEN_BIN="$target/release/sensor-vs-cowrie-loadgen"
 fi
 mkdir -p "$work/sensor/state"
 cat >"$work/sensor/sensor.toml" <<EOF
@@ -195,21 +206,31 @@ sk_idle="$(run_phase "sikker: $idle_k idle sessions" idle --port "$sensor_port" 
 co_idle=""
 [[ -n "$cowrie_ok" ]] && co_idle="$(run_phase "Cowrie: $idle_k idle sessions" idle --port "$cowrie_port" --pid "$cowrie_pid" -n "$idle_k" --concurrency 64)"
 # ---------------------------------------------------------------- 4. handshakes/s
-sk_hs="$(run_phase "sikker: $hs_n handshakes, concurrency $hs_conc" handshakes --port "$sensor_port" --pid "$sensor_pid" -n "$hs_n" --concurrency "$hs_conc")"
-co_hs=""
-[[ -n "$cowrie_ok" ]] && co_hs="$(run_phase "Cowrie: $hs_n handshakes, concurrency $hs_conc" handshakes --port "$cowrie_port" --pid "$cowrie_pid" -n "$hs_n" --concurrency "$hs_conc")"
+# Each client against sikker, then against Cowrie, one after the other.
+run_rust_phase() { # name, loadgen-rs args… -> JSON line on stdout
+  local name="$1"; shift
+  log "$name"
+  timeout -k 10 $((phase_timeout + 60)) "$LOADGEN_BIN" "$@" --hostkey "$hostkey" \
+    --threads "$client_procs" --timeout "$phase_timeout" 2>>"$work/loadgen.err" \
+    | tail -1 | tee -a "$work/results.jsonl" || true
+}
+declare -A sk_hs co_hs
+for client in $hs_clients; do
+  case "$client" in
+    russh) phase=run_rust_phase ;;
+    asyncssh) phase="run_phase" ;;
+    *) echo "HS_CLIENTS: unknown client $client (russh, asyncssh)" >&2; exit 2 ;;
+  esac
+  sk_hs[$client]="$($phase "sikker ($client): $hs_n handshakes, concurrency $hs_conc" handshakes --port "$sensor_port" --pid "$sensor_pid" -n "$hs_n" --concurrency "$hs_conc")"
+  co_hs[$client]=""
+  [[ -n "$cowrie_ok" ]] && co_hs[$client]="$($phase "Cowrie ($client): $hs_n handshakes, concurrency $hs_conc" handshakes --port "$cowrie_port" --pid "$cowrie_pid" -n "$hs_n" --concurrency "$hs_conc")"
+done
 
 sleep 2
 sk_big="$(run_phase "sikker: $big_k idle sessions" idle --port "$sensor_port" --pid "$sensor_pid" -n "$big_k" --concurrency 128 --procs "$((client_procs > 4 ? client_procs : 4))")"
 
 # ---------------------------------------------------------------- 5. summary
 field() { [[ -n "$1" ]] && jget "$2" <<<"$1" || echo ""; }
-sk_rate="$(field "$sk_hs" '["rate"]')";            co_rate="$(field "$co_hs" '["rate"]')"
-sk_ok="$(field "$sk_hs" '["ok"]')";                co_ok="$(field "$co_hs" '["ok"]')"
-sk_cpu="$(field "$sk_hs" '["server_cpu_s"]')";     co_cpu="$(field "$co_hs" '["server_cpu_s"]')"
-sk_ccpu="$(field "$sk_hs" '["client_cpu_s"]')";    co_ccpu="$(field "$co_hs" '["client_cpu_s"]')"
-sk_el="$(field "$sk_hs" '["elapsed_s"]')";         co_el="$(field "$co_hs" '["elapsed_s"]')"
-sk_keys="$(field "$sk_hs" '["hostkey_seen"]')";    co_keys="$(field "$co_hs" '["hostkey_seen"]')"
 sk_per="$(field "$sk_idle" '["per_session_kib"]')"; co_per="$(field "$co_idle" '["per_session_kib"]')"
 sk_held="$(field "$sk_idle" '["held"]')";          co_held="$(field "$co_idle" '["held"]')"
 sk_r0="$(field "$sk_idle" '["rss_before_kib"]')";  co_r0="$(field "$co_idle" '["rss_before_kib"]')"
@@ -217,25 +238,40 @@ sk_r1="$(field "$sk_idle" '["rss_after_kib"]')";   co_r1="$(field "$co_idle" '["
 big_held="$(field "$sk_big" '["held"]')"; big_rss="$(field "$sk_big" '["rss_after_kib"]')"
 big_per="$(field "$sk_big" '["per_session_kib"]')"; big_open="$(field "$sk_big" '["open_s"]')"
 per_hs_cpu() { "$bench_python" -c "c,n=float('$1' or 0),float('$2' or 0); print(f'{1000*c/n:.2f}' if n else 'n/a')"; }
-hs_ratio="$(ratio "$sk_rate" "$co_rate")"
 mem_ratio="$(ratio "$co_per" "$sk_per")"
-cpu_ratio="$("$bench_python" -c "
-a,b,c,d=[float(x or 0) for x in ('$co_cpu','$co_ok','$sk_cpu','$sk_ok')]
-print(f'{(a/b)/(c/d):.1f}' if b and c and d else 'n/a')")"
 verdict() { "$bench_python" -c "import sys; v='$1'; print('n/a' if v in ('','n/a') else ('MET' if float(v) $2 else 'NOT MET'))"; }
 big_mib="$("$bench_python" -c "print(f'{int(\"$big_rss\" or 0)/1024:.0f}')")"
+hs_block() { # client, sikker JSON, Cowrie JSON
+  local sk="$2" co="$3"
+  local sk_rate sk_ok sk_cpu sk_ccpu sk_el sk_keys co_rate co_ok co_cpu co_ccpu co_el co_keys
+  sk_rate="$(field "$sk" '["rate"]')";        co_rate="$(field "$co" '["rate"]')"
+  sk_ok="$(field "$sk" '["ok"]')";            co_ok="$(field "$co" '["ok"]')"
+  sk_cpu="$(field "$sk" '["server_cpu_s"]')"; co_cpu="$(field "$co" '["server_cpu_s"]')"
+  sk_ccpu="$(field "$sk" '["client_cpu_s"]')"; co_ccpu="$(field "$co" '["client_cpu_s"]')"
+  sk_el="$(field "$sk" '["elapsed_s"]')";     co_el="$(field "$co" '["elapsed_s"]')"
+  sk_keys="$(field "$sk" '["hostkey_seen"]')"; co_keys="$(field "$co" '["hostkey_seen"]')"
+  local hs_ratio cpu_ratio
+  hs_ratio="$(ratio "$sk_rate" "$co_rate")"
+  cpu_ratio="$("$bench_python" -c "
+a,b,c,d=[float(x or 0) for x in ('$co_cpu','$co_ok','$sk_cpu','$sk_ok')]
+print(f'{(a/b)/(c/d):.1f}' if b and c and d else 'n/a')")"
+  cat <<EOB
+Handshakes with the $1 client (TCP + kex + none/password auth + close), N=$hs_n, concurrency=$hs_conc
+  sikker : ${sk_rate:-?} /s  ($sk_ok ok in ${sk_el}s; server CPU ${sk_cpu}s = $(per_hs_cpu "$sk_cpu" "$sk_ok") ms/handshake; client CPU ${sk_ccpu}s = $(per_hs_cpu "$sk_ccpu" "$sk_ok") ms/handshake; host key seen $sk_keys)
+  Cowrie : ${co_rate:-n/a} /s  ${co_ok:+($co_ok ok in ${co_el}s; server CPU ${co_cpu}s = $(per_hs_cpu "$co_cpu" "$co_ok") ms/handshake; client CPU ${co_ccpu}s = $(per_hs_cpu "$co_ccpu" "$co_ok") ms/handshake; host key seen $co_keys)}
+  ratio  : ${hs_ratio}x wall-clock, ${cpu_ratio}x per server CPU-second   goal >= 10x: $(verdict "$hs_ratio" '>= 10')
+
+EOB
+}
 
 cat <<EOF
 
 ================ sensor-vs-cowrie ($(date -u +%FT%TZ), $(nproc) CPUs, $(uname -r)) ================
 load average before the load phases: $load_before
-client: $client_ver, $client_procs processes; host key forced: $hostkey
+clients: handshakes by $hs_clients (russh: $client_procs threads; $client_ver: $client_procs processes), idle sessions by $client_ver; host key forced: $hostkey
 sikker: sikker-sensor-harness (release), pid $sensor_pid; Cowrie: ${cowrie_ver:-not installed} ${cowrie_ok:+pid $cowrie_pid}${cowrie_err:+-- $cowrie_err}
 
-Handshakes (TCP + kex + password auth + close), N=$hs_n, concurrency=$hs_conc
-  sikker : ${sk_rate:-?} /s  ($sk_ok ok in ${sk_el}s; server CPU ${sk_cpu}s = $(per_hs_cpu "$sk_cpu" "$sk_ok") ms/handshake; client CPU ${sk_ccpu}s = $(per_hs_cpu "$sk_ccpu" "$sk_ok") ms/handshake; host key seen $sk_keys)
-  Cowrie : ${co_rate:-n/a} /s  ${co_ok:+($co_ok ok in ${co_el}s; server CPU ${co_cpu}s = $(per_hs_cpu "$co_cpu" "$co_ok") ms/handshake; client CPU ${co_ccpu}s = $(per_hs_cpu "$co_ccpu" "$co_ok") ms/handshake; host key seen $co_keys)}
-  ratio  : ${hs_ratio}x wall-clock, ${cpu_ratio}x per server CPU-second   goal >= 10x: $(verdict "$hs_ratio" '>= 10')
+$(for c in $hs_clients; do hs_block "$c" "${sk_hs[$c]}" "${co_hs[$c]}"; done)
 
 RSS per idle session (authenticated, PTY shell at its prompt), K=$idle_k
   sikker : ${sk_per:-?} KiB  ($sk_held held; RSS ${sk_r0} -> ${sk_r1} KiB)
@@ -246,7 +282,7 @@ sikker with $big_k concurrent idle sessions
   held ${big_held:-?} in ${big_open}s; total RSS ${big_rss:-?} KiB (${big_mib} MiB; ${big_per} KiB/session)   goal < 1 GiB: $(verdict "$big_rss" "< 1048576 and ${big_held:-0} >= $big_k")
 ==========================================================================================
 EOF
-for r in "$sk_hs" "$co_hs" "$sk_idle" "$co_idle" "$sk_big"; do
+for r in "${sk_hs[@]}" "${co_hs[@]}" "$sk_idle" "$co_idle" "$sk_big"; do
   [[ -n "$r" ]] && jget '.get("errors") or None' <<<"$r" | sed -n '/./s/^/errors: /p'
 done
 exit 0
