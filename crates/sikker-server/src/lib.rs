@@ -36,10 +36,14 @@ pub struct CentralConfig {
     /// Ingest requests handled at once; more wait before their bodies are read, so memory
     /// stays under about this times `max_ingest_bytes` (twice that with gzip).
     pub max_concurrent_ingests: usize,
-    /// A session with no event for this long (by event time) is closed and classified as it
-    /// stands: its sensor crashed or lost its spool before the disconnect. A sensor closes
-    /// every session within its hard limit (an hour by default), so this is well past it.
+    /// A session for which no event has arrived for this long (central's clock: a spool
+    /// backlog of old events is not idle) is closed and classified as it stands: its sensor
+    /// crashed or lost its spool before the disconnect. A sensor closes every session within
+    /// its hard limit (an hour by default), so this is well past it. Later events reopen it.
     pub close_idle_sessions_after: Duration,
+    /// How long an ingest request may take to deliver its body before it gets 408, so a
+    /// stalled upload cannot hold one of the `max_concurrent_ingests` permits for long.
+    pub ingest_body_timeout: Duration,
     /// How often the worker looks for such sessions.
     pub idle_sweep_every: Duration,
 }
@@ -52,6 +56,7 @@ impl Default for CentralConfig {
             max_ingest_bytes: 64 * 1024 * 1024,
             max_concurrent_ingests: 4,
             close_idle_sessions_after: Duration::from_secs(2 * 3600),
+            ingest_body_timeout: Duration::from_secs(60),
             idle_sweep_every: Duration::from_secs(60),
         }
     }

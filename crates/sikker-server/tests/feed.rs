@@ -590,3 +590,183 @@ async fn gzip_ndjson_is_accepted_and_bad_encodings_are_refused() {
         r.body
     );
 }
+
+#[tokio::test]
+async fn a_repeated_event_id_does_not_make_a_partial_session_look_complete() {
+    let h = engine_harness(CentralConfig::default()).await;
+    let ip: IpAddr = "203.0.113.70".parse().unwrap();
+    let mut all = loader_session(ip, true); // connect, auth, the loader command, disconnect
+    let disconnect = all.pop().unwrap();
+    assert_eq!(h.ingest(&all).await.status, 200);
+    // One harmless command sent four times (one id), then the disconnect: five events in the
+    // batch and five would-be "fresh" copies, but only two new stored events.
+    let mut ls = all[0].clone();
+    ls.id = Uuid::now_v7();
+    ls.data = EventData::Command { line: "ls".into() };
+    let batch = vec![ls.clone(), ls.clone(), ls.clone(), ls, disconnect];
+    assert_eq!(h.ingest(&batch).await.status, 200);
+    let record = h.store.ip_record(ip).await.unwrap().unwrap();
+    // The same session sent whole, for comparison: the loader line of the first batch
+    // must be part of the verdict.
+    let whole_ip: IpAddr = "203.0.113.72".parse().unwrap();
+    assert_eq!(h.ingest(&loader_session(whole_ip, true)).await.status, 200);
+    let whole = h.store.ip_record(whole_ip).await.unwrap().unwrap();
+    assert!(!whole.behaviors.is_empty());
+    assert_eq!(record.behaviors, whole.behaviors);
+}
+
+/// A request body that never arrives.
+struct Stalled;
+
+impl axum::body::HttpBody for Stalled {
+    type Data = axum::body::Bytes;
+    type Error = std::io::Error;
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        std::task::Poll::Pending
+    }
+}
+
+#[tokio::test]
+async fn a_stalled_upload_gets_408_and_frees_its_permit() {
+    let h = engine_harness(CentralConfig {
+        max_concurrent_ingests: 1,
+        ingest_body_timeout: std::time::Duration::from_millis(300),
+        ..CentralConfig::default()
+    })
+    .await;
+    let stalled = Request::post("/v1/ingest")
+        .header(header::AUTHORIZATION, format!("Bearer {}", h.sensor))
+        .body(Body::new(Stalled))
+        .unwrap();
+    let central = h.central.clone();
+    let first = tokio::spawn(async move {
+        sikker_server::service(central)
+            .oneshot(stalled)
+            .await
+            .unwrap()
+            .status()
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    // The healthy sensor waits for the permit, then is served.
+    let batch = session("198.51.100.77", Protocol::Ssh);
+    let r = tokio::time::timeout(std::time::Duration::from_secs(10), h.ingest(&batch))
+        .await
+        .expect("the stalled upload let go of its permit");
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(first.await.unwrap(), StatusCode::REQUEST_TIMEOUT);
+}
+
+#[tokio::test]
+async fn an_oversized_body_gets_413() {
+    let h = engine_harness(CentralConfig {
+        max_ingest_bytes: 1_000,
+        ..CentralConfig::default()
+    })
+    .await;
+    let events: Vec<Event> = (0..20)
+        .flat_map(|i| session(&format!("198.51.100.{i}"), Protocol::Ssh))
+        .collect();
+    let r = h.ingest(&events).await;
+    assert_eq!(r.status, 413, "{}", r.body);
+    assert!(r.body["error"].as_str().unwrap().contains("1000 bytes"));
+}
+
+#[tokio::test]
+async fn a_spool_backlog_is_not_closed_between_its_batches() {
+    let h = engine_harness(CentralConfig {
+        close_idle_sessions_after: std::time::Duration::from_secs(3600),
+        idle_sweep_every: std::time::Duration::from_millis(10),
+        ..CentralConfig::default()
+    })
+    .await;
+    let ip: IpAddr = "203.0.113.71".parse().unwrap();
+    let mut events = loader_session(ip, true);
+    let three_hours_ago = Timestamp::now().0 - 3 * 3_600_000_000;
+    for (i, e) in events.iter_mut().enumerate() {
+        e.ts = Timestamp(three_hours_ago + i as i64 * 1_000);
+    }
+    // The backlog of a sensor that was cut off for three hours arrives in two batches.
+    assert_eq!(h.ingest(&events[..3]).await.status, 200);
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let record = h.store.ip_record(ip).await.unwrap().unwrap();
+    assert!(
+        record.behaviors.is_empty(),
+        "classified before its disconnect arrived: {:?}",
+        record.behaviors
+    );
+    assert_eq!(h.ingest(&events[3..]).await.status, 200);
+    let record = h.store.ip_record(ip).await.unwrap().unwrap();
+    assert_eq!(record.behaviors.values().sum::<u64>(), 1);
+    // The identity, the marking, and the IP's two versions (seen; then classified): no churn.
+    assert_eq!(h.store.stats().await.unwrap().feed_versions, 4);
+}
+
+/// Panics on the first session it classifies and on the first IP it assesses.
+struct PanicsOnce {
+    classified: std::sync::atomic::AtomicBool,
+    assessed: std::sync::atomic::AtomicBool,
+}
+
+impl sikker_server::Analyst for PanicsOnce {
+    fn classify(
+        &self,
+        s: &sikker_store::SessionRecord,
+        e: &[Event],
+    ) -> sikker_server::SessionVerdict {
+        if !self.classified.swap(true, Ordering::SeqCst) {
+            panic!("an engine bug on one odd session");
+        }
+        CountsOnly.classify(s, e)
+    }
+    fn assess(&self, ip: &sikker_store::IpRecord) -> sikker_server::Assessment {
+        if !self.assessed.swap(true, Ordering::SeqCst) {
+            panic!("an engine bug on one odd IP");
+        }
+        CountsOnly.assess(ip)
+    }
+}
+
+#[tokio::test]
+async fn a_panicking_analyst_loses_one_verdict_not_the_worker() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path(), fast()).unwrap();
+    let central = Central::start(
+        Arc::new(store.clone()),
+        Arc::new(PanicsOnce {
+            classified: Default::default(),
+            assessed: Default::default(),
+        }),
+        CentralConfig::default(),
+    )
+    .await
+    .unwrap();
+    for ip in ["198.51.100.80", "198.51.100.81"] {
+        central
+            .pipeline
+            .accept(session(ip, Protocol::Ssh))
+            .await
+            .unwrap();
+    }
+    tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        central.pipeline.settle(),
+    )
+    .await
+    .expect("the worker survives and settles");
+    assert!(store.pending_sessions(10).await.unwrap().is_empty());
+    // One IP could not be assessed the first time; it stays dirty and is published by the
+    // next pass, which the next batch starts.
+    central
+        .pipeline
+        .accept(session("198.51.100.82", Protocol::Ssh))
+        .await
+        .unwrap();
+    central.pipeline.settle().await;
+    for ip in ["198.51.100.80", "198.51.100.81", "198.51.100.82"] {
+        let r = store.ip_record(ip.parse().unwrap()).await.unwrap().unwrap();
+        assert!(r.confidence.is_some(), "{ip} was never published");
+    }
+}

@@ -25,7 +25,7 @@ pub use sqlite::{DateAddedPolicy, SqliteOptions, SqliteStore};
 pub use types::*;
 
 use async_trait::async_trait;
-use sikker_event::{Event, Timestamp};
+use sikker_event::Event;
 use std::net::IpAddr;
 use uuid::Uuid;
 
@@ -67,15 +67,18 @@ pub trait Store: Send + Sync + 'static {
     async fn append_events(&self, events: Vec<Event>) -> Result<AppendOutcome>;
     /// All stored events of these sessions, each session's in time order.
     async fn session_events(&self, sessions: Vec<Uuid>) -> Result<Vec<(Uuid, Vec<Event>)>>;
-    /// Closes every open session whose last event is older than `last_before`, as if it had
-    /// disconnected then: a sensor that crashed or lost its spool never sends the disconnect.
-    /// Events arriving later reopen the session for classification. Returns how many closed.
-    async fn close_idle_sessions(&self, last_before: Timestamp) -> Result<u64>;
+    /// Closes every open session for which no event has arrived for `idle` (by the store's
+    /// clock, not the events' times), as if it had disconnected at its last event: a sensor
+    /// that crashed or lost its spool never sends the disconnect. Events arriving later take
+    /// the session back out (open again, or pending if they hold the disconnect). Returns
+    /// how many closed.
+    async fn close_idle_sessions(&self, idle: std::time::Duration) -> Result<u64>;
     /// Closed sessions not yet classified, oldest first.
     async fn pending_sessions(&self, limit: usize) -> Result<Vec<SessionRecord>>;
     /// Records classifications and counts them into the IPs; a session already classified
-    /// is left as it is, so replays change nothing.
-    async fn record_classifications(&self, items: Vec<Classified>) -> Result<()>;
+    /// is left as it is, so replays change nothing, and so is one with more events stored
+    /// than the verdict saw. Returns how many were recorded.
+    async fn record_classifications(&self, items: Vec<Classified>) -> Result<usize>;
     /// Primitive sets of classified sessions that matched primitives but no behavior, with
     /// how many sessions showed each set: the editors' queue.
     async fn unclassified_primitive_sets(&self) -> Result<Vec<(Vec<String>, u64)>>;

@@ -188,33 +188,52 @@ async fn sessions_close_classify_once_and_mark_ips() {
 
 #[tokio::test]
 async fn idle_sessions_close_and_late_events_reopen_them() {
+    use std::time::Duration;
     let dir = tempfile::tempdir().unwrap();
-    let store = open(
-        dir.path(),
-        DateAddedPolicy::StrictMillis,
-        Arc::new(AtomicI64::new(T0)),
-    );
-    let events = session("203.0.113.10", T0, true);
-    let (head, tail) = events.split_at(3);
-    let id = head[0].session;
-    let ip = head[0].src_ip;
-    store.append_events(head.to_vec()).await.unwrap();
-    // Last event at T0 + 2: a cut-off just after it closes nothing, one past it closes it.
+    let clock = Arc::new(AtomicI64::new(T0));
+    let store = open(dir.path(), DateAddedPolicy::StrictMillis, clock.clone());
+    // The events' own times are a day old (a spool backlog): idleness is by arrival only.
+    let events = session("203.0.113.10", T0 - 86_400_000_000, true);
+    let id = events[0].session;
+    let ip = events[0].src_ip;
+    store.append_events(events[..2].to_vec()).await.unwrap();
     assert_eq!(
-        store.close_idle_sessions(Timestamp(T0 + 2)).await.unwrap(),
+        store
+            .close_idle_sessions(Duration::from_secs(60))
+            .await
+            .unwrap(),
         0
     );
+    clock.store(T0 + 60_000_000, Ordering::SeqCst);
     assert_eq!(
-        store.close_idle_sessions(Timestamp(T0 + 3)).await.unwrap(),
+        store
+            .close_idle_sessions(Duration::from_secs(60))
+            .await
+            .unwrap(),
+        0
+    );
+    clock.store(T0 + 60_000_001, Ordering::SeqCst);
+    assert_eq!(
+        store
+            .close_idle_sessions(Duration::from_secs(60))
+            .await
+            .unwrap(),
         1
     );
     assert_eq!(
-        store.close_idle_sessions(Timestamp(T0 + 3)).await.unwrap(),
+        store
+            .close_idle_sessions(Duration::from_secs(60))
+            .await
+            .unwrap(),
         0
     );
     let pending = store.pending_sessions(10).await.unwrap();
     assert_eq!(pending.len(), 1);
-    assert_eq!(pending[0].ended, Some(Timestamp(T0 + 2)));
+    assert_eq!(
+        pending[0].ended,
+        Some(events[1].ts),
+        "closed at its last event"
+    );
     let verdict = |behavior: &str, primitive: &str, events: u64| Classified {
         session: id,
         ip,
@@ -222,31 +241,37 @@ async fn idle_sessions_close_and_late_events_reopen_them() {
         primitives: vec![primitive.into()],
         events,
     };
-    store
-        .record_classifications(vec![verdict("recon", "p-uname", 3)])
+    let recorded = store
+        .record_classifications(vec![verdict("recon", "p-uname", 2)])
         .await
         .unwrap();
+    assert_eq!(recorded, 1);
     assert!(store.pending_sessions(10).await.unwrap().is_empty());
     let before = store.ip_record(ip).await.unwrap().unwrap();
     assert_eq!(before.behaviors.get("recon"), Some(&1));
 
-    // The disconnect arrives late: the verdict is taken back and the session is pending,
-    // now ending at the real disconnect.
-    store.append_events(tail.to_vec()).await.unwrap();
+    // The session was alive after all: a command arrives. The verdict is taken back and the
+    // session is open again, not pending, so it is not reclassified on every batch.
+    store.append_events(events[2..3].to_vec()).await.unwrap();
     let after = store.ip_record(ip).await.unwrap().unwrap();
     assert!(after.behaviors.is_empty(), "{:?}", after.behaviors);
     assert!(after.primitives.is_empty(), "{:?}", after.primitives);
     assert!(after.generation > before.generation);
+    assert!(store.pending_sessions(10).await.unwrap().is_empty());
+
+    // Then its disconnect: pending, ending at the real disconnect, with all four events.
+    store.append_events(events[3..].to_vec()).await.unwrap();
     let pending = store.pending_sessions(10).await.unwrap();
     assert_eq!(pending.len(), 1);
-    assert_eq!(pending[0].ended, Some(Timestamp(T0 + 3)));
+    assert_eq!(pending[0].ended, Some(events[3].ts));
     assert_eq!(pending[0].events, 4);
 
-    // A verdict made from the first three events only is stale and is not recorded.
-    store
+    // A verdict made from fewer events than are stored is stale and is not recorded.
+    let stale = store
         .record_classifications(vec![verdict("recon", "p-uname", 3)])
         .await
         .unwrap();
+    assert_eq!(stale, 0);
     assert_eq!(store.pending_sessions(10).await.unwrap().len(), 1);
     store
         .record_classifications(vec![verdict("loader", "p-wget", 4)])
@@ -258,6 +283,15 @@ async fn idle_sessions_close_and_late_events_reopen_them() {
     assert_eq!(last.behaviors.get("loader"), Some(&1));
     assert_eq!(last.primitives.get("p-wget"), Some(&1));
     assert_eq!(last.sessions, 1);
+    // Closed by its disconnect, it is not closed again by the sweep.
+    clock.store(T0 + 10 * 86_400_000_000, Ordering::SeqCst);
+    assert_eq!(
+        store
+            .close_idle_sessions(Duration::from_secs(60))
+            .await
+            .unwrap(),
+        0
+    );
 }
 
 #[tokio::test]

@@ -60,12 +60,29 @@ async fn ingest(
         return problem(StatusCode::SERVICE_UNAVAILABLE, "central is shutting down");
     };
     let max = central.config.max_ingest_bytes;
-    let raw: Bytes = match axum::body::to_bytes(body, max).await {
-        Ok(b) => b,
+    let limit = central.config.ingest_body_timeout;
+    let raw: Bytes = match tokio::time::timeout(limit, axum::body::to_bytes(body, max)).await {
+        Ok(Ok(b)) => b,
+        Ok(Err(e)) => {
+            // to_bytes fails for the size limit or for a broken connection.
+            let too_large = std::error::Error::source(&e)
+                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
+            return if too_large {
+                problem(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    format!("body is larger than {max} bytes"),
+                )
+            } else {
+                problem(
+                    StatusCode::BAD_REQUEST,
+                    format!("body could not be read: {e}"),
+                )
+            };
+        }
         Err(_) => {
             return problem(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                format!("body is larger than {max} bytes"),
+                StatusCode::REQUEST_TIMEOUT,
+                format!("the body did not arrive within {}s", limit.as_secs()),
             )
         }
     };

@@ -48,8 +48,8 @@ pub struct Pipeline {
     covered: tokio::sync::watch::Sender<u64>,
 }
 
-/// Most events held for the worker between passes.
-const FRESH_MAX_EVENTS: usize = 200_000;
+/// Most event bytes held for the worker between passes.
+const FRESH_MAX_BYTES: usize = 64 * 1024 * 1024;
 
 /// How long the worker waits after a failed pass before it tries again.
 const RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
@@ -64,7 +64,49 @@ impl Drop for Pipeline {
 #[derive(Default)]
 struct Fresh {
     by_session: HashMap<Uuid, Vec<Event>>,
-    events: usize,
+    /// Roughly what the events hold ([`approx_bytes`]).
+    bytes: usize,
+}
+
+/// Counts an accepted batch and wakes the worker when dropped.
+struct WakeOnDrop<'a>(&'a Pipeline);
+
+impl Drop for WakeOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0
+            .accepted
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.0.wake.notify_one();
+    }
+}
+
+/// About how much memory an event holds: its variable-length parts plus a fixed overhead.
+fn approx_bytes(e: &Event) -> usize {
+    use sikker_event::EventData as D;
+    let data = match &e.data {
+        D::Connect | D::Disconnect(_) => 0,
+        D::Auth(a) => a.username.len() + a.password.as_ref().map_or(0, String::len),
+        D::Input { data } | D::Output { data } => data.0.len(),
+        D::Command { line } => line.len(),
+        D::Request(r) => {
+            r.method.as_ref().map_or(0, String::len)
+                + r.target.as_ref().map_or(0, String::len)
+                + r.headers
+                    .iter()
+                    .map(|(k, v)| k.len() + v.len())
+                    .sum::<usize>()
+                + r.args.iter().map(String::len).sum::<usize>()
+                + r.body.as_ref().map_or(0, |b| b.0.len())
+                + r.fields
+                    .iter()
+                    .map(|(k, v)| k.len() + v.len())
+                    .sum::<usize>()
+        }
+        D::Upload(t) | D::Download(t) => {
+            t.url.as_ref().map_or(0, String::len) + t.name.as_ref().map_or(0, String::len)
+        }
+    };
+    256 + e.sensor.len() + data
 }
 
 impl Pipeline {
@@ -112,21 +154,21 @@ impl Pipeline {
     /// worker ([`Pipeline::run_worker`]), which starts on it at once. Returns when the events
     /// are durable, which is what a sensor's acknowledgement means.
     pub async fn accept(&self, events: Vec<Event>) -> anyhow::Result<IngestReport> {
+        // Wakes the worker however this ends, even if the request is dropped right after the
+        // store committed: stored events must not wait for the next batch.
+        let _wake = WakeOnDrop(self);
         let (outcome, by_session) = self.store_batch(events).await?;
         if !by_session.is_empty() {
             if let Ok(mut fresh) = self.fresh.lock() {
-                let n: usize = by_session.values().map(Vec::len).sum();
-                if fresh.events + n <= FRESH_MAX_EVENTS {
-                    fresh.events += n;
+                let bytes: usize = by_session.values().flatten().map(approx_bytes).sum();
+                if fresh.bytes + bytes <= FRESH_MAX_BYTES {
+                    fresh.bytes += bytes;
                     for (id, events) in by_session {
                         fresh.by_session.entry(id).or_default().extend(events);
                     }
                 }
             }
         }
-        self.accepted
-            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        self.wake.notify_one();
         Ok(IngestReport {
             stored: outcome.stored,
             known: outcome.known,
@@ -142,9 +184,9 @@ impl Pipeline {
         let _ = covered.wait_for(|done| *done >= target).await;
     }
 
-    /// The worker: one pass after every wake-up, and a sweep closing sessions whose last
-    /// event is older than `close_idle_after` every `sweep_every`. Runs until the pipeline
-    /// is dropped. A failed pass is retried after [`RETRY_AFTER`].
+    /// The worker: one pass after every wake-up, and every `sweep_every` a sweep closing
+    /// the sessions for which no event has arrived for `close_idle_after`. Runs until the
+    /// pipeline is dropped. A failed or panicking pass is retried after [`RETRY_AFTER`].
     pub fn spawn_worker(
         self: &Arc<Self>,
         close_idle_after: std::time::Duration,
@@ -152,7 +194,7 @@ impl Pipeline {
     ) -> tokio::task::JoinHandle<()> {
         let pipeline = Arc::downgrade(self);
         let wake = self.wake.clone();
-        let idle_us = i64::try_from(close_idle_after.as_micros()).unwrap_or(i64::MAX);
+        let sweep_every = sweep_every.max(std::time::Duration::from_millis(1));
         tokio::spawn(async move {
             let mut sweep = tokio::time::interval(sweep_every);
             sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -163,10 +205,12 @@ impl Pipeline {
                 };
                 let Some(p) = pipeline.upgrade() else { return };
                 if sweeping {
-                    let cut = Timestamp(Timestamp::now().0.saturating_sub(idle_us));
-                    match p.store.close_idle_sessions(cut).await {
+                    match p.store.close_idle_sessions(close_idle_after).await {
                         Ok(0) => continue,
-                        Ok(n) => tracing::info!("closed {n} sessions idle since before {cut}"),
+                        Ok(n) => tracing::info!(
+                            "closed {n} sessions with no event for {}s",
+                            close_idle_after.as_secs()
+                        ),
                         Err(e) => tracing::error!("closing idle sessions failed: {e:#}"),
                     }
                 }
@@ -176,7 +220,12 @@ impl Pipeline {
                     .lock()
                     .map(|mut f| std::mem::take(&mut *f).by_session)
                     .unwrap_or_default();
-                match p.process_with(fresh).await {
+                // In a task of its own, so that a panic fails this pass, not the worker.
+                let pass = p.clone();
+                let outcome = tokio::spawn(async move { pass.process_with(fresh).await })
+                    .await
+                    .unwrap_or_else(|e| Err(anyhow::anyhow!("the pass panicked: {e}")));
+                match outcome {
                     Ok(_) => {
                         p.covered.send_if_modified(|done| {
                             let moved = *done < target;
@@ -216,8 +265,11 @@ impl Pipeline {
         let outcome = self.store.append_events(events).await?;
         let mut by_session: HashMap<Uuid, Vec<Event>> = HashMap::new();
         if !outcome.closed_sessions.is_empty() {
-            let stored: std::collections::HashSet<Uuid> = outcome.stored.iter().copied().collect();
-            for e in kept.into_iter().filter(|e| stored.contains(&e.id)) {
+            // Each stored id once: a batch may repeat an event, and a copy counted twice would
+            // make a partial session look complete.
+            let mut stored: std::collections::HashSet<Uuid> =
+                outcome.stored.iter().copied().collect();
+            for e in kept.into_iter().filter(|e| stored.remove(&e.id)) {
                 by_session.entry(e.session).or_default().push(e);
             }
         }
@@ -259,7 +311,15 @@ impl Pipeline {
             for s in &pending {
                 let mut events = fresh.remove(&s.id).unwrap_or_default();
                 events.sort_by_key(|e| e.ts);
-                let v = self.analyst.classify(s, &events);
+                // A session that makes the analyst panic is recorded with no verdict rather
+                // than retried forever ahead of every other session.
+                let v = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    self.analyst.classify(s, &events)
+                }))
+                .unwrap_or_else(|_| {
+                    tracing::error!(session = %s.id, ip = %s.ip, "classifying this session panicked; it is recorded without a behavior");
+                    crate::SessionVerdict::default()
+                });
                 verdicts.push(Classified {
                     session: s.id,
                     ip: s.ip,
@@ -268,8 +328,13 @@ impl Pipeline {
                     events: events.len() as u64,
                 });
             }
-            classified += verdicts.len();
-            self.store.record_classifications(verdicts).await?;
+            let recorded = self.store.record_classifications(verdicts).await?;
+            classified += recorded;
+            if recorded == 0 {
+                // Every verdict of the chunk was stale (events arrived meanwhile): the
+                // batch that brought them wakes the worker again.
+                break;
+            }
         }
         let mut published = 0;
         loop {
@@ -277,14 +342,25 @@ impl Pipeline {
             if dirty.is_empty() {
                 break;
             }
-            let items = dirty.iter().map(|ip| self.publication(ip)).collect();
+            let items: Vec<Publication> =
+                dirty.iter().filter_map(|ip| self.publication(ip)).collect();
+            if items.is_empty() {
+                // Only IPs the analyst cannot assess are left; they stay dirty for the next
+                // pass (after a fix and restart) instead of spinning this one.
+                break;
+            }
             published += self.store.publish(items).await?;
         }
         Ok((classified, published))
     }
 
-    fn publication(&self, ip: &IpRecord) -> Publication {
-        let a = self.analyst.assess(ip);
+    /// The IP's next indicator version, or `None` (logged) if the analyst panics on it.
+    fn publication(&self, ip: &IpRecord) -> Option<Publication> {
+        let a = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.analyst.assess(ip)))
+            .map_err(|_| {
+                tracing::error!(ip = %ip.ip, "assessing this IP panicked; its indicator is not published");
+            })
+            .ok()?;
         let inputs = IndicatorInputs {
             ip: ip.ip,
             first_seen: ip.first_seen,
@@ -303,7 +379,7 @@ impl Pipeline {
         let serialized = serde_json::to_vec(&inputs).unwrap_or_default();
         let valid_for_us = self.valid_for_us;
         let id = object_id.clone();
-        Publication {
+        Some(Publication {
             object_id,
             kind: "indicator".into(),
             inputs: serialized,
@@ -318,7 +394,7 @@ impl Pipeline {
                 inputs.render_with_id(id.clone(), created, modified, valid_for_us, &mut out);
                 out
             })),
-        }
+        })
     }
 
     /// The producer identity and the TLP marking: the collection's first objects.

@@ -29,7 +29,12 @@ struct IpAgg {
     synthetic: bool,
 }
 
-pub(super) fn append_events(conn: &mut Connection, events: Vec<Event>) -> Result<AppendOutcome> {
+/// `now` (µs, the store's clock) is when central received the batch.
+pub(super) fn append_events(
+    conn: &mut Connection,
+    events: Vec<Event>,
+    now: i64,
+) -> Result<AppendOutcome> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let mut out = AppendOutcome::default();
     // Insertion order is kept so that aggregates see events as the sensor sent them.
@@ -88,14 +93,18 @@ pub(super) fn append_events(conn: &mut Connection, events: Vec<Event>) -> Result
     {
         let mut insert = tx.prepare_cached(
             "INSERT OR IGNORE INTO sessions
-               (id, ip, sensor, protocol, started, last, ended, events, synthetic)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+               (id, ip, sensor, protocol, started, last, ended, events, synthetic, received)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         )?;
-        // A disconnect after an idle close moves the end to the real one.
+        // New events undo an idle close: the session is open again, or ends at the real
+        // disconnect if they hold it. (SET expressions all read the row as it was.)
         let mut update = tx.prepare_cached(
             "UPDATE sessions SET started = MIN(started, ?2), last = MAX(last, ?3),
-                 ended = CASE WHEN ?4 IS NULL THEN ended WHEN ended IS NULL THEN ?4
-                              ELSE MAX(ended, ?4) END,
+                 ended = CASE
+                     WHEN ?4 IS NULL THEN CASE WHEN idle_closed THEN NULL ELSE ended END
+                     WHEN ended IS NULL OR idle_closed THEN ?4
+                     ELSE MAX(ended, ?4) END,
+                 idle_closed = 0, received = ?7,
                  events = events + ?5, synthetic = synthetic AND ?6
              WHERE id = ?1 RETURNING ip, protocol",
         )?;
@@ -109,7 +118,8 @@ pub(super) fn append_events(conn: &mut Connection, events: Vec<Event>) -> Result
                 s.last,
                 s.ended,
                 s.events,
-                s.synthetic
+                s.synthetic,
+                now
             ])? == 1;
             // A session keeps the IP and protocol of its first event.
             let (ip, protocol) = if new {
@@ -123,7 +133,8 @@ pub(super) fn append_events(conn: &mut Connection, events: Vec<Event>) -> Result
                         s.last,
                         s.ended,
                         s.events,
-                        s.synthetic
+                        s.synthetic,
+                        now
                     ],
                     |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
                 )?
@@ -235,11 +246,13 @@ fn reopen(tx: &rusqlite::Transaction<'_>, id: &Uuid) -> Result<()> {
     Ok(())
 }
 
-pub(super) fn close_idle_sessions(conn: &mut Connection, last_before: i64) -> Result<u64> {
+/// Closes open sessions with nothing received since `received_before` (µs, store clock).
+pub(super) fn close_idle_sessions(conn: &mut Connection, received_before: i64) -> Result<u64> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let n = tx.execute(
-        "UPDATE sessions SET ended = last WHERE ended IS NULL AND last < ?1",
-        params![last_before],
+        "UPDATE sessions SET ended = last, idle_closed = 1
+         WHERE ended IS NULL AND received < ?1",
+        params![received_before],
     )?;
     tx.commit()?;
     Ok(n as u64)
@@ -302,7 +315,11 @@ pub(super) fn pending_sessions(conn: &Connection, limit: usize) -> Result<Vec<Se
     Ok(out)
 }
 
-pub(super) fn record_classifications(conn: &mut Connection, items: Vec<Classified>) -> Result<()> {
+pub(super) fn record_classifications(
+    conn: &mut Connection,
+    items: Vec<Classified>,
+) -> Result<usize> {
+    let mut recorded = 0;
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     {
         let mut mark = tx.prepare_cached(
@@ -333,6 +350,7 @@ pub(super) fn record_classifications(conn: &mut Connection, items: Vec<Classifie
             {
                 continue;
             }
+            recorded += 1;
             let ip = ip_key(c.ip);
             if let Some(b) = &c.behavior {
                 behavior.execute(params![ip, b])?;
@@ -345,7 +363,7 @@ pub(super) fn record_classifications(conn: &mut Connection, items: Vec<Classifie
         }
     }
     tx.commit()?;
-    Ok(())
+    Ok(recorded)
 }
 
 pub(super) fn unclassified_primitive_sets(conn: &Connection) -> Result<Vec<(Vec<String>, u64)>> {

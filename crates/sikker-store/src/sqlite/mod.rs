@@ -309,7 +309,7 @@ impl Store for SqliteStore {
     }
 
     async fn append_events(&self, events: Vec<Event>) -> Result<AppendOutcome> {
-        self.write(move |w, _| ingest::append_events(&mut w.conn, events))
+        self.write(move |w, o| ingest::append_events(&mut w.conn, events, (o.clock)()))
             .await
     }
 
@@ -318,16 +318,19 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn close_idle_sessions(&self, last_before: Timestamp) -> Result<u64> {
-        self.write(move |w, _| ingest::close_idle_sessions(&mut w.conn, last_before.0))
-            .await
+    async fn close_idle_sessions(&self, idle: std::time::Duration) -> Result<u64> {
+        self.write(move |w, o| {
+            let idle = i64::try_from(idle.as_micros()).unwrap_or(i64::MAX);
+            ingest::close_idle_sessions(&mut w.conn, (o.clock)().saturating_sub(idle))
+        })
+        .await
     }
 
     async fn pending_sessions(&self, limit: usize) -> Result<Vec<SessionRecord>> {
         self.read(move |c| ingest::pending_sessions(c, limit)).await
     }
 
-    async fn record_classifications(&self, items: Vec<Classified>) -> Result<()> {
+    async fn record_classifications(&self, items: Vec<Classified>) -> Result<usize> {
         self.write(move |w, _| ingest::record_classifications(&mut w.conn, items))
             .await
     }

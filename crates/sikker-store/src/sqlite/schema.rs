@@ -109,4 +109,14 @@ ALTER TABLE feed ADD COLUMN object BLOB;
     r#"
 CREATE INDEX sessions_open ON sessions (last) WHERE ended IS NULL;
 "#,
+    // 4: idle sessions are found by when central last received an event for them (its own
+    // clock), not by the sensor's event times, which a spool backlog or a wrong clock make old;
+    // and a session closed for idleness is remembered as such, so later events reopen it.
+    r#"
+ALTER TABLE sessions ADD COLUMN received INTEGER;
+ALTER TABLE sessions ADD COLUMN idle_closed INTEGER NOT NULL DEFAULT 0;
+UPDATE sessions SET received = last;
+DROP INDEX sessions_open;
+CREATE INDEX sessions_open ON sessions (received) WHERE ended IS NULL;
+"#,
 ];
