@@ -194,7 +194,31 @@ criterion_group! {
     targets = bench
 }
 
+/// `CLASSIFY_PROFILE=N`: one warm-up pass, then N cold passes over the corpus in this
+/// function alone, for `valgrind --tool=callgrind --toggle-collect='*profile_passes*'`.
+#[inline(never)]
+fn profile_passes(engine: &Engine, corpus: &[Vec<Event>], passes: usize) {
+    for _ in 0..passes {
+        for s in corpus {
+            black_box(engine.classify_uncached(black_box(s)));
+        }
+    }
+}
+
 fn main() {
+    if let Some(passes) = std::env::var("CLASSIFY_PROFILE")
+        .ok()
+        .and_then(|n| n.parse().ok())
+    {
+        let engine = Engine::builtin();
+        let corpus = corpus();
+        profile_passes(&engine, &corpus[..0], 0);
+        for s in &corpus {
+            black_box(engine.classify_uncached(s));
+        }
+        profile_passes(&engine, &corpus, passes);
+        return;
+    }
     benches();
     Criterion::default().configure_from_args().final_summary();
     // A profiling run (`-- --profile-time N`) wants the benchmark loop alone.

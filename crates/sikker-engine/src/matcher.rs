@@ -99,33 +99,87 @@ fn regex_literals(pattern: &str) -> Option<(Vec<String>, bool)> {
         .build()
         .parse(pattern)
         .ok()?;
-    let usable = |kind: ExtractKind| -> Option<Vec<String>> {
-        let seq = Extractor::new().kind(kind).extract(&hir);
-        let lits = seq.literals()?;
-        if lits.is_empty() || lits.len() > 64 {
-            return None;
-        }
-        lits.iter()
-            .map(|l| {
-                let b = l.as_bytes();
-                (!b.is_empty() && b.is_ascii())
-                    .then(|| String::from_utf8(b.to_vec()).ok())
-                    .flatten()
-            })
-            .collect()
-    };
-    let shortest = |v: &Option<Vec<String>>| {
-        v.as_ref()
-            .and_then(|v| v.iter().map(String::len).min())
-            .unwrap_or(0)
-    };
+    let usable = |kind: ExtractKind| usable_literals(&Extractor::new().kind(kind).extract(&hir));
     let prefixes = usable(ExtractKind::Prefix);
     let suffixes = usable(ExtractKind::Suffix);
-    if shortest(&suffixes) > shortest(&prefixes) {
-        suffixes.map(|v| (v, false))
+    if shortest(suffixes.as_deref()) > shortest(prefixes.as_deref()) {
+        suffixes.map(|v| (minimal(v, false), false))
     } else {
-        prefixes.map(|v| (v, true))
+        prefixes.map(|v| (minimal(v, true), true))
     }
+}
+
+/// A literal set a prefilter can use: finite, at most 64, none empty, all ASCII.
+fn usable_literals(seq: &regex_syntax::hir::literal::Seq) -> Option<Vec<String>> {
+    let lits = seq.literals()?;
+    if lits.is_empty() || lits.len() > 64 {
+        return None;
+    }
+    lits.iter()
+        .map(|l| {
+            let b = l.as_bytes();
+            (!b.is_empty() && b.is_ascii())
+                .then(|| String::from_utf8(b.to_vec()).ok())
+                .flatten()
+        })
+        .collect()
+}
+
+fn shortest(lits: Option<&[String]>) -> usize {
+    lits.and_then(|v| v.iter().map(String::len).min())
+        .unwrap_or(0)
+}
+
+/// A second literal set one of which every match of `pattern` contains, besides its prefixes
+/// `main`: the
+/// prefixes of one part of its top-level concatenation (`ssh-rsa|ssh-ed25519…` in
+/// `^echo\s+(ssh-rsa|ssh-ed25519…) `). The regex then runs only when a literal of each set
+/// occurs, not on every `echo`. The part with the longest shortest literal wins; none shorter
+/// than two bytes.
+fn required_literals(pattern: &str, main: &[String]) -> Option<Vec<String>> {
+    use regex_syntax::hir::{literal::Extractor, HirKind};
+    let hir = regex_syntax::ParserBuilder::new()
+        .build()
+        .parse(pattern)
+        .ok()?;
+    let HirKind::Concat(parts) = hir.kind() else {
+        return None;
+    };
+    // A set some literal of which every main literal contains adds nothing.
+    let redundant = |lits: &[String]| {
+        main.iter().all(|m| {
+            lits.iter()
+                .any(|l| m.to_ascii_lowercase().contains(&l.to_ascii_lowercase()))
+        })
+    };
+    parts
+        .iter()
+        .filter_map(|part| usable_literals(&Extractor::new().extract(part)))
+        .filter(|lits| shortest(Some(lits)) >= 3 && !redundant(lits))
+        .max_by_key(|lits| shortest(Some(lits)))
+        .map(|lits| minimal(lits, false))
+}
+
+/// `lits` without those that contain another (start with another, for `prefixes`): whenever
+/// the longer one occurs, so does the shorter, and one hit is enough.
+fn minimal(mut lits: Vec<String>, prefixes: bool) -> Vec<String> {
+    lits.sort_by_key(String::len);
+    let mut kept: Vec<String> = Vec::with_capacity(lits.len());
+    for l in lits {
+        let lower = l.to_ascii_lowercase();
+        let covered = kept.iter().any(|k| {
+            let k = k.to_ascii_lowercase();
+            if prefixes {
+                lower.starts_with(&k)
+            } else {
+                lower.contains(&k)
+            }
+        });
+        if !covered {
+            kept.push(l);
+        }
+    }
+    kept
 }
 
 /// Whether every match of `pattern` starts at the start of the haystack (`^…`).
@@ -169,10 +223,19 @@ enum Check {
         prim: u32,
         proof: Proof,
     },
+    /// `group`: a second literal set that must also occur before the regex is worth running.
     Regex {
         prim: u32,
+        group: Option<u8>,
+    },
+    /// A literal of required set `group` occurs.
+    Requires {
+        group: u8,
     },
 }
+
+/// Required literal sets per field are numbered in a 128-bit mask.
+const MAX_GROUPS: usize = 128;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Proof {
@@ -214,6 +277,36 @@ impl Tried {
     }
 }
 
+/// What the scan of one value has seen so far besides primitive hits.
+#[derive(Default)]
+struct Seen {
+    tried: Tried,
+    /// Required literal sets (by group) that occurred.
+    groups: u128,
+    /// Regexes whose main literal occurred, waiting for the end of the scan to know whether
+    /// their required set did too.
+    pending: [(u32, u8); 16],
+    n_pending: usize,
+}
+
+impl Seen {
+    /// Queues `prim` to run after the scan if `group` occurs; false when the queue is full
+    /// (the caller then runs it now: the second literal is only a prefilter).
+    fn wait(&mut self, prim: u32, group: u8) -> bool {
+        if self.pending[..self.n_pending].contains(&(prim, group)) {
+            return true;
+        }
+        match self.pending.get_mut(self.n_pending) {
+            Some(slot) => {
+                *slot = (prim, group);
+                self.n_pending += 1;
+                true
+            }
+            None => false,
+        }
+    }
+}
+
 /// A field's needles while the catalog is compiled: each distinct (needle, anchored) once,
 /// with everything to verify when it is found.
 #[derive(Default)]
@@ -242,14 +335,21 @@ impl NeedleSet {
     }
 }
 
+/// A needle's length and its checks' range in [`FieldMatcher::checks`].
+struct NeedleInfo {
+    len: u32,
+    checks: std::ops::Range<u32>,
+}
+
 #[derive(Default)]
 struct FieldMatcher {
     /// Every literal needle of the field in one automaton, anchored ones included: a value is
     /// scanned once.
     needles: Option<Needles>,
-    /// Per needle id: its length and what to verify when it is found.
-    needle_len: Vec<u32>,
-    checks: Vec<Vec<Check>>,
+    /// Per needle id: its length and what to verify when it is found (all needles' checks in
+    /// one list).
+    needle_info: Vec<NeedleInfo>,
+    checks: Vec<Check>,
     /// Wildcards without a literal, and whether they are `*` (which matches everything).
     globs_without_literal: Vec<(u32, bool)>,
     /// Every REGEX primitive of the field: used for non-ASCII values, where the ASCII-folding
@@ -328,6 +428,7 @@ impl Matcher {
         let mut set = NeedleSet::default();
         let mut regex_patterns = Vec::new();
         let mut unfiltered_patterns = Vec::new();
+        let mut groups = 0usize;
         for (i, p) in prims.iter().enumerate().filter(|(_, p)| p.field == field) {
             let prim = i as u32;
             let exact = p.case_sensitive.then(|| p.value.clone().into_boxed_str());
@@ -352,8 +453,23 @@ impl Matcher {
                     match regex_literals(&p.value) {
                         Some((lits, prefixes)) => {
                             let anchored = prefixes && anchored_at_start(&p.value);
+                            // A suffix set is most often the distinctive tail already.
+                            let required = prefixes
+                                .then(|| required_literals(&p.value, &lits))
+                                .flatten();
+                            let group = match required {
+                                Some(required) if groups < MAX_GROUPS => {
+                                    let group = groups as u8;
+                                    groups += 1;
+                                    for lit in required {
+                                        set.add(&lit, false, Check::Requires { group });
+                                    }
+                                    Some(group)
+                                }
+                                _ => None,
+                            };
                             for lit in lits {
-                                set.add(&lit, anchored, Check::Regex { prim });
+                                set.add(&lit, anchored, Check::Regex { prim, group });
                             }
                         }
                         None => {
@@ -377,8 +493,14 @@ impl Matcher {
                 ),
             })?;
             fm.needles = Some(needles);
-            fm.needle_len = set.needles.iter().map(|n| n.bytes.len() as u32).collect();
-            fm.checks = set.checks;
+            for (n, checks) in set.needles.iter().zip(set.checks) {
+                let from = fm.checks.len() as u32;
+                fm.checks.extend(checks);
+                fm.needle_info.push(NeedleInfo {
+                    len: n.bytes.len() as u32,
+                    checks: from..fm.checks.len() as u32,
+                });
+            }
         }
         let regex_set = |patterns: &[String]| -> Result<Option<RegexSet>, CompileError> {
             if patterns.is_empty() {
@@ -421,10 +543,23 @@ impl Matcher {
         };
         let ascii = value.is_ascii();
         if let Some(needles) = &fm.needles {
-            let mut tried = Tried::default();
+            let mut seen = Seen::default();
             needles.scan(value.as_bytes(), &mut |id, end| {
-                self.verify_hit(fm, id, end, value, ascii, proto, hits, &mut tried)
+                self.verify_hit(fm, id, end, value, ascii, proto, hits, &mut seen)
             });
+            // Regexes waiting for a second literal: run those whose literal turned up.
+            for &(prim, group) in &seen.pending[..seen.n_pending] {
+                if seen.groups & (1 << group) != 0
+                    && !hits.contains(prim)
+                    && seen.tried.first_time(prim)
+                    && self.prims[prim as usize]
+                        .regex
+                        .as_ref()
+                        .is_some_and(|r| r.is_match(value))
+                {
+                    hits.insert(prim);
+                }
+            }
         }
         for &(prim, all) in &fm.globs_without_literal {
             if wanted(prim, hits)
@@ -465,13 +600,17 @@ impl Matcher {
         ascii: bool,
         proto: u32,
         hits: &mut PrimSet,
-        tried: &mut Tried,
+        seen: &mut Seen,
     ) {
         let id = id as usize;
-        let (Some(&len), Some(checks)) = (fm.needle_len.get(id), fm.checks.get(id)) else {
+        let Some(info) = fm.needle_info.get(id) else {
             return;
         };
-        let start = end.saturating_sub(len as usize);
+        let checks = fm
+            .checks
+            .get(info.checks.start as usize..info.checks.end as usize)
+            .unwrap_or(&[]);
+        let start = end.saturating_sub(info.len as usize);
         for check in checks {
             let (prim, ok, proven) = match check {
                 Check::Contains { prim, exact } => (
@@ -495,13 +634,25 @@ impl Matcher {
                         Proof::None => false,
                     },
                 ),
-                Check::Regex { prim } => (*prim, ascii, false),
+                Check::Regex { prim, .. } => (*prim, ascii, false),
+                Check::Requires { group } => {
+                    seen.groups |= 1 << group;
+                    continue;
+                }
             };
             if !ok || hits.contains(prim) || self.prims[prim as usize].protocols & proto == 0 {
                 continue;
             }
+            if let Check::Regex {
+                group: Some(group), ..
+            } = check
+            {
+                if seen.wait(prim, *group) {
+                    continue;
+                }
+            }
             if !proven {
-                if !tried.first_time(prim) {
+                if !seen.tried.first_time(prim) {
                     continue;
                 }
                 let p = &self.prims[prim as usize];
@@ -562,6 +713,13 @@ mod tests {
             (vec!["x_history".to_string()], false)
         );
         assert!(super::regex_literals("a*").is_none());
+        let main = vec!["echo".to_string()];
+        assert_eq!(
+            super::required_literals(r"^echo\s+(ssh-rsa|ssh-dss) ", &main).unwrap(),
+            ["ssh-rsa", "ssh-dss"]
+        );
+        assert_eq!(super::required_literals(r"^echo\s+\S{1,12}$", &main), None);
+        assert_eq!(super::required_literals("a|echo", &main), None);
     }
 
     #[test]

@@ -37,7 +37,7 @@ fn split_into(line: &str, depth: u8, budget: &mut usize, out: &mut dyn FnMut(&st
     let (mut single, mut double) = (false, false);
     let mut inner: Vec<(usize, usize)> = Vec::new();
     let emit = |s: &str, budget: &mut usize, out: &mut dyn FnMut(&str)| {
-        let s = s.trim_matches(|c: char| c.is_whitespace());
+        let s = trim(s);
         let s = s.trim_start_matches(['(', '{']).trim_start();
         if s.is_empty() || s == "}" || *budget == 0 {
             return;
@@ -64,7 +64,10 @@ fn split_into(line: &str, depth: u8, budget: &mut usize, out: &mut dyn FnMut(&st
         }
         let c = b[i];
         if !SPECIAL[usize::from(c)] {
-            i += 1;
+            i += b[i..]
+                .iter()
+                .position(|&x| SPECIAL[usize::from(x)])
+                .unwrap_or(b.len() - i);
             continue;
         }
         match c {
@@ -123,6 +126,29 @@ fn split_into(line: &str, depth: u8, budget: &mut usize, out: &mut dyn FnMut(&st
             }
         }
     }
+}
+
+/// `s.trim()`, with the usual all-ASCII ends trimmed by bytes.
+fn trim(s: &str) -> &str {
+    // The ASCII members of Unicode's White_Space, which `str::trim` uses.
+    let space = |c: &u8| matches!(c, b' ' | b'\t' | b'\n' | b'\x0B' | b'\x0C' | b'\r');
+    let b = s.as_bytes();
+    let start = b.iter().position(|c| !space(c)).unwrap_or(b.len());
+    let end = b.iter().rposition(|c| !space(c)).map_or(start, |p| p + 1);
+    // Both cuts sit next to an ASCII byte, so on character boundaries.
+    let t = s.get(start..end).unwrap_or("");
+    match (t.as_bytes().first(), t.as_bytes().last()) {
+        (Some(f), Some(l)) if f.is_ascii() && l.is_ascii() => t,
+        (None, _) | (_, None) => t,
+        _ => t.trim(),
+    }
+}
+
+/// Whether `cmd` may run a program whose name contains one of `names`, behind a wrapper such as
+/// `busybox` or `sudo`: a cheap test before splitting it into words. Quotes and escapes can
+/// hide a name from a substring test (`w\get`), so with any of them it says yes.
+fn may_name(cmd: &str, names: &[&str]) -> bool {
+    cmd.bytes().any(|b| matches!(b, b'\\' | b'\'' | b'"')) || names.iter().any(|n| cmd.contains(n))
 }
 
 /// Index of the `)` closing the `(` at `open`, or the end of the text.
@@ -255,6 +281,10 @@ fn shell_c_script(cmd: &str) -> Option<String> {
     ) {
         return None;
     }
+    // Every shell's name contains "sh".
+    if !may_name(cmd, &["sh", "eval"]) {
+        return None;
+    }
     let w = words(cmd);
     let (p, name) = program(&w);
     if name == "eval" {
@@ -286,6 +316,9 @@ pub fn download_urls(cmd: &str, out: &mut dyn FnMut(&str)) {
         first,
         "wget" | "curl" | "tftp" | "ftpget" | "busybox" | "sudo" | "nohup" | "timeout" | "env"
     ) {
+        return;
+    }
+    if !may_name(cmd, &["wget", "curl", "ftp"]) {
         return;
     }
     let w = words(cmd);
@@ -576,6 +609,31 @@ mod tests {
         let _ = split("`");
         let _ = split("\\");
         let _ = split("é;ü'ö");
+    }
+
+    #[test]
+    fn trim_is_unicode_trim() {
+        for s in [
+            "",
+            " ",
+            " a ",
+            "\u{a0}a\u{2003}",
+            "\x0b\x0ca\r\n",
+            "é ",
+            " \u{85}",
+            "a\u{a0} ",
+        ] {
+            assert_eq!(trim(s), s.trim(), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn wrappers_hide_no_download_or_shell() {
+        assert_eq!(urls("busybox w\\get http://h/x"), ["http://h/x"]);
+        assert_eq!(urls("sudo 'curl' http://h/y"), ["http://h/y"]);
+        assert_eq!(urls("busybox MIRAI"), Vec::<String>::new());
+        assert_eq!(split("sudo \"ba\"sh -c id"), ["sudo \"ba\"sh -c id", "id"]);
+        assert_eq!(split("busybox sh -c w"), ["busybox sh -c w", "w"]);
     }
 
     #[test]
