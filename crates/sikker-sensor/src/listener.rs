@@ -242,25 +242,92 @@ async fn run_session(
 }
 
 /// Resolves with a reason when a deadline passes: pre-auth, auth, idle or the hard cap.
+/// Sleeps until the earliest deadline that applies, then looks again (activity or a later
+/// stage may have moved it), so an idle session costs one wake-up per deadline, not a timer
+/// tick every fraction of a second.
 async fn watchdog(session: &SessionRecorder, limits: &Limits) -> &'static str {
     let a = session.activity().clone();
     loop {
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        let elapsed = a.started.elapsed();
-        if elapsed >= limits.session() {
-            return "deadline";
+        let (due, reason) = next_deadline(&a, limits);
+        if due <= a.started.elapsed() {
+            return reason;
         }
-        let stage = a.stage();
-        if stage == Stage::Connected && elapsed >= limits.preauth() {
-            return "preauth_timeout";
+        tokio::time::sleep_until(tokio::time::Instant::from_std(a.started + due)).await;
+    }
+}
+
+/// The deadline that applies first, as time since the session started, and its reason.
+/// When several have passed, the hard cap wins, then pre-auth, auth and idle.
+fn next_deadline(a: &crate::session::Activity, limits: &Limits) -> (Duration, &'static str) {
+    let stage = a.stage();
+    let idle_at = Duration::from_millis(a.last_active_ms.load(Ordering::Relaxed)) + limits.idle();
+    let candidates = [
+        Some((limits.session(), "deadline")),
+        (stage == Stage::Connected).then(|| (limits.preauth(), "preauth_timeout")),
+        (stage < Stage::Authenticated).then(|| (limits.auth(), "auth_timeout")),
+        Some((idle_at, "idle")),
+    ];
+    let elapsed = a.started.elapsed();
+    let mut earliest = (limits.session(), "deadline");
+    for (due, reason) in candidates.into_iter().flatten() {
+        if due <= elapsed {
+            return (due, reason);
         }
-        if stage < Stage::Authenticated && elapsed >= limits.auth() {
-            return "auth_timeout";
+        if due < earliest.0 {
+            earliest = (due, reason);
         }
-        let idle_ms =
-            (elapsed.as_millis() as u64).saturating_sub(a.last_active_ms.load(Ordering::Relaxed));
-        if idle_ms >= limits.idle().as_millis() as u64 {
-            return "idle";
+    }
+    earliest
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::session::Activity;
+
+    fn limits() -> Limits {
+        Limits {
+            preauth_secs: 30,
+            auth_secs: 120,
+            idle_secs: 300,
+            session_secs: 3600,
+            ..Limits::default()
         }
+    }
+
+    #[test]
+    fn the_earliest_applicable_deadline_is_next() {
+        let l = limits();
+        let a = Activity::new();
+        assert_eq!(next_deadline(&a, &l), (l.preauth(), "preauth_timeout"));
+        a.advance(Stage::Authenticating);
+        assert_eq!(next_deadline(&a, &l), (l.auth(), "auth_timeout"));
+        a.advance(Stage::Authenticated);
+        assert_eq!(next_deadline(&a, &l), (l.idle(), "idle"));
+        // Activity moves the idle deadline.
+        a.last_active_ms.store(200_000, Ordering::Relaxed);
+        assert_eq!(next_deadline(&a, &l), (Duration::from_secs(500), "idle"));
+        // Close to the hard cap, the cap comes first.
+        a.last_active_ms.store(3_500_000, Ordering::Relaxed);
+        assert_eq!(next_deadline(&a, &l), (l.session(), "deadline"));
+        // The stage never goes back.
+        a.advance(Stage::Connected);
+        assert_eq!(a.stage(), Stage::Authenticated);
+    }
+
+    #[test]
+    fn a_passed_deadline_is_reported_at_once() {
+        let l = Limits {
+            preauth_secs: 0,
+            ..limits()
+        };
+        let a = Activity::new();
+        assert_eq!(next_deadline(&a, &l), (Duration::ZERO, "preauth_timeout"));
+        a.advance(Stage::Authenticated);
+        let l = Limits {
+            idle_secs: 0,
+            ..limits()
+        };
+        assert_eq!(next_deadline(&a, &l).1, "idle");
     }
 }

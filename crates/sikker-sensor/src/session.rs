@@ -48,6 +48,11 @@ impl Activity {
         self.last_active_ms.store(ms, Ordering::Relaxed);
     }
 
+    /// Moves the stage forward (never back).
+    pub(crate) fn advance(&self, stage: Stage) {
+        self.stage.fetch_max(stage as u8, Ordering::Relaxed);
+    }
+
     pub fn stage(&self) -> Stage {
         match self.stage.load(Ordering::Relaxed) {
             0 => Stage::Connected,
@@ -115,10 +120,7 @@ impl SessionRecorder {
 
     /// Moves the session forward (never back) for the deadlines.
     pub fn set_stage(&self, stage: Stage) {
-        self.inner
-            .activity
-            .stage
-            .fetch_max(stage as u8, Ordering::Relaxed);
+        self.inner.activity.advance(stage);
     }
 
     pub fn event(&self, data: EventData) -> Event {
