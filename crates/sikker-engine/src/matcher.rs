@@ -260,7 +260,7 @@ impl Proof {
 /// the verdict does not change. Past its capacity it forgets, which only costs a re-check.
 #[derive(Default)]
 struct Tried {
-    prims: [u32; 16],
+    prims: [u32; 8],
     len: usize,
 }
 
@@ -285,7 +285,7 @@ struct Seen {
     groups: u128,
     /// Regexes whose main literal occurred, waiting for the end of the scan to know whether
     /// their required set did too.
-    pending: [(u32, u8); 16],
+    pending: [(u32, u8); 8],
     n_pending: usize,
 }
 

@@ -20,8 +20,9 @@ pub struct Needle {
 pub struct Needles {
     /// Byte → class; ASCII letters share their lower-case class. Class 0 is "no needle uses it".
     classes: [u8; 256],
-    /// Classes plus the virtual start-of-value symbol (the last class).
-    stride: usize,
+    /// log2 of the row width: the classes plus the start-of-value symbol, rounded up to a
+    /// power of two so that a match state's row is found by a shift, not a division.
+    shift: u32,
     /// `table[state + class]` is the next state; states are premultiplied by `stride`.
     table: Box<[u32]>,
     /// The state after the start-of-value symbol: where every scan begins.
@@ -29,13 +30,20 @@ pub struct Needles {
     /// The state with nothing matched, and — when few bytes lead out of it — which ones do:
     /// the scan then skips through text no needle can start in without walking the table.
     root: u32,
-    leaves_root: Option<Box<[bool; 256]>>,
+    leaves_root: Option<Box<Skip>>,
     /// States at or above this one end at least one needle.
     first_match: u32,
-    /// Per match state (`(state - first_match) / stride`): its range in `out`.
+    /// Per match state (`(state - first_match) >> shift`): its range in `out`.
     out_range: Box<[(u32, u32)]>,
     /// Needle ids, grouped by match state, each group in needle order.
     out: Box<[u32]>,
+}
+
+/// Where a scan in the root state may jump ahead: the bytes that leave it, and the byte pairs
+/// (bit `first * 256 + second`) after which it is back in the root with no hit on the way.
+struct Skip {
+    leaves: [bool; 256],
+    back_to_root: [u64; 1024],
 }
 
 /// What stops a build: a catalog whose needles would make the table too large.
@@ -69,7 +77,7 @@ impl Needles {
             }
         }
         let sentinel = next_class;
-        let stride = sentinel + 1;
+        let stride = (sentinel + 1).next_power_of_two();
         const NONE: u32 = u32::MAX;
 
         // The trie, dense by class; state 0 is the root.
@@ -165,11 +173,30 @@ impl Needles {
         for (b, leaves) in leaves.iter_mut().enumerate() {
             *leaves = table[root as usize + usize::from(classes[b])] != root;
         }
-        let leaves_root = (leaves.iter().filter(|&&l| l).count() <= Self::MAX_SKIP_BYTES)
-            .then(|| Box::new(leaves));
+        let leaves_root =
+            (leaves.iter().filter(|&&l| l).count() <= Self::MAX_SKIP_BYTES).then(|| {
+                let mut back_to_root = [0u64; 1024];
+                let first_match = (plain * stride) as u32;
+                for b0 in 0..256usize {
+                    let q = table[root as usize + usize::from(classes[b0])];
+                    if q >= first_match {
+                        continue;
+                    }
+                    for b1 in 0..256usize {
+                        if table[q as usize + usize::from(classes[b1])] == root {
+                            let bit = b0 * 256 + b1;
+                            back_to_root[bit / 64] |= 1 << (bit % 64);
+                        }
+                    }
+                }
+                Box::new(Skip {
+                    leaves,
+                    back_to_root,
+                })
+            });
         Ok(Needles {
             classes,
-            stride,
+            shift: stride.trailing_zeros(),
             table: table.into_boxed_slice(),
             start,
             root,
@@ -185,7 +212,7 @@ impl Needles {
     #[inline]
     pub fn scan(&self, hay: &[u8], hit: &mut impl FnMut(u32, usize)) {
         match &self.leaves_root {
-            Some(leaves) => self.scan_skipping(hay, leaves, hit),
+            Some(skip) => self.scan_skipping(hay, skip, hit),
             None => {
                 let mut s = self.start;
                 for (i, &b) in hay.iter().enumerate() {
@@ -198,14 +225,28 @@ impl Needles {
         }
     }
 
-    fn scan_skipping(&self, hay: &[u8], leaves: &[bool; 256], hit: &mut impl FnMut(u32, usize)) {
+    fn scan_skipping(&self, hay: &[u8], skip: &Skip, hit: &mut impl FnMut(u32, usize)) {
         let mut s = self.start;
         let mut i = 0;
         while i < hay.len() {
             if s == self.root {
-                match hay[i..].iter().position(|&b| leaves[usize::from(b)]) {
-                    Some(p) => i += p,
-                    None => return,
+                // Jump to the next byte that leaves the root and does not fall straight back.
+                while let Some(&b) = hay.get(i) {
+                    if !skip.leaves[usize::from(b)] {
+                        i += 1;
+                        continue;
+                    }
+                    let pair = match hay.get(i + 1) {
+                        Some(&next) => usize::from(b) * 256 + usize::from(next),
+                        None => break,
+                    };
+                    if skip.back_to_root[pair / 64] & (1 << (pair % 64)) == 0 {
+                        break;
+                    }
+                    i += 2;
+                }
+                if i >= hay.len() {
+                    return;
                 }
             }
             s = self.step(s, hay[i]);
@@ -223,7 +264,7 @@ impl Needles {
 
     #[inline(always)]
     fn report(&self, s: u32, end: usize, hit: &mut impl FnMut(u32, usize)) {
-        let k = (s - self.first_match) as usize / self.stride;
+        let k = ((s - self.first_match) >> self.shift) as usize;
         if let Some(&(from, to)) = self.out_range.get(k) {
             for &n in self.out.get(from as usize..to as usize).unwrap_or(&[]) {
                 hit(n, end);

@@ -38,7 +38,10 @@ fn split_into(line: &str, depth: u8, budget: &mut usize, out: &mut dyn FnMut(&st
     let mut inner: Vec<(usize, usize)> = Vec::new();
     let emit = |s: &str, budget: &mut usize, out: &mut dyn FnMut(&str)| {
         let s = trim(s);
-        let s = s.trim_start_matches(['(', '{']).trim_start();
+        let s = match s.as_bytes().first() {
+            Some(b'(' | b'{') => trim(s.trim_start_matches(['(', '{'])),
+            _ => s,
+        };
         if s.is_empty() || s == "}" || *budget == 0 {
             return;
         }
@@ -142,6 +145,21 @@ fn trim(s: &str) -> &str {
         (None, _) | (_, None) => t,
         _ => t.trim(),
     }
+}
+
+/// `cmd.split_ascii_whitespace().next().unwrap_or("")`, by bytes.
+fn first_word(cmd: &str) -> &str {
+    let b = cmd.as_bytes();
+    let start = b
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap_or(b.len());
+    let len = b[start..]
+        .iter()
+        .position(|c| c.is_ascii_whitespace())
+        .unwrap_or(b.len() - start);
+    // Both ends sit next to ASCII bytes or the ends of `cmd`: character boundaries.
+    cmd.get(start..start + len).unwrap_or("")
 }
 
 /// Whether `cmd` may run a program whose name contains one of `names`, behind a wrapper such as
@@ -273,8 +291,7 @@ fn basename(word: &str) -> &str {
 
 /// The script of `sh -c '…'`, `bash -c …`, `eval …`, when the command is one.
 fn shell_c_script(cmd: &str) -> Option<String> {
-    let first = cmd.split_ascii_whitespace().next()?;
-    let first = basename(first);
+    let first = basename(first_word(cmd));
     if !matches!(
         first,
         "sh" | "bash" | "ash" | "dash" | "zsh" | "ksh" | "busybox" | "sudo" | "eval" | "nohup"
@@ -310,8 +327,7 @@ fn shell_c_script(cmd: &str) -> Option<String> {
 /// Calls `out` with every URL a download command (`wget`, `curl`, `tftp`, `ftpget`, also via
 /// `busybox`) was asked to fetch. Scheme-less targets get `http://` (wget's and curl's default).
 pub fn download_urls(cmd: &str, out: &mut dyn FnMut(&str)) {
-    let first = cmd.split_ascii_whitespace().next().unwrap_or("");
-    let first = basename(first);
+    let first = basename(first_word(cmd));
     if !matches!(
         first,
         "wget" | "curl" | "tftp" | "ftpget" | "busybox" | "sudo" | "nohup" | "timeout" | "env"
@@ -609,6 +625,17 @@ mod tests {
         let _ = split("`");
         let _ = split("\\");
         let _ = split("é;ü'ö");
+    }
+
+    #[test]
+    fn first_word_is_the_first_ascii_whitespace_word() {
+        for s in ["", "  ", " a b", "wget\thttp://x", "é x", "\u{a0}x y", "x"] {
+            assert_eq!(
+                first_word(s),
+                s.split_ascii_whitespace().next().unwrap_or(""),
+                "{s:?}"
+            );
+        }
     }
 
     #[test]
