@@ -4,8 +4,8 @@
 
 use crate::session::SessionRecorder;
 use sikker_event::EventData;
-use sikker_shell::{Outcome, Shell, System};
-use std::sync::Arc;
+use sikker_shell::{Filesystem, Outcome, Shell, System};
+use std::sync::{Arc, Mutex};
 
 /// What a chunk of keystrokes amounts to, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -167,10 +167,47 @@ pub fn to_crlf(bytes: &[u8]) -> Vec<u8> {
     out
 }
 
+/// The filesystem the shells of one login share (the SSH channels of one connection: an
+/// SFTP upload, then an exec that runs the file). Each shell keeps its own copy and trades it
+/// here around every command or request, so a shell sees what another wrote before its turn.
+/// Cheap to clone: clones are handles to the same slot.
+#[derive(Clone, Default)]
+pub struct SharedFs(Arc<Mutex<FsSlot>>);
+
+#[derive(Default)]
+struct FsSlot {
+    fs: Option<Filesystem>,
+    /// Bumped by every publication; a shell that saw an older one adopts the newer.
+    version: u64,
+}
+
+impl SharedFs {
+    /// Gives `shell` the shared filesystem if another shell published since `seen`.
+    pub fn adopt(&self, seen: &mut u64, shell: &mut Shell) {
+        let Ok(slot) = self.0.lock() else { return };
+        if *seen < slot.version {
+            if let Some(fs) = &slot.fs {
+                shell.set_filesystem(fs.clone());
+            }
+            *seen = slot.version;
+        }
+    }
+
+    /// Makes `shell`'s filesystem the shared one.
+    pub fn publish(&self, seen: &mut u64, shell: &Shell) {
+        let Ok(mut slot) = self.0.lock() else { return };
+        slot.fs = Some(shell.filesystem());
+        slot.version += 1;
+        *seen = slot.version;
+    }
+}
+
 /// A logged-in shell whose every line is recorded before it runs.
 pub struct ShellSession {
     shell: Shell,
     session: SessionRecorder,
+    /// The login's shared filesystem and the version of it this shell has.
+    fs: Option<(SharedFs, u64)>,
 }
 
 impl ShellSession {
@@ -178,7 +215,16 @@ impl ShellSession {
         ShellSession {
             shell: Shell::new(system, username),
             session,
+            fs: None,
         }
+    }
+
+    /// Shares the filesystem with the other shells of the same login.
+    pub fn with_shared_fs(mut self, fs: SharedFs) -> ShellSession {
+        let mut seen = 0;
+        fs.adopt(&mut seen, &mut self.shell);
+        self.fs = Some((fs, seen));
+        self
     }
 
     pub fn shell(&self) -> &Shell {
@@ -198,7 +244,13 @@ impl ShellSession {
                 })
                 .await;
         }
+        if let Some((fs, seen)) = &mut self.fs {
+            fs.adopt(seen, &mut self.shell);
+        }
         let outcome = self.shell.execute(line);
+        if let Some((fs, seen)) = &mut self.fs {
+            fs.publish(seen, &self.shell);
+        }
         for effect in &outcome.effects {
             if let Some(data) = effect.to_event_data() {
                 self.session.record(data).await;

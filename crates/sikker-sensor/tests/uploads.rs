@@ -285,6 +285,136 @@ async fn upload_cut_by_the_session_limit_is_still_recorded() {
 }
 
 /// A central and one SSH sensor shipping to it, on 127.0.0.1.
+/// Runs a client that reuses an open master connection: no password, one more channel.
+fn over_master(tool: &str, socket: &Path, args: &[String], stdin: &[u8]) -> (i32, String) {
+    use std::io::Write;
+    let mut child = Command::new(tool)
+        .args(SSH_OPTS)
+        .args(["-o", "ControlMaster=no", "-o"])
+        .arg(format!("ControlPath={}", socket.display()))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("client runs");
+    if let Some(mut i) = child.stdin.take() {
+        let _ = i.write_all(stdin);
+    }
+    let out = child.wait_with_output().expect("client finishes");
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.code().unwrap_or(-1), text)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn channels_of_one_connection_share_the_filesystem() {
+    for (bin, pkg) in [
+        ("ssh", "openssh-client"),
+        ("sftp", "openssh-client"),
+        ("scp", "openssh-client"),
+        ("sshpass", "sshpass"),
+    ] {
+        if !require(bin, pkg) {
+            return;
+        }
+    }
+    let rig = Rig::start(Limits::default()).await;
+    let port = rig.addr.port().to_string();
+    let files = rig.dir.path().join("files");
+    std::fs::create_dir_all(&files).unwrap();
+    let socket = rig.dir.path().join("master.sock");
+    // One connection, held open by an OpenSSH master (key login: the honeypot takes any key);
+    // every later client is a new channel on it, as when a bot's SSH library uploads over
+    // SFTP and then execs the file.
+    let key = rig.dir.path().join("id_ed25519");
+    let made = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+        .arg(&key)
+        .status()
+        .expect("ssh-keygen runs");
+    assert!(made.success());
+    // Not SSH_OPTS: ssh keeps the first value of an option, and those prefer passwords.
+    let mut master = Command::new("ssh")
+        .args([
+            "-o",
+            "StrictHostKeyChecking=no",
+            "-o",
+            "UserKnownHostsFile=/dev/null",
+        ])
+        .args(["-o", "LogLevel=ERROR", "-o", "ConnectTimeout=20"])
+        .args([
+            "-o",
+            "PreferredAuthentications=publickey",
+            "-o",
+            "BatchMode=yes",
+            "-i",
+        ])
+        .arg(&key)
+        .args(["-M", "-N", "-S"])
+        .arg(&socket)
+        .args(["-p", &port, "root@127.0.0.1"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("master runs");
+    for _ in 0..200 {
+        if socket.exists() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    if !socket.exists() {
+        let _ = master.kill();
+        let out = master.wait_with_output().expect("master ends");
+        panic!(
+            "the master connection did not come up: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    let (sftp_path, sftp_bytes) = payload(&files, "kit.sh", 3_000);
+    let (scp_path, scp_bytes) = payload(&files, "legacy.bin", 2_000);
+    let sock = socket.clone();
+    let script = format!("put {} /tmp/kit.sh\nbye\n", sftp_path.display());
+    let args = vec!["-P".into(), port.clone(), "root@127.0.0.1".into()];
+    let (code, out) = blocking(move || over_master("sftp", &sock, &args, script.as_bytes())).await;
+    assert_eq!(code, 0, "sftp: {out}");
+    let sock = socket.clone();
+    let args = vec![
+        "-O".into(),
+        "-P".into(),
+        port.clone(),
+        scp_path.display().to_string(),
+        "root@127.0.0.1:/tmp/".into(),
+    ];
+    let (code, out) = blocking(move || over_master("scp", &sock, &args, b"")).await;
+    assert_eq!(code, 0, "scp -O: {out}");
+    let sock = socket.clone();
+    let args = vec![
+        "-p".into(),
+        port.clone(),
+        "root@127.0.0.1".into(),
+        "wc -c /tmp/kit.sh /tmp/legacy.bin; sha256sum /tmp/kit.sh /tmp/legacy.bin".into(),
+    ];
+    let (code, out) = blocking(move || over_master("ssh", &sock, &args, b"")).await;
+    assert_eq!(code, 0, "exec: {out}");
+    assert!(out.contains("3000 /tmp/kit.sh"), "{out}");
+    assert!(out.contains("2000 /tmp/legacy.bin"), "{out}");
+    assert!(
+        out.contains(&format!("{}  /tmp/kit.sh", sha256(&sftp_bytes))),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("{}  /tmp/legacy.bin", sha256(&scp_bytes))),
+        "{out}"
+    );
+
+    let _ = master.kill();
+    let _ = master.wait();
+}
+
 struct Rig {
     dir: tempfile::TempDir,
     central: TestCentral,

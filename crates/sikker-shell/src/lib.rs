@@ -162,6 +162,21 @@ impl System {
     }
 }
 
+/// A session's filesystem as it stands: the shared base tree plus this session's changes.
+/// Cheap to clone (file contents are shared). A sensor hands it between the shells of one
+/// login, such as the SSH channels of one connection, so that a file uploaded through one
+/// is there for a command run through the next, as on a real host.
+#[derive(Clone)]
+pub struct Filesystem(vfs::Vfs);
+
+impl std::fmt::Debug for Filesystem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Filesystem")
+            .field("overlay_bytes", &self.0.used())
+            .finish()
+    }
+}
+
 /// One logged-in session: its working directory, variables, history and filesystem overlay.
 pub struct Shell {
     st: interp::State,
@@ -245,6 +260,25 @@ impl Shell {
                 self.st.sys.persona.boot_at(now),
             )
             .ok()
+    }
+
+    /// Whether `path` is a directory as this session's user sees it.
+    pub fn is_dir(&self, path: &str) -> bool {
+        self.st.vfs.is_dir(&self.st.abs(path))
+    }
+
+    /// This shell's filesystem as it stands now.
+    pub fn filesystem(&self) -> Filesystem {
+        let mut fs = self.st.vfs.clone();
+        fs.dirty.clear();
+        Filesystem(fs)
+    }
+
+    /// Replaces this shell's filesystem with another shell's (of the same persona). The
+    /// working directory stays; if it no longer exists, commands see what a shell whose
+    /// directory was removed sees.
+    pub fn set_filesystem(&mut self, fs: Filesystem) {
+        self.st.vfs = fs.0;
     }
 
     /// Approximate heap bytes this session holds beyond the shared persona and base tree.

@@ -154,7 +154,8 @@ pub(crate) struct BaseFs {
 const ENTRY_COST: usize = 96;
 
 /// One session's view: the shared base plus its own overlay (`None` marks a deletion).
-#[derive(Debug)]
+/// Cloning copies the overlay's index, not file contents (they are `Arc`s).
+#[derive(Debug, Clone)]
 pub(crate) struct Vfs {
     base: Arc<BaseFs>,
     overlay: BTreeMap<Box<str>, Option<Node>>,

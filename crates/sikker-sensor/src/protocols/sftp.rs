@@ -6,6 +6,7 @@
 //! [`MAX_HANDLES`] handles are open, and the bytes held for uploads across all handles never
 //! exceed the upload cap. Malformed input is an [`SftpError`], never a panic.
 
+use crate::terminal::SharedFs;
 use sikker_shell::Shell;
 use std::collections::HashMap;
 
@@ -165,6 +166,8 @@ pub struct SftpServer {
     held: u64,
     /// The root filesystem's size in bytes and percent used, for `statvfs`.
     disk: (u64, u8),
+    /// The login's shared filesystem and the version of it this server's shell has.
+    fs: Option<(SharedFs, u64)>,
 }
 
 impl SftpServer {
@@ -178,7 +181,17 @@ impl SftpServer {
             upload_cap,
             held: 0,
             disk: (20 << 30, 30),
+            fs: None,
         }
+    }
+
+    /// Shares the filesystem with the other shells of the same login: what is uploaded here
+    /// is there for a command in another channel, and the other way round.
+    pub fn with_shared_fs(mut self, fs: SharedFs) -> SftpServer {
+        let mut seen = 0;
+        fs.adopt(&mut seen, &mut self.shell);
+        self.fs = Some((fs, seen));
+        self
     }
 
     /// The root filesystem `df` shows, so `statvfs` agrees with it.
@@ -188,7 +201,34 @@ impl SftpServer {
     }
 
     /// Takes channel data, answers every complete packet in it.
-    pub fn feed(&mut self, mut data: &[u8]) -> Result<SftpOutput, SftpError> {
+    pub fn feed(&mut self, data: &[u8]) -> Result<SftpOutput, SftpError> {
+        if let Some((fs, seen)) = &mut self.fs {
+            fs.adopt(seen, &mut self.shell);
+        }
+        let out = self.feed_packets(data);
+        if let Some((fs, seen)) = &mut self.fs {
+            fs.publish(seen, &self.shell);
+        }
+        out
+    }
+
+    /// Ends the channel: files still open are handed over as they are.
+    pub fn finish(&mut self) -> Vec<SftpUpload> {
+        if let Some((fs, seen)) = &mut self.fs {
+            fs.adopt(seen, &mut self.shell);
+        }
+        let ids: Vec<u32> = self.handles.keys().copied().collect();
+        let files = ids
+            .into_iter()
+            .filter_map(|id| self.close_handle(id))
+            .collect();
+        if let Some((fs, seen)) = &mut self.fs {
+            fs.publish(seen, &self.shell);
+        }
+        files
+    }
+
+    fn feed_packets(&mut self, mut data: &[u8]) -> Result<SftpOutput, SftpError> {
         let mut out = SftpOutput::default();
         while !data.is_empty() {
             // Never buffer more than one packet (plus its length word).
@@ -210,14 +250,6 @@ impl SftpServer {
             }
         }
         Ok(out)
-    }
-
-    /// Ends the channel: files still open are handed over as they are.
-    pub fn finish(&mut self) -> Vec<SftpUpload> {
-        let ids: Vec<u32> = self.handles.keys().copied().collect();
-        ids.into_iter()
-            .filter_map(|id| self.close_handle(id))
-            .collect()
     }
 
     fn handle_packet(&mut self, packet: &[u8], out: &mut SftpOutput) -> Result<(), SftpError> {

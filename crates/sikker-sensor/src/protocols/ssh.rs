@@ -6,7 +6,7 @@ use super::sftp::{SftpServer, SftpUpload};
 use super::{Connection, ProtocolError, ProtocolHandler, SensorContext};
 use crate::quarantine::Quarantine;
 use crate::session::{SessionRecorder, Stage};
-use crate::terminal::{to_crlf, Key, LineEditor, ShellSession};
+use crate::terminal::{to_crlf, Key, LineEditor, SharedFs, ShellSession};
 use russh::keys::{Algorithm, EcdsaCurve, HashAlg, PrivateKey};
 use russh::server::{Auth, ChannelOpenHandle, Msg, Response, Session};
 use russh::{Channel, ChannelId, MethodKind, MethodSet, Preferred, SshId};
@@ -431,6 +431,7 @@ impl ProtocolHandler for Ssh {
             ctx: self.ctx.clone(),
             user: String::new(),
             channels: HashMap::new(),
+            fs: SharedFs::default(),
         };
         // Boxed so that its state, gone once the session task is spawned, is not kept in this
         // future for the whole session.
@@ -477,6 +478,9 @@ struct SshSession {
     user: String,
     /// Boxed: a map with one channel has room for four, and a `Chan` holds a whole shell.
     channels: HashMap<ChannelId, Box<Chan>>,
+    /// One filesystem for every channel of the connection, as on a real host: a file put
+    /// there by SFTP or SCP is there for an exec in the next channel.
+    fs: SharedFs,
 }
 
 impl SshSession {
@@ -534,11 +538,10 @@ impl SshSession {
         };
         let chan = self.channels.get_mut(&channel)?;
         if chan.shell.is_none() {
-            chan.shell = Some(ShellSession::new(
-                &self.ctx.system,
-                &user,
-                self.session.clone(),
-            ));
+            chan.shell = Some(
+                ShellSession::new(&self.ctx.system, &user, self.session.clone())
+                    .with_shared_fs(self.fs.clone()),
+            );
         }
         Some(chan)
     }
@@ -847,7 +850,8 @@ impl russh::server::Handler for SshSession {
             let shell = sikker_shell::Shell::new(&self.ctx.system, &user);
             let persona = self.ctx.system.persona();
             let server = SftpServer::new(shell, self.ctx.limits.upload_bytes)
-                .with_disk(persona.root_disk_bytes(), persona.disk_used_pct);
+                .with_disk(persona.root_disk_bytes(), persona.disk_used_pct)
+                .with_shared_fs(self.fs.clone());
             if let Some(c) = self.channels.get_mut(&channel) {
                 c.mode = Mode::Sftp(Box::new(server));
             }
@@ -909,6 +913,7 @@ impl russh::server::Handler for SshSession {
                 Mode::Scp(sink) => {
                     let (reply, files) = sink.feed(data);
                     for file in files {
+                        place_scp_upload(&self.fs, &self.ctx.system, &self.user, &sink.dir, &file);
                         record_upload(&self.session, &self.ctx.quarantine, file).await;
                     }
                     self.send(session, channel, reply);
@@ -988,6 +993,7 @@ impl russh::server::Handler for SshSession {
                 }
                 Mode::Scp(sink) => {
                     if let Some(file) = sink.abandon() {
+                        place_scp_upload(&self.fs, &self.ctx.system, &self.user, &sink.dir, &file);
                         record_upload(&self.session, &self.ctx.quarantine, file).await;
                     }
                     self.finish(session, channel, 0);
@@ -1067,6 +1073,31 @@ async fn record_sftp_upload(
         truncated: file.truncated,
     };
     record_upload_as(session, quarantine, file, "sftp").await;
+}
+
+/// Puts an SCP upload (as much of it as was kept) into the connection's filesystem where
+/// `scp -t TARGET` puts it: inside TARGET when that is a directory, else as TARGET.
+fn place_scp_upload(
+    fs: &SharedFs,
+    system: &Arc<sikker_shell::System>,
+    user: &str,
+    target: &str,
+    file: &ScpFile,
+) {
+    let user = if user.is_empty() { "root" } else { user };
+    let mut shell = sikker_shell::Shell::new(system, user);
+    let mut seen = 0;
+    fs.adopt(&mut seen, &mut shell);
+    let base = file.name.rsplit('/').next().unwrap_or(&file.name);
+    let path = if shell.is_dir(target) {
+        format!("{}/{base}", target.trim_end_matches('/'))
+    } else {
+        target.to_owned()
+    };
+    match shell.write_file(&path, &file.content) {
+        Ok(()) => fs.publish(&mut seen, &shell),
+        Err(e) => tracing::debug!("scp upload {path} not placed in the session filesystem: {e}"),
+    }
 }
 
 async fn record_upload(session: &SessionRecorder, quarantine: &Arc<Quarantine>, file: ScpFile) {
