@@ -177,7 +177,8 @@ impl Needles {
             (leaves.iter().filter(|&&l| l).count() <= Self::MAX_SKIP_BYTES).then(|| {
                 let mut back_to_root = [0u64; 1024];
                 let first_match = (plain * stride) as u32;
-                for b0 in 0..256usize {
+                // Only pairs whose first byte leaves the root are ever looked up.
+                for b0 in (0..256usize).filter(|&b| leaves[b]) {
                     let q = table[root as usize + usize::from(classes[b0])];
                     if q >= first_match {
                         continue;
