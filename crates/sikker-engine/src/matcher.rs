@@ -538,16 +538,20 @@ impl Matcher {
         let Some(fm) = self.fields.get(field as usize) else {
             return;
         };
-        let wanted = |prim: u32, hits: &PrimSet| {
-            !hits.contains(prim) && self.prims[prim as usize].protocols & proto != 0
-        };
         let ascii = value.is_ascii();
         if let Some(needles) = &fm.needles {
-            let mut seen = Seen::default();
+            // Set up on the first hit only: most values have none, and zeroing the scratch
+            // state costs more than scanning a short value.
+            let mut seen: Option<Seen> = None;
             needles.scan(value.as_bytes(), &mut |id, end| {
-                self.verify_hit(fm, id, end, value, ascii, proto, hits, &mut seen)
+                let seen = seen.get_or_insert_with(Seen::default);
+                self.verify_hit(fm, id, end, value, ascii, proto, hits, seen)
             });
             // Regexes waiting for a second literal: run those whose literal turned up.
+            let Some(seen) = seen.as_mut() else {
+                self.match_unfiltered(fm, value, ascii, proto, hits);
+                return;
+            };
             for &(prim, group) in &seen.pending[..seen.n_pending] {
                 if seen.groups & (1 << group) != 0
                     && !hits.contains(prim)
@@ -561,6 +565,23 @@ impl Matcher {
                 }
             }
         }
+        self.match_unfiltered(fm, value, ascii, proto, hits);
+    }
+
+    /// The primitives of `fm` without a literal: bare wildcards, and regexes without a
+    /// prefilter (every regex for non-ASCII values).
+    #[inline]
+    fn match_unfiltered(
+        &self,
+        fm: &FieldMatcher,
+        value: &str,
+        ascii: bool,
+        proto: u32,
+        hits: &mut PrimSet,
+    ) {
+        let wanted = |prim: u32, hits: &PrimSet| {
+            !hits.contains(prim) && self.prims[prim as usize].protocols & proto != 0
+        };
         for &(prim, all) in &fm.globs_without_literal {
             if wanted(prim, hits)
                 && (all

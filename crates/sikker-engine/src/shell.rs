@@ -147,19 +147,23 @@ fn trim(s: &str) -> &str {
     }
 }
 
-/// `cmd.split_ascii_whitespace().next().unwrap_or("")`, by bytes.
-fn first_word(cmd: &str) -> &str {
+/// The first word's name without its directory, `basename(first word)` with the first word
+/// `cmd.split_ascii_whitespace().next()`: one pass over the word's bytes.
+fn first_program(cmd: &str) -> &str {
     let b = cmd.as_bytes();
-    let start = b
-        .iter()
-        .position(|c| !c.is_ascii_whitespace())
-        .unwrap_or(b.len());
-    let len = b[start..]
-        .iter()
-        .position(|c| c.is_ascii_whitespace())
-        .unwrap_or(b.len() - start);
+    let mut i = 0;
+    while i < b.len() && b[i].is_ascii_whitespace() {
+        i += 1;
+    }
+    let mut start = i;
+    while i < b.len() && !b[i].is_ascii_whitespace() {
+        if b[i] == b'/' {
+            start = i + 1;
+        }
+        i += 1;
+    }
     // Both ends sit next to ASCII bytes or the ends of `cmd`: character boundaries.
-    cmd.get(start..start + len).unwrap_or("")
+    cmd.get(start..i).unwrap_or("")
 }
 
 /// Whether `cmd` may run a program whose name contains one of `names`, behind a wrapper such as
@@ -291,7 +295,7 @@ fn basename(word: &str) -> &str {
 
 /// The script of `sh -c '…'`, `bash -c …`, `eval …`, when the command is one.
 fn shell_c_script(cmd: &str) -> Option<String> {
-    let first = basename(first_word(cmd));
+    let first = first_program(cmd);
     if !matches!(
         first,
         "sh" | "bash" | "ash" | "dash" | "zsh" | "ksh" | "busybox" | "sudo" | "eval" | "nohup"
@@ -327,7 +331,7 @@ fn shell_c_script(cmd: &str) -> Option<String> {
 /// Calls `out` with every URL a download command (`wget`, `curl`, `tftp`, `ftpget`, also via
 /// `busybox`) was asked to fetch. Scheme-less targets get `http://` (wget's and curl's default).
 pub fn download_urls(cmd: &str, out: &mut dyn FnMut(&str)) {
-    let first = basename(first_word(cmd));
+    let first = first_program(cmd);
     if !matches!(
         first,
         "wget" | "curl" | "tftp" | "ftpget" | "busybox" | "sudo" | "nohup" | "timeout" | "env"
@@ -628,13 +632,24 @@ mod tests {
     }
 
     #[test]
-    fn first_word_is_the_first_ascii_whitespace_word() {
-        for s in ["", "  ", " a b", "wget\thttp://x", "é x", "\u{a0}x y", "x"] {
-            assert_eq!(
-                first_word(s),
-                s.split_ascii_whitespace().next().unwrap_or(""),
-                "{s:?}"
-            );
+    fn first_program_is_the_first_words_basename() {
+        for s in [
+            "",
+            "  ",
+            " a b",
+            "wget\thttp://x",
+            "é x",
+            "\u{a0}x y",
+            "x",
+            "/usr/bin/wget x",
+            "./x",
+            "a/",
+            " /é/sh -c",
+            "dir/é",
+        ] {
+            let word = s.split_ascii_whitespace().next().unwrap_or("");
+            let base = word.rsplit('/').next().unwrap_or("");
+            assert_eq!(first_program(s), base, "{s:?}");
         }
     }
 
