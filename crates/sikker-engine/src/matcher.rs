@@ -548,24 +548,29 @@ impl Matcher {
                 self.verify_hit(fm, id, end, value, ascii, proto, hits, seen)
             });
             // Regexes waiting for a second literal: run those whose literal turned up.
-            let Some(seen) = seen.as_mut() else {
-                self.match_unfiltered(fm, value, ascii, proto, hits);
-                return;
-            };
-            for &(prim, group) in &seen.pending[..seen.n_pending] {
-                if seen.groups & (1 << group) != 0
-                    && !hits.contains(prim)
-                    && seen.tried.first_time(prim)
-                    && self.prims[prim as usize]
-                        .regex
-                        .as_ref()
-                        .is_some_and(|r| r.is_match(value))
-                {
-                    hits.insert(prim);
+            if let Some(seen) = seen.as_mut() {
+                for k in 0..seen.n_pending.min(seen.pending.len()) {
+                    let (prim, group) = seen.pending[k];
+                    if seen.groups & (1 << group) != 0
+                        && !hits.contains(prim)
+                        && seen.tried.first_time(prim)
+                        && self.prims[prim as usize]
+                            .regex
+                            .as_ref()
+                            .is_some_and(|r| r.is_match(value))
+                    {
+                        hits.insert(prim);
+                    }
                 }
             }
         }
-        self.match_unfiltered(fm, value, ascii, proto, hits);
+        // Most fields have neither wildcards without a literal nor unfiltered regexes.
+        if !fm.globs_without_literal.is_empty()
+            || fm.unfiltered.is_some()
+            || (!ascii && fm.regexes.is_some())
+        {
+            self.match_unfiltered(fm, value, ascii, proto, hits);
+        }
     }
 
     /// The primitives of `fm` without a literal: bare wildcards, and regexes without a
