@@ -307,14 +307,21 @@ impl Engine {
 
     fn resolve_set(&self, set: &PrimSet) -> Classification {
         let mut primitives: Vec<String> = Vec::with_capacity(set.len());
-        primitives.extend(
-            set.iter()
-                .map(|i| self.catalog.primitives[i as usize].id.clone()),
-        );
-        let Some(rarest) = set
-            .iter()
-            .min_by_key(|&i| self.by_primitive[i as usize].len())
-        else {
+        // The primitive named by the fewest behaviors: only those can account for the set.
+        let mut rarest: Option<(usize, u32)> = None;
+        for i in set.iter() {
+            let (Some(p), Some(by)) = (
+                self.catalog.primitives.get(i as usize),
+                self.by_primitive.get(i as usize),
+            ) else {
+                continue;
+            };
+            primitives.push(p.id.clone());
+            if rarest.is_none_or(|(n, _)| by.len() < n) {
+                rarest = Some((by.len(), i));
+            }
+        }
+        let Some((_, rarest)) = rarest else {
             return Classification {
                 primitives,
                 outcome: Outcome::Nothing,

@@ -57,8 +57,8 @@ impl PrimSet {
     pub fn is_subset(&self, other: &PrimSet) -> bool {
         self.words
             .iter()
-            .zip(other.words.iter().chain(std::iter::repeat(&0)))
-            .all(|(a, b)| a & !b == 0)
+            .enumerate()
+            .all(|(i, a)| a & !other.words.get(i).copied().unwrap_or(0) == 0)
     }
     /// Adds every member of `other`.
     pub fn union_with(&mut self, other: &PrimSet) {
@@ -72,18 +72,41 @@ impl PrimSet {
     pub fn len(&self) -> usize {
         self.words.iter().map(|w| w.count_ones() as usize).sum()
     }
-    pub fn iter(&self) -> impl Iterator<Item = u32> + '_ {
-        self.words.iter().enumerate().flat_map(|(wi, &w)| {
-            // Visit set bits only, lowest first.
-            let mut rest = w;
-            std::iter::from_fn(move || {
-                (rest != 0).then(|| {
-                    let b = rest.trailing_zeros();
-                    rest &= rest - 1;
-                    wi as u32 * 64 + b
-                })
-            })
-        })
+    pub fn iter(&self) -> PrimIter<'_> {
+        PrimIter {
+            words: &self.words,
+            base: 0,
+            next_base: 0,
+            rest: 0,
+        }
+    }
+}
+
+/// The members of a [`PrimSet`], lowest first: set bits only, one word at a time.
+pub struct PrimIter<'a> {
+    /// The words not yet loaded.
+    words: &'a [u64],
+    /// The index of the first bit of `rest`, and of the next word's.
+    base: u32,
+    next_base: u32,
+    /// The bits of the current word not yet visited.
+    rest: u64,
+}
+
+impl Iterator for PrimIter<'_> {
+    type Item = u32;
+    #[inline]
+    fn next(&mut self) -> Option<u32> {
+        while self.rest == 0 {
+            let (&w, tail) = self.words.split_first()?;
+            self.words = tail;
+            self.base = self.next_base;
+            self.next_base = self.next_base.wrapping_add(64);
+            self.rest = w;
+        }
+        let b = self.rest.trailing_zeros();
+        self.rest &= self.rest - 1;
+        Some(self.base + b)
     }
 }
 
