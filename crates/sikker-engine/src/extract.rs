@@ -102,9 +102,9 @@ fn auth_method(m: AuthMethod) -> &'static str {
 
 fn command_line(line: &str, out: &mut dyn FnMut(Field, &str)) {
     out(Field::CommandLine, clip(line));
-    shell::split_commands(clip(line), &mut |cmd| {
+    shell::split_commands_with_program(clip(line), &mut |cmd, program| {
         out(Field::Command, cmd);
-        shell::download_urls(cmd, &mut |u| out(Field::DownloadUrl, u));
+        shell::download_urls_of(cmd, program, &mut |u| out(Field::DownloadUrl, u));
     });
 }
 

@@ -26,17 +26,23 @@ const SPECIAL: [bool; 256] = {
 
 /// Calls `out` once per single command in `line`, outermost first.
 pub fn split_commands(line: &str, out: &mut dyn FnMut(&str)) {
+    split_commands_with_program(line, &mut |cmd, _| out(cmd));
+}
+
+/// [`split_commands`], with each command's program as [`download_urls_of`] wants it (the
+/// first word without its directory), found once for both the splitter and the caller.
+pub fn split_commands_with_program(line: &str, out: &mut dyn FnMut(&str, &str)) {
     let mut budget = MAX_COMMANDS_PER_LINE;
     split_into(line, 0, &mut budget, out);
 }
 
-fn split_into(line: &str, depth: u8, budget: &mut usize, out: &mut dyn FnMut(&str)) {
+fn split_into(line: &str, depth: u8, budget: &mut usize, out: &mut dyn FnMut(&str, &str)) {
     let b = line.as_bytes();
     let mut start = 0usize;
     let mut i = 0usize;
     let (mut single, mut double) = (false, false);
     let mut inner: Vec<(usize, usize)> = Vec::new();
-    let emit = |s: &str, budget: &mut usize, out: &mut dyn FnMut(&str)| {
+    let emit = |s: &str, budget: &mut usize, out: &mut dyn FnMut(&str, &str)| {
         let s = trim(s);
         let s = match s.as_bytes().first() {
             Some(b'(' | b'{') => trim(s.trim_start_matches(['(', '{'])),
@@ -46,9 +52,10 @@ fn split_into(line: &str, depth: u8, budget: &mut usize, out: &mut dyn FnMut(&st
             return;
         }
         *budget -= 1;
-        out(s);
+        let first = first_program(s);
+        out(s, first);
         if depth < MAX_DEPTH {
-            if let Some(script) = shell_c_script(s) {
+            if let Some(script) = shell_c_script(s, first) {
                 split_into(&script, depth + 1, budget, out);
             }
         }
@@ -294,8 +301,8 @@ fn basename(word: &str) -> &str {
 }
 
 /// The script of `sh -c '…'`, `bash -c …`, `eval …`, when the command is one.
-fn shell_c_script(cmd: &str) -> Option<String> {
-    let first = first_program(cmd);
+/// `first` is `first_program(cmd)`.
+fn shell_c_script(cmd: &str, first: &str) -> Option<String> {
     if !matches!(
         first,
         "sh" | "bash" | "ash" | "dash" | "zsh" | "ksh" | "busybox" | "sudo" | "eval" | "nohup"
@@ -331,7 +338,11 @@ fn shell_c_script(cmd: &str) -> Option<String> {
 /// Calls `out` with every URL a download command (`wget`, `curl`, `tftp`, `ftpget`, also via
 /// `busybox`) was asked to fetch. Scheme-less targets get `http://` (wget's and curl's default).
 pub fn download_urls(cmd: &str, out: &mut dyn FnMut(&str)) {
-    let first = first_program(cmd);
+    download_urls_of(cmd, first_program(cmd), out);
+}
+
+/// [`download_urls`] given the command's program as [`split_commands_with_program`] finds it.
+pub fn download_urls_of(cmd: &str, first: &str, out: &mut dyn FnMut(&str)) {
     if !matches!(
         first,
         "wget" | "curl" | "tftp" | "ftpget" | "busybox" | "sudo" | "nohup" | "timeout" | "env"
