@@ -25,14 +25,15 @@ pub struct Assessment {
     pub kill_chain_phases: Vec<String>,
     /// ATT&CK techniques, sorted by id, unique.
     pub techniques: Vec<Technique>,
-    /// The score's explanation, term by term. Not stored: recomputed when asked for, so it
-    /// always matches the catalog in use.
-    pub explanation: serde_json::Value,
 }
 
 pub trait Analyst: Send + Sync + 'static {
     fn classify(&self, session: &SessionRecord, events: &[Event]) -> SessionVerdict;
+    /// What the IP's indicator says; called for every publication, so only what is published.
     fn assess(&self, ip: &IpRecord) -> Assessment;
+    /// How the IP's score came about, term by term, for a person asking (the check API).
+    /// Not stored: recomputed when asked for, so it always matches the catalog in use.
+    fn explain(&self, ip: &IpRecord) -> serde_json::Value;
 }
 
 /// Counts only: no catalog, no score. What central publishes when run without an engine.
@@ -44,19 +45,22 @@ impl Analyst for CountsOnly {
         SessionVerdict::default()
     }
 
-    fn assess(&self, ip: &IpRecord) -> Assessment {
+    fn assess(&self, _: &IpRecord) -> Assessment {
         Assessment {
             confidence: 0,
             indicator_type: IndicatorType::Unknown,
             labels: Vec::new(),
             kill_chain_phases: Vec::new(),
             techniques: Vec::new(),
-            explanation: serde_json::json!({
-                "method": "counts-only",
-                "sessions": ip.sessions,
-                "events": ip.events,
-            }),
         }
+    }
+
+    fn explain(&self, ip: &IpRecord) -> serde_json::Value {
+        serde_json::json!({
+            "method": "counts-only",
+            "sessions": ip.sessions,
+            "events": ip.events,
+        })
     }
 }
 
@@ -154,7 +158,70 @@ impl Analyst for EngineAnalyst {
             labels: labels.into_iter().collect(),
             kill_chain_phases: phases.into_iter().collect(),
             techniques: techniques.into_iter().collect(),
-            explanation: serde_json::to_value(&score).unwrap_or_default(),
         }
+    }
+
+    fn explain(&self, ip: &IpRecord) -> serde_json::Value {
+        let benign = self.benign.lookup(ip.ip, None, None);
+        let score = sikker_engine::score(&self.evidence(ip), benign);
+        // A struct of numbers and strings always serialises.
+        serde_json::to_value(&score).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sikker_event::Timestamp;
+    use sikker_store::ProtocolCount;
+
+    #[test]
+    fn the_explanation_is_the_published_score_term_by_term() {
+        let analyst = EngineAnalyst::new(
+            sikker_engine::Engine::builtin(),
+            sikker_engine::BenignList::builtin(),
+        );
+        let engine = analyst.engine();
+        // Any two behaviors of the default catalog, seen a few times.
+        let behaviors: Vec<String> = ["malware-loader", "system-discovery"]
+            .into_iter()
+            .filter(|id| engine.behavior(id).is_some())
+            .map(str::to_owned)
+            .collect();
+        assert!(
+            !behaviors.is_empty(),
+            "the default catalog names these behaviors"
+        );
+        let ip = IpRecord {
+            ip: "203.0.113.5".parse().expect("literal"),
+            first_seen: Timestamp(1_790_000_000_000_000),
+            last_seen: Timestamp(1_790_000_100_000_000),
+            sessions: 5,
+            events: 40,
+            unclassified: 0,
+            synthetic: false,
+            protocols: vec![ProtocolCount {
+                protocol: "ssh".into(),
+                sessions: 5,
+                events: 40,
+            }],
+            behaviors: behaviors.iter().map(|b| (b.clone(), 2)).collect(),
+            primitives: Default::default(),
+            confidence: None,
+            generation: 1,
+        };
+        let assessment = analyst.assess(&ip);
+        let explanation = analyst.explain(&ip);
+        assert!(assessment.confidence > 0);
+        assert_eq!(
+            explanation["confidence"].as_u64(),
+            Some(u64::from(assessment.confidence)),
+            "{explanation}"
+        );
+        let terms = explanation["terms"].as_array().expect("terms");
+        assert!(!terms.is_empty());
+        assert!(terms
+            .iter()
+            .all(|t| t["name"].is_string() && t["value"].is_number()));
     }
 }

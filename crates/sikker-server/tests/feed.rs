@@ -727,6 +727,9 @@ impl sikker_server::Analyst for PanicsOnce {
         }
         CountsOnly.assess(ip)
     }
+    fn explain(&self, ip: &sikker_store::IpRecord) -> serde_json::Value {
+        CountsOnly.explain(ip)
+    }
 }
 
 #[tokio::test]
