@@ -342,13 +342,19 @@ pub fn download_urls(cmd: &str, out: &mut dyn FnMut(&str)) {
 }
 
 /// [`download_urls`] given the command's program as [`split_commands_with_program`] finds it.
+/// The test on the program is inlined into the caller: most commands run no download tool.
+#[inline]
 pub fn download_urls_of(cmd: &str, first: &str, out: &mut dyn FnMut(&str)) {
-    if !matches!(
+    if matches!(
         first,
         "wget" | "curl" | "tftp" | "ftpget" | "busybox" | "sudo" | "nohup" | "timeout" | "env"
     ) {
-        return;
+        download_urls_of_tool(cmd, out);
     }
+}
+
+#[inline(never)]
+fn download_urls_of_tool(cmd: &str, out: &mut dyn FnMut(&str)) {
     if !may_name(cmd, &["wget", "curl", "ftp"]) {
         return;
     }
