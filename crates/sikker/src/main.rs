@@ -311,10 +311,10 @@ async fn catalog(command: CatalogCommand) -> anyhow::Result<()> {
             let analyst = engine_analyst(catalog.as_deref())?;
             let store = open_store(&data)?;
             let sets = store.unclassified_primitive_sets().await?;
-            let expanded = sets
-                .iter()
-                .flat_map(|(set, n)| std::iter::repeat_n(set.clone(), *n as usize));
-            let queue = sikker_engine::tools::unclassified_queue(analyst.engine(), expanded, limit);
+            let counted = sets
+                .into_iter()
+                .map(|(set, n)| (set, usize::try_from(n).unwrap_or(usize::MAX)));
+            let queue = sikker_engine::tools::unclassified_queue(analyst.engine(), counted, limit);
             if queue.is_empty() {
                 println!("no unclassified primitive sets");
             }
