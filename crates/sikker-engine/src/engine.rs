@@ -233,7 +233,8 @@ impl Engine {
             // What a command line matches depends only on the line and the protocol, and bots
             // type the same lines again and again: remember it.
             if let (EventData::Command { line }, Some(cache)) = (&e.data, cache.as_deref_mut()) {
-                if let Some(hits) = cache.get(line, bit) {
+                let key = cache.key(line, bit);
+                if let Some(hits) = cache.get(key, line, bit) {
                     set.union_with(hits);
                     continue;
                 }
@@ -244,7 +245,7 @@ impl Engine {
                     }
                 });
                 set.union_with(&hits);
-                cache.insert(line, bit, hits);
+                cache.insert(key, line, bit, hits);
                 continue;
             }
             extract::visit(e, &mut |f, v| {
@@ -400,50 +401,159 @@ thread_local! {
 static NEXT_ENGINE_ID: AtomicU64 = AtomicU64::new(1);
 
 /// Per thread: the primitives each recently seen command line matched, per protocol, for one
-/// engine. Bounded; emptied when full or when another engine uses the thread.
-#[derive(Default)]
+/// engine. Two generations, each bounded: when the young one fills up it becomes the old one
+/// (the previous old one is dropped), and a hit in the old one moves back to the young. Lines
+/// still in use survive a turnover, where emptying the whole cache would lose them all.
 struct LineCache {
     engine: u64,
-    lines: HashMap<Box<str>, Vec<(u32, PrimSet)>>,
+    /// Secret per cache, mixed into every key: see [`Generation`].
+    seed: u64,
+    young: Generation,
+    old: Generation,
+}
+
+impl Default for LineCache {
+    fn default() -> LineCache {
+        use std::hash::BuildHasher;
+        LineCache {
+            engine: 0,
+            seed: std::collections::hash_map::RandomState::new().hash_one(0x5eed_u64),
+            young: Generation::default(),
+            old: Generation::default(),
+        }
+    }
+}
+
+/// Cached lines by [`line_key`]. The key only places an entry: the line and protocol are kept
+/// and compared, so two lines with one key are a miss, never a wrong answer. Keys are mixed
+/// with a random per-cache seed and the map uses them as they are; lines crafted to collide
+/// cannot be made without the seed, and at worst displace each other.
+#[derive(Default)]
+struct Generation {
+    entries: HashMap<u64, Cached, std::hash::BuildHasherDefault<KeyIsHash>>,
     bytes: usize,
 }
 
+struct Cached {
+    proto: u32,
+    line: Box<str>,
+    hits: PrimSet,
+}
+
+/// The map's hasher for keys that are already hashes.
+#[derive(Default)]
+struct KeyIsHash(u64);
+
+impl std::hash::Hasher for KeyIsHash {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        // Only u64 keys are hashed here; fold anything else in rather than lose it.
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+impl Generation {
+    fn with_room() -> Generation {
+        Generation {
+            entries: HashMap::with_capacity_and_hasher(LineCache::MAX_LINES, Default::default()),
+            bytes: 0,
+        }
+    }
+
+    fn get(&self, key: u64, line: &str, proto: u32) -> Option<&Cached> {
+        self.entries
+            .get(&key)
+            .filter(|c| c.proto == proto && &*c.line == line)
+    }
+}
+
 impl LineCache {
+    /// Lines per generation.
     const MAX_LINES: usize = 16 * 1024;
+    /// Line bytes per generation.
     const MAX_BYTES: usize = 4 << 20;
     /// Longer lines are rare and mostly unique: not worth keeping.
     const MAX_LINE: usize = 4 * 1024;
 
     fn reset(&mut self, engine: u64) {
-        self.engine = engine;
-        self.lines = HashMap::new();
-        self.bytes = 0;
+        *self = LineCache {
+            engine,
+            ..LineCache::default()
+        };
     }
 
-    fn get(&self, line: &str, proto: u32) -> Option<&PrimSet> {
-        self.lines
-            .get(line)?
-            .iter()
-            .find(|(p, _)| *p == proto)
-            .map(|(_, hits)| hits)
+    /// The key of a line in this cache.
+    fn key(&self, line: &str, proto: u32) -> u64 {
+        line_key(line, proto, self.seed)
     }
 
-    fn insert(&mut self, line: &str, proto: u32, hits: PrimSet) {
+    fn get(&mut self, key: u64, line: &str, proto: u32) -> Option<&PrimSet> {
+        if self.young.get(key, line, proto).is_none() {
+            self.old.get(key, line, proto)?;
+            let moved = self.old.entries.remove(&key)?;
+            self.old.bytes -= moved.line.len();
+            self.put(key, moved);
+        }
+        self.young.get(key, line, proto).map(|c| &c.hits)
+    }
+
+    fn insert(&mut self, key: u64, line: &str, proto: u32, hits: PrimSet) {
         if line.len() > Self::MAX_LINE {
             return;
         }
-        if self.lines.len() >= Self::MAX_LINES || self.bytes + line.len() > Self::MAX_BYTES {
-            self.lines.clear();
-            self.bytes = 0;
+        self.put(
+            key,
+            Cached {
+                proto,
+                line: line.into(),
+                hits,
+            },
+        );
+    }
+
+    fn put(&mut self, key: u64, entry: Cached) {
+        if self.young.entries.capacity() == 0 {
+            self.young = Generation::with_room();
         }
-        match self.lines.get_mut(line) {
-            Some(v) => v.push((proto, hits)),
-            None => {
-                self.bytes += line.len();
-                self.lines.insert(line.into(), vec![(proto, hits)]);
-            }
+        if self.young.entries.len() >= Self::MAX_LINES
+            || self.young.bytes + entry.line.len() > Self::MAX_BYTES
+        {
+            self.old = std::mem::replace(&mut self.young, Generation::with_room());
+        }
+        self.young.bytes += entry.line.len();
+        if let Some(displaced) = self.young.entries.insert(key, entry) {
+            self.young.bytes -= displaced.line.len();
         }
     }
+}
+
+/// A fast 64-bit hash of a command line and its protocol under `seed`: eight bytes per step.
+fn line_key(line: &str, proto: u32, seed: u64) -> u64 {
+    const K: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mix = |h: u64, w: u64| (h.rotate_left(5) ^ w).wrapping_mul(K);
+    let bytes = line.as_bytes();
+    let mut h = mix(seed ^ u64::from(proto), bytes.len() as u64);
+    let mut chunks = bytes.chunks_exact(8);
+    for c in &mut chunks {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        h = mix(h, u64::from_le_bytes(w));
+    }
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        let mut w = [0u8; 8];
+        w[..rest.len()].copy_from_slice(rest);
+        h = mix(h, u64::from_le_bytes(w));
+    }
+    // Spread the high bits down: the map takes its bucket from the low ones.
+    h ^ (h >> 32) ^ (h >> 47)
 }
 
 #[derive(Default)]
@@ -746,6 +856,62 @@ when = "ua-zgrab"
         let other = Engine::new(Catalog::parse(&files).unwrap()).unwrap();
         assert!(both(&other, &ssh).primitives.is_empty());
         assert_eq!(both(&e, &ssh).primitives, ["upper-secret"]);
+    }
+
+    #[test]
+    fn the_line_cache_keeps_lines_in_use_across_turnovers() {
+        let mut cache = LineCache::default();
+        let hits = |i: u32| {
+            let mut p = PrimSet::new(128);
+            p.insert(i % 128);
+            p
+        };
+        let get = |c: &mut LineCache, line: &str, proto: u32| {
+            let key = c.key(line, proto);
+            c.get(key, line, proto).cloned()
+        };
+        let key = cache.key("uname -a", 1);
+        cache.insert(key, "uname -a", 1, hits(1));
+        // Three generations' worth of other lines, with the hot one looked up now and then.
+        for i in 0..3 * LineCache::MAX_LINES as u32 {
+            let line = format!("echo {i}");
+            let key = cache.key(&line, 1);
+            cache.insert(key, &line, 1, hits(i));
+            if i % 1_000 == 0 {
+                let hot = get(&mut cache, "uname -a", 1);
+                assert!(hot.is_some_and(|h| h.contains(1)), "{i}");
+            }
+        }
+        assert!(get(&mut cache, "uname -a", 1).is_some());
+        assert!(get(&mut cache, "uname -a", 2).is_none(), "per protocol");
+        assert!(
+            get(&mut cache, "echo 0", 1).is_none(),
+            "a line not used again is forgotten"
+        );
+        let last = format!("echo {}", 3 * LineCache::MAX_LINES - 1);
+        assert!(get(&mut cache, &last, 1).is_some());
+        // Both generations stay within their bounds.
+        for g in [&cache.young, &cache.old] {
+            assert!(g.entries.len() <= LineCache::MAX_LINES);
+            assert_eq!(
+                g.bytes,
+                g.entries.values().map(|c| c.line.len()).sum::<usize>()
+            );
+        }
+        // Two lines given one key (a collision) are each a miss for the other, never a hit.
+        let key = cache.key("id", 1);
+        cache.insert(key, "whoami", 1, hits(7));
+        assert!(cache.get(key, "id", 1).is_none());
+        assert!(cache.get(key, "whoami", 1).is_some());
+    }
+
+    #[test]
+    fn line_keys_differ_by_line_protocol_and_seed() {
+        assert_ne!(line_key("uname -a", 1, 0), line_key("uname -a", 2, 0));
+        assert_ne!(line_key("uname -a", 1, 0), line_key("uname -b", 1, 0));
+        assert_ne!(line_key("", 1, 0), line_key("\0", 1, 0));
+        assert_ne!(line_key("12345678", 1, 0), line_key("123456789", 1, 0));
+        assert_ne!(line_key("uname -a", 1, 0), line_key("uname -a", 1, 1));
     }
 
     #[test]
