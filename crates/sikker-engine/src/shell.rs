@@ -728,6 +728,18 @@ mod tests {
             &mut |u| v.push(u.to_string()),
         );
         assert_eq!(v, ["http://6.6.6.6/a.sh", "HTTPS://e.org/p?q=1"]);
+        v.clear();
+        // Colons that start no `://`, a separator at the very end, one split by a colon.
+        for text in [
+            "a:b:/c http:/x tftp://h/f",
+            "x: :/ :",
+            "é:ftp://h/é",
+            "http:",
+            "://",
+        ] {
+            urls_in_text(text, &mut |u| v.push(u.to_string()));
+        }
+        assert_eq!(v, ["tftp://h/f", "ftp://h/é"]);
     }
 
     #[test]
