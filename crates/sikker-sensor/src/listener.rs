@@ -157,6 +157,8 @@ pub(crate) async fn accept_loop(
     shared: Arc<ListenerShared>,
 ) {
     let mut shutdown = shared.shutdown.clone();
+    // Every connection's local port is the listener's: no `getsockname` per connection.
+    let local_port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
     loop {
         let accepted = tokio::select! {
             r = listener.accept() => r,
@@ -172,7 +174,6 @@ pub(crate) async fn accept_loop(
             }
         };
         let peer = SocketAddr::new(canonical_ip(peer.ip()), peer.port());
-        let local_port = stream.local_addr().map(|a| a.port()).unwrap_or(0);
         let session = SessionRecorder::new(
             shared.sensor.clone(),
             handler.protocol(),
@@ -214,7 +215,7 @@ async fn run_session(
     _slot: IpSlot,
     _permit: OwnedSemaphorePermit,
 ) {
-    let _ = stream.set_nodelay(true);
+    // TCP_NODELAY comes from the listening socket (see `bind` in lib.rs).
     session.record(EventData::Connect).await;
     let limits = shared.limits.clone();
     let conn = Connection {

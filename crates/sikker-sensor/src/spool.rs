@@ -208,7 +208,9 @@ impl Spool {
         event: &Event,
         done: Option<oneshot::Sender<Result<(), String>>>,
     ) -> Result<(), SpoolError> {
-        let mut line = serde_json::to_vec(event).map_err(|e| SpoolError::Write(e.to_string()))?;
+        // Most events fit, so the line is not grown (and copied) field by field.
+        let mut line = Vec::with_capacity(512);
+        serde_json::to_writer(&mut line, event).map_err(|e| SpoolError::Write(e.to_string()))?;
         line.push(b'\n');
         self.tx
             .send(Command::Append { line, done })
@@ -248,16 +250,17 @@ impl Writer {
             }
             // Busy (the last sync was moments ago): gather until a window after it has
             // passed, so a flood costs at most one sync per window. A lone event is synced
-            // at once.
+            // at once. Asleep, not waiting on the channel: senders wake a waiting receiver,
+            // a system call and a context switch per event.
             if let Some(window_end) = last_commit.map(|t| t + COMMIT_WINDOW) {
-                while group.len() < GROUP_MAX {
-                    let left = window_end.saturating_duration_since(Instant::now());
-                    if left.is_zero() {
-                        break;
-                    }
-                    match rx.recv_timeout(left) {
-                        Ok(c) => group.push(c),
-                        Err(_) => break,
+                let left = window_end.saturating_duration_since(Instant::now());
+                if !left.is_zero() && group.len() < GROUP_MAX {
+                    std::thread::sleep(left);
+                    while group.len() < GROUP_MAX {
+                        match rx.try_recv() {
+                            Ok(c) => group.push(c),
+                            Err(_) => break,
+                        }
                     }
                 }
             }

@@ -14,6 +14,7 @@ use sikker_event::{Auth as AuthEvent, AuthMethod, EventData, Protocol, Request, 
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io;
+use std::mem::MaybeUninit;
 use std::path::Path;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -24,7 +25,8 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 
 pub struct Ssh {
     config: Arc<russh::server::Config>,
-    ident: String,
+    /// The identification line as sent, CR LF included.
+    ident_line: String,
     ctx: SensorContext,
 }
 
@@ -60,7 +62,7 @@ impl Ssh {
         };
         Ok(Ssh {
             config: Arc::new(config),
-            ident,
+            ident_line: format!("{ident}\r\n"),
             ctx: ctx.clone(),
         })
     }
@@ -330,15 +332,19 @@ impl<S: AsyncRead + Unpin> AsyncRead for Replayed<S> {
         let res = if buf.remaining() >= READ_AHEAD {
             Pin::new(&mut this.inner).poll_read(cx, buf)
         } else {
-            let mut ahead = vec![0u8; READ_AHEAD];
-            let mut ahead_buf = ReadBuf::new(&mut ahead);
+            // On the stack and uninitialised: most polls find nothing to read, and a zeroed
+            // heap buffer per poll was a fiftieth of a handshake's instructions.
+            let mut ahead = [MaybeUninit::<u8>::uninit(); READ_AHEAD];
+            let mut ahead_buf = ReadBuf::uninit(&mut ahead);
             let res = Pin::new(&mut this.inner).poll_read(cx, &mut ahead_buf);
-            let n = ahead_buf.filled().len();
             if let Poll::Ready(Ok(())) = res {
-                ahead.truncate(n);
-                this.pending = ahead;
-                this.pending_pos = 0;
-                this.serve_pending(buf);
+                let read = ahead_buf.filled();
+                let n = read.len().min(buf.remaining());
+                buf.put_slice(&read[..n]);
+                if n < read.len() {
+                    this.pending = read[n..].to_vec();
+                    this.pending_pos = 0;
+                }
             }
             res
         };
@@ -395,8 +401,8 @@ impl ProtocolHandler for Ssh {
             mut stream,
             session,
         } = conn;
-        let ours = format!("{}\r\n", self.ident);
-        if stream.write_all(ours.as_bytes()).await.is_err() {
+        let ours = self.ident_line.as_bytes();
+        if stream.write_all(ours).await.is_err() {
             return "closed";
         }
         let (theirs, line_len) = match read_client_ident(&mut stream).await {
