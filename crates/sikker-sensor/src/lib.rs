@@ -32,7 +32,6 @@
 
 pub mod config;
 pub mod listener;
-pub mod memlock;
 pub mod protocols;
 pub mod quarantine;
 pub mod session;
@@ -41,7 +40,6 @@ pub mod spool;
 pub mod terminal;
 
 pub use config::{ConfigError, Limits, ListenerSpec, SensorConfig, ShipperConfig};
-pub use memlock::forgo_memory_locking;
 pub use shipper::ShipperStats;
 pub use spool::{Spool, SpoolStats};
 

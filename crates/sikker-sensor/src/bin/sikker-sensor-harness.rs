@@ -12,10 +12,6 @@ use std::path::PathBuf;
 use uuid::Uuid;
 
 fn main() -> anyhow::Result<()> {
-    // Before the runtime's threads exist, so that they inherit it.
-    if let Err(e) = sikker_sensor::forgo_memory_locking() {
-        eprintln!("sikker-sensor-harness: memory locking left on: {e}");
-    }
     let mut args = std::env::args().skip(1);
     let mut config = None;
     let mut generate = 0usize;
