@@ -367,6 +367,35 @@ impl NeedleSet {
 struct NeedleInfo {
     len: u32,
     checks: std::ops::Range<u32>,
+    /// When the needle's only check is a hit that proves its primitive (`CONTAINS` without
+    /// exact case, `word*`, `*word*`; with `at_end`, `EQUALS` and `*word`): that primitive,
+    /// added without the general verification. Most hits are of this kind.
+    direct: Option<Direct>,
+}
+
+#[derive(Clone, Copy)]
+struct Direct {
+    prim: u32,
+    at_end: bool,
+}
+
+impl Direct {
+    fn of(checks: &[Check]) -> Option<Direct> {
+        let [check] = checks else {
+            return None;
+        };
+        let (prim, at_end) = match check {
+            Check::Contains { prim, exact: None } => (*prim, false),
+            Check::Equals { prim, exact: None } => (*prim, true),
+            Check::Glob { prim, proof } => match proof {
+                Proof::Hit => (*prim, false),
+                Proof::HitAtEnd => (*prim, true),
+                Proof::None => return None,
+            },
+            _ => return None,
+        };
+        Some(Direct { prim, at_end })
+    }
 }
 
 #[derive(Default)]
@@ -577,10 +606,12 @@ impl Matcher {
             fm.needles = Some(needles);
             for (n, checks) in set.needles.iter().zip(set.checks) {
                 let from = fm.checks.len() as u32;
+                let direct = Direct::of(&checks);
                 fm.checks.extend(checks);
                 fm.needle_info.push(NeedleInfo {
                     len: n.bytes.len() as u32,
                     checks: from..fm.checks.len() as u32,
+                    direct,
                 });
             }
         }
@@ -629,6 +660,17 @@ impl Matcher {
             // state costs more than scanning a short value.
             let mut seen: Option<Seen> = None;
             needles.scan(value.as_bytes(), &mut |id, end| {
+                if let Some(d) = fm.needle_info.get(id as usize).and_then(|i| i.direct) {
+                    if (!d.at_end || end == value.len())
+                        && self
+                            .prims
+                            .get(d.prim as usize)
+                            .is_some_and(|p| p.protocols & proto != 0)
+                    {
+                        hits.insert(d.prim);
+                    }
+                    return;
+                }
                 let seen = seen.get_or_insert_with(Seen::default);
                 self.verify_hit(fm, id, end, value, ascii, proto, hits, seen)
             });
