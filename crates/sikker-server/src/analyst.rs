@@ -120,7 +120,7 @@ impl Analyst for EngineAnalyst {
         let c = self.engine.classify(events);
         SessionVerdict {
             behavior: c.outcome.behavior().map(str::to_owned),
-            primitives: c.primitives,
+            primitives: c.primitives.iter().map(|p| p.to_string()).collect(),
         }
     }
 
