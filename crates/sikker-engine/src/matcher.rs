@@ -487,12 +487,14 @@ pub struct Matcher {
 /// commands whenever it lies in the line.
 fn survives_splitting(needle: &[u8]) -> bool {
     let cut = |b: &u8| matches!(b, b';' | b'\n' | b'\r' | b')' | b'&' | b'|');
+    // What the splitter trims: `str::trim`'s ASCII white space, vertical tab included.
+    let space = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\x0B' | b'\x0C' | b'\r');
     match (needle.first(), needle.last()) {
         (Some(f), Some(l)) => {
             !needle.iter().any(cut)
                 && !matches!(f, b'(' | b'{')
-                && !f.is_ascii_whitespace()
-                && !l.is_ascii_whitespace()
+                && !space(f)
+                && !space(l)
                 && needle.len() >= 2
         }
         _ => false,
@@ -957,6 +959,7 @@ mod tests {
             b"x|",
             b"(ab",
             b"{ab",
+            b"\x0Bab",
             b"ab ",
             b" ab",
             b"a",
