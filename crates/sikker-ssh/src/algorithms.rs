@@ -1,0 +1,434 @@
+//! Algorithm names, the caller's lists, and negotiation (RFC 4253 §7.1).
+
+use crate::Error;
+
+/// Key exchange methods this crate implements.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kex {
+    Curve25519Sha256,
+    Curve25519Sha256Libssh,
+    EcdhSha2Nistp256,
+    EcdhSha2Nistp384,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HostKeyAlg {
+    Ed25519,
+    EcdsaNistp256,
+    EcdsaNistp384,
+    RsaSha2_512,
+    RsaSha2_256,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cipher {
+    ChaCha20Poly1305,
+    Aes128Gcm,
+    Aes256Gcm,
+    Aes128Ctr,
+    Aes192Ctr,
+    Aes256Ctr,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MacAlg {
+    HmacSha256,
+    HmacSha512,
+    HmacSha1,
+    HmacSha256Etm,
+    HmacSha512Etm,
+    HmacSha1Etm,
+}
+
+pub const KEX_STRICT_SERVER: &str = "kex-strict-s-v00@openssh.com";
+pub const KEX_STRICT_CLIENT: &str = "kex-strict-c-v00@openssh.com";
+pub const EXT_INFO_CLIENT: &str = "ext-info-c";
+
+impl Kex {
+    pub const ALL: [Kex; 4] = [
+        Kex::Curve25519Sha256,
+        Kex::Curve25519Sha256Libssh,
+        Kex::EcdhSha2Nistp256,
+        Kex::EcdhSha2Nistp384,
+    ];
+    pub fn name(self) -> &'static str {
+        match self {
+            Kex::Curve25519Sha256 => "curve25519-sha256",
+            Kex::Curve25519Sha256Libssh => "curve25519-sha256@libssh.org",
+            Kex::EcdhSha2Nistp256 => "ecdh-sha2-nistp256",
+            Kex::EcdhSha2Nistp384 => "ecdh-sha2-nistp384",
+        }
+    }
+    pub fn hash(self) -> &'static ring::digest::Algorithm {
+        match self {
+            Kex::EcdhSha2Nistp384 => &ring::digest::SHA384,
+            _ => &ring::digest::SHA256,
+        }
+    }
+}
+
+impl HostKeyAlg {
+    pub const ALL: [HostKeyAlg; 5] = [
+        HostKeyAlg::Ed25519,
+        HostKeyAlg::EcdsaNistp256,
+        HostKeyAlg::EcdsaNistp384,
+        HostKeyAlg::RsaSha2_512,
+        HostKeyAlg::RsaSha2_256,
+    ];
+    pub fn name(self) -> &'static str {
+        match self {
+            HostKeyAlg::Ed25519 => "ssh-ed25519",
+            HostKeyAlg::EcdsaNistp256 => "ecdsa-sha2-nistp256",
+            HostKeyAlg::EcdsaNistp384 => "ecdsa-sha2-nistp384",
+            HostKeyAlg::RsaSha2_512 => "rsa-sha2-512",
+            HostKeyAlg::RsaSha2_256 => "rsa-sha2-256",
+        }
+    }
+}
+
+impl Cipher {
+    pub const ALL: [Cipher; 6] = [
+        Cipher::ChaCha20Poly1305,
+        Cipher::Aes128Gcm,
+        Cipher::Aes256Gcm,
+        Cipher::Aes128Ctr,
+        Cipher::Aes192Ctr,
+        Cipher::Aes256Ctr,
+    ];
+    pub fn name(self) -> &'static str {
+        match self {
+            Cipher::ChaCha20Poly1305 => "chacha20-poly1305@openssh.com",
+            Cipher::Aes128Gcm => "aes128-gcm@openssh.com",
+            Cipher::Aes256Gcm => "aes256-gcm@openssh.com",
+            Cipher::Aes128Ctr => "aes128-ctr",
+            Cipher::Aes192Ctr => "aes192-ctr",
+            Cipher::Aes256Ctr => "aes256-ctr",
+        }
+    }
+    /// AEAD ciphers carry their own integrity: the MAC list does not apply.
+    pub fn is_aead(self) -> bool {
+        matches!(
+            self,
+            Cipher::ChaCha20Poly1305 | Cipher::Aes128Gcm | Cipher::Aes256Gcm
+        )
+    }
+    pub fn key_len(self) -> usize {
+        match self {
+            Cipher::ChaCha20Poly1305 => 64,
+            Cipher::Aes128Gcm | Cipher::Aes128Ctr => 16,
+            Cipher::Aes192Ctr => 24,
+            Cipher::Aes256Gcm | Cipher::Aes256Ctr => 32,
+        }
+    }
+    pub fn iv_len(self) -> usize {
+        match self {
+            Cipher::ChaCha20Poly1305 => 0,
+            Cipher::Aes128Gcm | Cipher::Aes256Gcm => 12,
+            _ => 16,
+        }
+    }
+}
+
+impl MacAlg {
+    pub const ALL: [MacAlg; 6] = [
+        MacAlg::HmacSha256Etm,
+        MacAlg::HmacSha512Etm,
+        MacAlg::HmacSha1Etm,
+        MacAlg::HmacSha256,
+        MacAlg::HmacSha512,
+        MacAlg::HmacSha1,
+    ];
+    pub fn name(self) -> &'static str {
+        match self {
+            MacAlg::HmacSha256 => "hmac-sha2-256",
+            MacAlg::HmacSha512 => "hmac-sha2-512",
+            MacAlg::HmacSha1 => "hmac-sha1",
+            MacAlg::HmacSha256Etm => "hmac-sha2-256-etm@openssh.com",
+            MacAlg::HmacSha512Etm => "hmac-sha2-512-etm@openssh.com",
+            MacAlg::HmacSha1Etm => "hmac-sha1-etm@openssh.com",
+        }
+    }
+    pub fn etm(self) -> bool {
+        matches!(
+            self,
+            MacAlg::HmacSha256Etm | MacAlg::HmacSha512Etm | MacAlg::HmacSha1Etm
+        )
+    }
+    pub fn hmac(self) -> ring::hmac::Algorithm {
+        match self {
+            MacAlg::HmacSha256 | MacAlg::HmacSha256Etm => ring::hmac::HMAC_SHA256,
+            MacAlg::HmacSha512 | MacAlg::HmacSha512Etm => ring::hmac::HMAC_SHA512,
+            MacAlg::HmacSha1 | MacAlg::HmacSha1Etm => ring::hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY,
+        }
+    }
+    pub fn key_len(self) -> usize {
+        match self {
+            MacAlg::HmacSha256 | MacAlg::HmacSha256Etm => 32,
+            MacAlg::HmacSha512 | MacAlg::HmacSha512Etm => 64,
+            MacAlg::HmacSha1 | MacAlg::HmacSha1Etm => 20,
+        }
+    }
+}
+
+fn lookup<T: Copy>(all: &[T], name: fn(T) -> &'static str, wanted: &str) -> Option<T> {
+    all.iter().copied().find(|&a| name(a) == wanted)
+}
+
+/// The name lists the server presents in its KEXINIT, in preference order. The sensor passes a
+/// persona's OpenSSH lists here; every name must be one this crate implements.
+#[derive(Clone, Debug)]
+pub struct Algorithms {
+    pub(crate) kex: Vec<Kex>,
+    pub(crate) host_key: Vec<HostKeyAlg>,
+    pub(crate) cipher: Vec<Cipher>,
+    pub(crate) mac: Vec<MacAlg>,
+}
+
+impl Default for Algorithms {
+    /// Everything implemented, in OpenSSH 9.x's order of preference.
+    fn default() -> Self {
+        Algorithms {
+            kex: Kex::ALL.to_vec(),
+            host_key: HostKeyAlg::ALL.to_vec(),
+            cipher: Cipher::ALL.to_vec(),
+            mac: MacAlg::ALL.to_vec(),
+        }
+    }
+}
+
+impl Algorithms {
+    /// Builds the lists from names; an unknown name is an error, so a persona never advertises
+    /// what the server would fail to speak. `compression` must be `["none"]` for now.
+    pub fn from_names<S: AsRef<str>>(
+        kex: &[S],
+        host_key: &[S],
+        cipher: &[S],
+        mac: &[S],
+        compression: &[S],
+    ) -> Result<Self, Error> {
+        fn all<T: Copy, S: AsRef<str>>(
+            names: &[S],
+            table: &[T],
+            name: fn(T) -> &'static str,
+        ) -> Result<Vec<T>, Error> {
+            names
+                .iter()
+                .map(|n| {
+                    lookup(table, name, n.as_ref())
+                        .ok_or_else(|| Error::UnsupportedAlgorithm(n.as_ref().to_owned()))
+                })
+                .collect()
+        }
+        // The markers OpenSSH puts in its kex list are added by the server itself.
+        let kex_names: Vec<&str> = kex
+            .iter()
+            .map(|s| s.as_ref())
+            .filter(|n| *n != KEX_STRICT_SERVER && *n != "ext-info-s")
+            .collect();
+        for c in compression {
+            if c.as_ref() != "none" {
+                return Err(Error::UnsupportedAlgorithm(c.as_ref().to_owned()));
+            }
+        }
+        let a = Algorithms {
+            kex: all(&kex_names, &Kex::ALL, Kex::name)?,
+            host_key: all(host_key, &HostKeyAlg::ALL, HostKeyAlg::name)?,
+            cipher: all(cipher, &Cipher::ALL, Cipher::name)?,
+            mac: all(mac, &MacAlg::ALL, MacAlg::name)?,
+        };
+        if a.kex.is_empty() || a.host_key.is_empty() || a.cipher.is_empty() {
+            return Err(Error::UnsupportedAlgorithm("(empty list)".into()));
+        }
+        Ok(a)
+    }
+}
+
+/// What a client's KEXINIT offered, as sent (kept for the caller's fingerprinting, e.g. HASSH).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ClientKexInit {
+    pub kex: Vec<String>,
+    pub host_key: Vec<String>,
+    pub cipher_c2s: Vec<String>,
+    pub cipher_s2c: Vec<String>,
+    pub mac_c2s: Vec<String>,
+    pub mac_s2c: Vec<String>,
+    pub compression_c2s: Vec<String>,
+    pub compression_s2c: Vec<String>,
+    pub first_kex_packet_follows: bool,
+}
+
+/// The outcome of negotiation for one key exchange.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Negotiated {
+    pub kex: Kex,
+    pub host_key: HostKeyAlg,
+    pub cipher_c2s: Cipher,
+    pub cipher_s2c: Cipher,
+    /// `None` for AEAD ciphers.
+    pub mac_c2s: Option<MacAlg>,
+    pub mac_s2c: Option<MacAlg>,
+    pub strict: bool,
+    pub ext_info: bool,
+}
+
+/// The first name on the client's list that the server also has (RFC 4253 §7.1).
+fn choose<T: Copy>(
+    kind: &'static str,
+    client: &[String],
+    server: &[T],
+    name: fn(T) -> &'static str,
+) -> Result<T, Error> {
+    client
+        .iter()
+        .find_map(|c| server.iter().copied().find(|&s| name(s) == c))
+        .ok_or_else(|| Error::NoCommonAlgorithm {
+            kind,
+            client: client.join(","),
+        })
+}
+
+pub(crate) fn negotiate(
+    client: &ClientKexInit,
+    server: &Algorithms,
+    host_keys: &[HostKeyAlg],
+) -> Result<Negotiated, Error> {
+    let kex = choose("kex", &client.kex, &server.kex, Kex::name)?;
+    let hk: Vec<HostKeyAlg> = server
+        .host_key
+        .iter()
+        .copied()
+        .filter(|a| host_keys.contains(a))
+        .collect();
+    let host_key = choose("host key", &client.host_key, &hk, HostKeyAlg::name)?;
+    let cipher_c2s = choose("cipher", &client.cipher_c2s, &server.cipher, Cipher::name)?;
+    let cipher_s2c = choose("cipher", &client.cipher_s2c, &server.cipher, Cipher::name)?;
+    let mac_c2s = if cipher_c2s.is_aead() {
+        None
+    } else {
+        Some(choose("mac", &client.mac_c2s, &server.mac, MacAlg::name)?)
+    };
+    let mac_s2c = if cipher_s2c.is_aead() {
+        None
+    } else {
+        Some(choose("mac", &client.mac_s2c, &server.mac, MacAlg::name)?)
+    };
+    for list in [&client.compression_c2s, &client.compression_s2c] {
+        if !list.iter().any(|c| c == "none") {
+            return Err(Error::NoCommonAlgorithm {
+                kind: "compression",
+                client: list.join(","),
+            });
+        }
+    }
+    Ok(Negotiated {
+        kex,
+        host_key,
+        cipher_c2s,
+        cipher_s2c,
+        mac_c2s,
+        mac_s2c,
+        strict: client.kex.iter().any(|k| k == KEX_STRICT_CLIENT),
+        ext_info: client.kex.iter().any(|k| k == EXT_INFO_CLIENT),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client(kex: &[&str], ciphers: &[&str], macs: &[&str]) -> ClientKexInit {
+        let v = |l: &[&str]| l.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        ClientKexInit {
+            kex: v(kex),
+            host_key: v(&["ssh-ed25519", "rsa-sha2-512"]),
+            cipher_c2s: v(ciphers),
+            cipher_s2c: v(ciphers),
+            mac_c2s: v(macs),
+            mac_s2c: v(macs),
+            compression_c2s: v(&["none"]),
+            compression_s2c: v(&["none"]),
+            first_kex_packet_follows: false,
+        }
+    }
+
+    #[test]
+    fn the_clients_preference_wins() {
+        let c = client(
+            &[
+                "sntrup761x25519-sha512",
+                "ecdh-sha2-nistp256",
+                "curve25519-sha256",
+            ],
+            &["aes256-ctr", "chacha20-poly1305@openssh.com"],
+            &["hmac-sha1", "hmac-sha2-256"],
+        );
+        let n = negotiate(&c, &Algorithms::default(), &HostKeyAlg::ALL).unwrap();
+        assert_eq!(n.kex, Kex::EcdhSha2Nistp256);
+        assert_eq!(n.cipher_c2s, Cipher::Aes256Ctr);
+        assert_eq!(n.mac_c2s, Some(MacAlg::HmacSha1));
+        assert!(!n.strict && !n.ext_info);
+    }
+
+    #[test]
+    fn host_key_only_from_keys_the_server_has() {
+        let c = client(&["curve25519-sha256"], &["aes128-ctr"], &["hmac-sha2-256"]);
+        let n = negotiate(&c, &Algorithms::default(), &[HostKeyAlg::RsaSha2_512]).unwrap();
+        assert_eq!(n.host_key, HostKeyAlg::RsaSha2_512);
+        let e = negotiate(&c, &Algorithms::default(), &[HostKeyAlg::EcdsaNistp256]);
+        assert!(matches!(
+            e,
+            Err(Error::NoCommonAlgorithm {
+                kind: "host key",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn markers_and_aead_rules() {
+        let c = client(
+            &["curve25519-sha256", EXT_INFO_CLIENT, KEX_STRICT_CLIENT],
+            &["aes128-gcm@openssh.com"],
+            &[],
+        );
+        let n = negotiate(&c, &Algorithms::default(), &HostKeyAlg::ALL).unwrap();
+        assert!(n.strict && n.ext_info);
+        assert_eq!(n.mac_c2s, None);
+        let c = client(
+            &["curve25519-sha256"],
+            &["aes128-ctr"],
+            &["umac-64@openssh.com"],
+        );
+        assert!(matches!(
+            negotiate(&c, &Algorithms::default(), &HostKeyAlg::ALL),
+            Err(Error::NoCommonAlgorithm { kind: "mac", .. })
+        ));
+        let c = client(
+            &["diffie-hellman-group1-sha1"],
+            &["aes128-ctr"],
+            &["hmac-sha1"],
+        );
+        assert!(negotiate(&c, &Algorithms::default(), &HostKeyAlg::ALL).is_err());
+    }
+
+    #[test]
+    fn unknown_names_in_the_configuration_are_refused() {
+        let e = Algorithms::from_names(
+            &["curve25519-sha256", "sntrup761x25519-sha512@openssh.com"],
+            &["ssh-ed25519"],
+            &["aes128-ctr"],
+            &["hmac-sha1"],
+            &["none"],
+        );
+        assert!(matches!(e, Err(Error::UnsupportedAlgorithm(n)) if n.starts_with("sntrup")));
+        let ok = Algorithms::from_names(
+            &["curve25519-sha256", KEX_STRICT_SERVER],
+            &["ssh-ed25519"],
+            &["aes128-ctr"],
+            &["hmac-sha1"],
+            &["none"],
+        )
+        .unwrap();
+        assert_eq!(ok.kex, [Kex::Curve25519Sha256]);
+    }
+}

@@ -1,0 +1,208 @@
+//! Key exchange: KEXINIT encoding and parsing, the ECDH methods on ring, the exchange hash and
+//! key derivation (RFC 4253 §7–7.2, RFC 5656, RFC 8731).
+
+use crate::algorithms::{Algorithms, ClientKexInit, HostKeyAlg, Kex, KEX_STRICT_SERVER};
+use crate::wire::{put_bool, put_mpint, put_name_list, put_u32, put_u8, split_name_list, Reader};
+use crate::Error;
+use rand::RngCore;
+use ring::agreement;
+use ring::digest;
+
+pub const MSG_KEXINIT: u8 = 20;
+pub const MSG_NEWKEYS: u8 = 21;
+pub const MSG_KEX_ECDH_INIT: u8 = 30;
+pub const MSG_KEX_ECDH_REPLY: u8 = 31;
+
+/// Appends the server's KEXINIT payload. `host_keys` is the host key list already narrowed to
+/// the keys the server holds.
+pub fn write_kexinit(out: &mut Vec<u8>, algs: &Algorithms, host_keys: &[HostKeyAlg]) {
+    put_u8(out, MSG_KEXINIT);
+    let mut cookie = [0u8; 16];
+    rand::rng().fill_bytes(&mut cookie);
+    out.extend_from_slice(&cookie);
+    let mut kex: Vec<&str> = algs.kex.iter().map(|k| k.name()).collect();
+    kex.push(KEX_STRICT_SERVER);
+    put_name_list(out, &kex);
+    let hk: Vec<&str> = host_keys.iter().map(|h| h.name()).collect();
+    put_name_list(out, &hk);
+    let ciphers: Vec<&str> = algs.cipher.iter().map(|c| c.name()).collect();
+    put_name_list(out, &ciphers);
+    put_name_list(out, &ciphers);
+    let macs: Vec<&str> = algs.mac.iter().map(|m| m.name()).collect();
+    put_name_list(out, &macs);
+    put_name_list(out, &macs);
+    put_name_list(out, &["none"]);
+    put_name_list(out, &["none"]);
+    put_name_list::<&str>(out, &[]);
+    put_name_list::<&str>(out, &[]);
+    put_bool(out, false);
+    put_u32(out, 0);
+}
+
+/// Parses a client's KEXINIT payload (message number included).
+pub fn parse_kexinit(payload: &[u8]) -> Result<ClientKexInit, Error> {
+    let mut r = Reader::new(payload);
+    if r.u8("message number")? != MSG_KEXINIT {
+        return Err(Error::protocol("not a KEXINIT"));
+    }
+    r.bytes(16, "KEXINIT cookie")?;
+    let mut list = |what| r.string(what).map(split_name_list);
+    let k = ClientKexInit {
+        kex: list("kex algorithms")?,
+        host_key: list("host key algorithms")?,
+        cipher_c2s: list("ciphers client to server")?,
+        cipher_s2c: list("ciphers server to client")?,
+        mac_c2s: list("MACs client to server")?,
+        mac_s2c: list("MACs server to client")?,
+        compression_c2s: list("compression client to server")?,
+        compression_s2c: list("compression server to client")?,
+        first_kex_packet_follows: {
+            list("languages client to server")?;
+            list("languages server to client")?;
+            r.bool("first_kex_packet_follows")?
+        },
+    };
+    r.u32("reserved")?;
+    Ok(k)
+}
+
+/// The server's half of an ECDH exchange: its public value and the shared secret K (as the
+/// unsigned big-endian magnitude that is hashed as an mpint).
+pub fn agree(kex: Kex, client_public: &[u8]) -> Result<(Vec<u8>, Vec<u8>), Error> {
+    let alg = match kex {
+        Kex::Curve25519Sha256 | Kex::Curve25519Sha256Libssh => &agreement::X25519,
+        Kex::EcdhSha2Nistp256 => &agreement::ECDH_P256,
+        Kex::EcdhSha2Nistp384 => &agreement::ECDH_P384,
+    };
+    let rng = ring::rand::SystemRandom::new();
+    let private = agreement::EphemeralPrivateKey::generate(alg, &rng)
+        .map_err(|_| Error::Kex("ephemeral key generation"))?;
+    let public = private
+        .compute_public_key()
+        .map_err(|_| Error::Kex("ephemeral public key"))?;
+    let peer = agreement::UnparsedPublicKey::new(alg, client_public);
+    // ring rejects malformed points, off-curve points and an all-zero X25519 result.
+    let secret = agreement::agree_ephemeral(private, &peer, |k| k.to_vec())
+        .map_err(|_| Error::Kex("client's ephemeral public key rejected"))?;
+    Ok((public.as_ref().to_vec(), secret))
+}
+
+/// Feeds `string` encodings into a running hash.
+pub struct Transcript(digest::Context);
+
+impl Transcript {
+    pub fn new(kex: Kex) -> Self {
+        Transcript(digest::Context::new(kex.hash()))
+    }
+    pub fn string(&mut self, s: &[u8]) -> &mut Self {
+        self.0.update(&(s.len() as u32).to_be_bytes());
+        self.0.update(s);
+        self
+    }
+    pub fn mpint(&mut self, m: &[u8]) -> &mut Self {
+        let mut enc = Vec::with_capacity(m.len() + 5);
+        put_mpint(&mut enc, m);
+        self.0.update(&enc);
+        self
+    }
+    pub fn finish(self) -> digest::Digest {
+        self.0.finish()
+    }
+}
+
+/// Derives `len` bytes of key material for `letter` ('A'..'F'), RFC 4253 §7.2.
+pub fn derive(
+    kex: Kex,
+    secret: &[u8],
+    h: &[u8],
+    letter: u8,
+    session_id: &[u8],
+    len: usize,
+) -> Vec<u8> {
+    let mut k = Vec::with_capacity(secret.len() + 5);
+    put_mpint(&mut k, secret);
+    let mut ctx = digest::Context::new(kex.hash());
+    ctx.update(&k);
+    ctx.update(h);
+    ctx.update(&[letter]);
+    ctx.update(session_id);
+    let mut out = ctx.finish().as_ref().to_vec();
+    while out.len() < len {
+        let mut ctx = digest::Context::new(kex.hash());
+        ctx.update(&k);
+        ctx.update(h);
+        ctx.update(&out);
+        out.extend_from_slice(ctx.finish().as_ref());
+    }
+    out.truncate(len);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn our_kexinit_parses_back() {
+        let mut p = Vec::new();
+        write_kexinit(&mut p, &Algorithms::default(), &[HostKeyAlg::Ed25519]);
+        let k = parse_kexinit(&p).unwrap();
+        assert_eq!(k.kex.last().map(String::as_str), Some(KEX_STRICT_SERVER));
+        assert_eq!(k.host_key, ["ssh-ed25519"]);
+        assert_eq!(k.compression_c2s, ["none"]);
+        assert!(!k.first_kex_packet_follows);
+        // Every truncation is an error, not a panic.
+        for n in 0..p.len() {
+            assert!(parse_kexinit(&p[..n]).is_err(), "prefix {n}");
+        }
+    }
+
+    #[test]
+    fn x25519_both_sides_agree() {
+        let rng = ring::rand::SystemRandom::new();
+        let c = agreement::EphemeralPrivateKey::generate(&agreement::X25519, &rng).unwrap();
+        let cpub = c.compute_public_key().unwrap();
+        let (spub, s_secret) = agree(Kex::Curve25519Sha256, cpub.as_ref()).unwrap();
+        let c_secret = agreement::agree_ephemeral(
+            c,
+            &agreement::UnparsedPublicKey::new(&agreement::X25519, &spub),
+            |k| k.to_vec(),
+        )
+        .unwrap();
+        assert_eq!(s_secret, c_secret);
+        assert!(agree(Kex::Curve25519Sha256, &[0u8; 32]).is_err());
+        assert!(agree(Kex::Curve25519Sha256, &[1u8; 7]).is_err());
+        assert!(agree(Kex::EcdhSha2Nistp256, &[4u8; 65]).is_err());
+    }
+
+    #[test]
+    fn derivation_extends_past_one_digest() {
+        let a = derive(
+            Kex::Curve25519Sha256,
+            &[1, 2, 3],
+            &[9; 32],
+            b'C',
+            &[9; 32],
+            64,
+        );
+        assert_eq!(a.len(), 64);
+        let b = derive(
+            Kex::Curve25519Sha256,
+            &[1, 2, 3],
+            &[9; 32],
+            b'C',
+            &[9; 32],
+            16,
+        );
+        assert_eq!(&a[..16], &b[..]);
+        let c = derive(
+            Kex::Curve25519Sha256,
+            &[1, 2, 3],
+            &[9; 32],
+            b'D',
+            &[9; 32],
+            16,
+        );
+        assert_ne!(b, c);
+    }
+}
