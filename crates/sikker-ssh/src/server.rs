@@ -1,0 +1,1344 @@
+//! The server connection: identification, transport (key exchange, re-key, strict KEX,
+//! ext-info), user authentication and the connection protocol, as one sans-IO state machine.
+
+use crate::algorithms::{negotiate, Algorithms, HostKeyAlg, Negotiated};
+use crate::cipher::{DirectionKeys, Opener, Sealer};
+use crate::event::{AuthAttempt, AuthMethod, ChannelKind, ChannelRequest, Event, SignatureCheck};
+use crate::hostkey::{fingerprint, verify_user_signature, HostKey};
+use crate::kex::{self, MSG_KEXINIT, MSG_KEX_ECDH_INIT, MSG_KEX_ECDH_REPLY, MSG_NEWKEYS};
+use crate::wire::{put_bool, put_name_list, put_string, put_u32, put_u8, Reader};
+use crate::Error;
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+const MSG_DISCONNECT: u8 = 1;
+const MSG_IGNORE: u8 = 2;
+const MSG_UNIMPLEMENTED: u8 = 3;
+const MSG_DEBUG: u8 = 4;
+const MSG_SERVICE_REQUEST: u8 = 5;
+const MSG_SERVICE_ACCEPT: u8 = 6;
+const MSG_EXT_INFO: u8 = 7;
+const MSG_USERAUTH_REQUEST: u8 = 50;
+const MSG_USERAUTH_FAILURE: u8 = 51;
+const MSG_USERAUTH_SUCCESS: u8 = 52;
+const MSG_USERAUTH_BANNER: u8 = 53;
+const MSG_USERAUTH_PK_OK: u8 = 60;
+const MSG_USERAUTH_INFO_REQUEST: u8 = 60;
+const MSG_USERAUTH_INFO_RESPONSE: u8 = 61;
+const MSG_GLOBAL_REQUEST: u8 = 80;
+const MSG_REQUEST_FAILURE: u8 = 82;
+const MSG_CHANNEL_OPEN: u8 = 90;
+const MSG_CHANNEL_OPEN_CONFIRMATION: u8 = 91;
+const MSG_CHANNEL_OPEN_FAILURE: u8 = 92;
+const MSG_CHANNEL_WINDOW_ADJUST: u8 = 93;
+const MSG_CHANNEL_DATA: u8 = 94;
+const MSG_CHANNEL_EXTENDED_DATA: u8 = 95;
+const MSG_CHANNEL_EOF: u8 = 96;
+const MSG_CHANNEL_CLOSE: u8 = 97;
+const MSG_CHANNEL_REQUEST: u8 = 98;
+const MSG_CHANNEL_SUCCESS: u8 = 99;
+const MSG_CHANNEL_FAILURE: u8 = 100;
+
+/// Disconnect reason codes (RFC 4253 §11.1) a caller is likely to need.
+pub mod disconnect {
+    pub const PROTOCOL_ERROR: u32 = 2;
+    pub const KEY_EXCHANGE_FAILED: u32 = 3;
+    pub const MAC_ERROR: u32 = 5;
+    pub const SERVICE_NOT_AVAILABLE: u32 = 7;
+    pub const BY_APPLICATION: u32 = 11;
+    pub const TOO_MANY_CONNECTIONS: u32 = 12;
+    pub const NO_MORE_AUTH_METHODS_AVAILABLE: u32 = 14;
+}
+
+/// Channel open failure reasons (RFC 4254 §5.1).
+pub mod open_failure {
+    pub const ADMINISTRATIVELY_PROHIBITED: u32 = 1;
+    pub const CONNECT_FAILED: u32 = 2;
+    pub const UNKNOWN_CHANNEL_TYPE: u32 = 3;
+    pub const RESOURCE_SHORTAGE: u32 = 4;
+}
+
+/// Everything a server needs that does not change per connection; share one behind an `Arc`.
+#[derive(Debug)]
+pub struct ServerConfig {
+    /// The identification line without CR LF, e.g. `SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u6`.
+    pub server_id: String,
+    pub algorithms: Algorithms,
+    pub host_keys: Vec<HostKey>,
+    /// The methods named in USERAUTH_FAILURE ("can continue").
+    pub auth_methods: Vec<String>,
+    /// `server-sig-algs` sent in EXT_INFO when the client offers `ext-info-c`.
+    pub server_sig_algs: Vec<String>,
+    /// Largest packet_length accepted from the client (capped at 256 KiB).
+    pub max_packet: u32,
+    /// The window granted to the client per channel; refilled as data is handed out in events.
+    pub channel_window: u32,
+    /// The largest data packet the client may send on a channel.
+    pub channel_max_packet: u32,
+    /// Channels open at once; further opens are refused with RESOURCE_SHORTAGE.
+    pub max_channels: usize,
+    /// Lines a client may send before its `SSH-` line, and bytes per such line.
+    pub max_preamble_lines: usize,
+}
+
+impl ServerConfig {
+    pub fn new(server_id: impl Into<String>, host_keys: Vec<HostKey>) -> Self {
+        ServerConfig {
+            server_id: server_id.into(),
+            algorithms: Algorithms::default(),
+            host_keys,
+            auth_methods: vec![
+                "publickey".into(),
+                "password".into(),
+                "keyboard-interactive".into(),
+            ],
+            server_sig_algs: vec![
+                "ssh-ed25519".into(),
+                "ecdsa-sha2-nistp256".into(),
+                "ecdsa-sha2-nistp384".into(),
+                "rsa-sha2-512".into(),
+                "rsa-sha2-256".into(),
+            ],
+            max_packet: 64 * 1024,
+            channel_window: 2 * 1024 * 1024,
+            channel_max_packet: 32 * 1024,
+            max_channels: 10,
+            max_preamble_lines: 32,
+        }
+    }
+
+    fn host_key_algs(&self) -> Vec<HostKeyAlg> {
+        self.algorithms
+            .host_key
+            .iter()
+            .copied()
+            .filter(|a| self.host_keys.iter().any(|k| k.algorithms().contains(a)))
+            .collect()
+    }
+}
+
+/// Longest identification line (RFC 4253 §4.2: 255 characters including CR LF).
+const MAX_ID_LINE: usize = 255;
+/// Longest line a client may send before its identification.
+const MAX_PREAMBLE_LINE: usize = 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Identification { lines: usize },
+    Packets,
+    Closed,
+}
+
+/// A key exchange in progress; dropped when it ends, so an idle session carries none of it.
+struct KexState {
+    /// Our KEXINIT payload (I_S).
+    ours: Vec<u8>,
+    /// The client's KEXINIT payload (I_C), once received.
+    theirs: Option<Vec<u8>>,
+    negotiated: Option<Negotiated>,
+    /// The client guessed wrong: its next kex packet is to be ignored.
+    skip_guess: bool,
+    /// Client-to-server key material, installed when the client's NEWKEYS arrives.
+    c2s: Option<Box<[Vec<u8>; 3]>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AuthPhase {
+    /// No ssh-userauth SERVICE_REQUEST yet.
+    NoService,
+    Active,
+    /// Keyboard-interactive prompts sent; expecting INFO_RESPONSE.
+    AwaitingInfo,
+    Done,
+}
+
+/// The answer the caller owes before more input is processed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Pending {
+    Auth {
+        query: Option<Box<(String, Vec<u8>)>>,
+        valid: bool,
+        user: Box<str>,
+    },
+    ChannelOpen(u32),
+    ChannelRequest(u32),
+}
+
+#[derive(Debug)]
+struct Channel {
+    remote_id: u32,
+    remote_window: u32,
+    remote_max_packet: u32,
+    local_window: u32,
+    confirmed: bool,
+    eof_sent: bool,
+    close_sent: bool,
+}
+
+/// One server-side SSH connection. Feed it the peer's bytes with [`ServerConnection::feed`],
+/// take [`Event`]s with [`ServerConnection::poll`], answer the ones that need an answer, and
+/// write [`ServerConnection::output`] to the peer.
+pub struct ServerConnection {
+    config: Arc<ServerConfig>,
+    phase: Phase,
+    input: Vec<u8>,
+    in_start: usize,
+    output: Vec<u8>,
+    out_start: usize,
+    opener: Opener,
+    sealer: Sealer,
+    client_id: Box<str>,
+    session_id: Box<[u8]>,
+    kex: Option<Box<KexState>>,
+    strict: bool,
+    kex_count: u32,
+    /// Framed as (u32 length, payload), held while our side of a key exchange is unfinished.
+    deferred: Vec<u8>,
+    auth: AuthPhase,
+    /// The user a keyboard-interactive exchange is for, between prompts and responses.
+    kbd_user: Box<str>,
+    pending: Option<Pending>,
+    events: VecDeque<Event>,
+    channels: Vec<Option<Channel>>,
+}
+
+impl std::fmt::Debug for ServerConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerConnection")
+            .field("phase", &self.phase)
+            .field("auth", &self.auth)
+            .field("pending", &self.pending)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ServerConnection {
+    /// A new connection; our identification line and KEXINIT are already in the output.
+    pub fn new(config: Arc<ServerConfig>) -> Self {
+        let mut c = ServerConnection {
+            phase: Phase::Identification { lines: 0 },
+            input: Vec::new(),
+            in_start: 0,
+            output: Vec::with_capacity(1024),
+            out_start: 0,
+            opener: Opener::new(config.max_packet),
+            sealer: Sealer::default(),
+            client_id: "".into(),
+            session_id: Box::new([]),
+            kex: None,
+            strict: false,
+            kex_count: 0,
+            deferred: Vec::new(),
+            auth: AuthPhase::NoService,
+            kbd_user: "".into(),
+            pending: None,
+            events: VecDeque::new(),
+            channels: Vec::new(),
+            config,
+        };
+        c.output.extend_from_slice(c.config.server_id.as_bytes());
+        c.output.extend_from_slice(b"\r\n");
+        c.start_kex();
+        c
+    }
+
+    // ---- I/O surface -------------------------------------------------------------------
+
+    /// Bytes that should go to the peer.
+    pub fn output(&self) -> &[u8] {
+        &self.output[self.out_start..]
+    }
+
+    /// Marks `n` bytes of [`ServerConnection::output`] as written.
+    pub fn consume_output(&mut self, n: usize) {
+        self.out_start = (self.out_start + n).min(self.output.len());
+        if self.out_start == self.output.len() {
+            self.output.clear();
+            self.out_start = 0;
+            if self.output.capacity() > 64 * 1024 {
+                self.output = Vec::new();
+            }
+        }
+    }
+
+    /// How many bytes [`ServerConnection::feed`] takes now. Zero while an answer is pending
+    /// and the buffer holds a full packet's worth.
+    pub fn input_room(&self) -> usize {
+        self.input_limit()
+            .saturating_sub(self.input.len() - self.in_start)
+    }
+
+    fn input_limit(&self) -> usize {
+        self.config
+            .max_packet
+            .min(crate::cipher::ABSOLUTE_MAX_PACKET) as usize
+            + 4096
+    }
+
+    /// Bytes received from the peer. At most [`ServerConnection::input_room`] bytes are taken;
+    /// more is an error, so memory stays bounded whatever the peer sends.
+    pub fn feed(&mut self, data: &[u8]) -> Result<(), Error> {
+        if self.phase == Phase::Closed {
+            return Err(Error::Closed);
+        }
+        if data.len() > self.input_room() {
+            return Err(Error::InputFull(self.input.len() - self.in_start));
+        }
+        if self.in_start > 0 && self.in_start == self.input.len() {
+            self.input.clear();
+            self.in_start = 0;
+        }
+        self.input.extend_from_slice(data);
+        Ok(())
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.phase == Phase::Closed
+    }
+
+    /// Whether an answer to the last event is still owed.
+    pub fn awaiting_answer(&self) -> bool {
+        self.pending.is_some()
+    }
+
+    /// The session identifier (the first exchange hash); empty before the first key exchange.
+    pub fn session_id(&self) -> &[u8] {
+        &self.session_id
+    }
+
+    pub fn is_authenticated(&self) -> bool {
+        self.auth == AuthPhase::Done
+    }
+
+    /// Bytes this connection holds on the heap now (buffers, channels, key state); with
+    /// `size_of::<ServerConnection>()` that is its memory footprint.
+    pub fn heap_bytes(&self) -> usize {
+        self.input.capacity()
+            + self.output.capacity()
+            + self.deferred.capacity()
+            + self.client_id.len()
+            + self.session_id.len()
+            + self.events.capacity() * std::mem::size_of::<Event>()
+            + self.channels.capacity() * std::mem::size_of::<Option<Channel>>()
+            + self.opener.heap_bytes()
+            + self.sealer.heap_bytes()
+            + self.kex.as_ref().map_or(0, |k| {
+                std::mem::size_of::<KexState>()
+                    + k.ours.capacity()
+                    + k.theirs.as_ref().map_or(0, Vec::capacity)
+            })
+    }
+
+    /// Processes buffered input until there is an event to report, more input is needed, or an
+    /// answer is owed. `Ok(None)`: write the output, feed more bytes (or answer), poll again.
+    /// An error is fatal: send [`ServerConnection::disconnect`]'s output if you like, then close.
+    pub fn poll(&mut self) -> Result<Option<Event>, Error> {
+        loop {
+            if let Some(e) = self.events.pop_front() {
+                return Ok(Some(e));
+            }
+            if self.pending.is_some() {
+                return Ok(None);
+            }
+            let r = match self.phase {
+                Phase::Closed => return Ok(None),
+                Phase::Identification { lines } => self.read_identification(lines),
+                Phase::Packets => self.read_packet(),
+            };
+            match r {
+                Ok(true) => {}
+                Ok(false) => {
+                    self.compact_input();
+                    return Ok(self.events.pop_front());
+                }
+                Err(e) => {
+                    self.phase = Phase::Closed;
+                    return Err(e);
+                }
+            }
+        }
+    }
+
+    fn compact_input(&mut self) {
+        if self.in_start == self.input.len() {
+            self.input.clear();
+            self.in_start = 0;
+            if self.input.capacity() > 4096 {
+                self.input = Vec::new();
+            }
+        } else if self.in_start > 0 {
+            self.input.drain(..self.in_start);
+            self.in_start = 0;
+        }
+    }
+
+    // ---- identification ----------------------------------------------------------------
+
+    fn read_identification(&mut self, lines: usize) -> Result<bool, Error> {
+        let buf = &self.input[self.in_start..];
+        let Some(nl) = buf.iter().position(|&b| b == b'\n') else {
+            let is_id = buf.starts_with(b"SSH-") || b"SSH-".starts_with(buf);
+            if (is_id && buf.len() > MAX_ID_LINE) || buf.len() > MAX_PREAMBLE_LINE {
+                return Err(Error::Identification {
+                    reason: "line too long",
+                    line: String::from_utf8_lossy(&buf[..buf.len().min(300)]).into_owned(),
+                });
+            }
+            return Ok(false);
+        };
+        let mut line = &buf[..nl];
+        if let Some(l) = line.strip_suffix(b"\r") {
+            line = l;
+        }
+        let text = String::from_utf8_lossy(line).into_owned();
+        self.in_start += nl + 1;
+        if !line.starts_with(b"SSH-") {
+            if lines + 1 > self.config.max_preamble_lines || nl > MAX_PREAMBLE_LINE {
+                return Err(Error::Identification {
+                    reason: "too many lines before the identification",
+                    line: text,
+                });
+            }
+            self.phase = Phase::Identification { lines: lines + 1 };
+            return Ok(true);
+        }
+        if nl + 1 > MAX_ID_LINE {
+            return Err(Error::Identification {
+                reason: "line too long",
+                line: text,
+            });
+        }
+        let rest = &text[4..];
+        let Some((version, software)) = rest.split_once('-') else {
+            return Err(Error::Identification {
+                reason: "malformed (no software version)",
+                line: text,
+            });
+        };
+        if version != "2.0" && version != "1.99" {
+            return Err(Error::Identification {
+                reason: "protocol version is not 2.0",
+                line: text,
+            });
+        }
+        if software.is_empty() || text.bytes().any(|b| b < 0x20 || b == 0x7f) {
+            return Err(Error::Identification {
+                reason: "malformed",
+                line: text,
+            });
+        }
+        self.client_id = text.clone().into_boxed_str();
+        self.phase = Phase::Packets;
+        self.events.push_back(Event::ClientIdentification(text));
+        Ok(true)
+    }
+
+    // ---- packets -----------------------------------------------------------------------
+
+    fn read_packet(&mut self) -> Result<bool, Error> {
+        let Some(op) = self.opener.open(&mut self.input[self.in_start..])? else {
+            return Ok(false);
+        };
+        let input = std::mem::take(&mut self.input);
+        let start = self.in_start;
+        let payload = &input[start + op.payload.start..start + op.payload.end];
+        let r = self.dispatch(payload, op.seq);
+        self.input = input;
+        self.in_start += op.consumed;
+        r.map(|()| true)
+    }
+
+    /// Frames one message: written straight into the output, or held while our side of a key
+    /// exchange is unfinished and the message is not part of it.
+    fn send(&mut self, build: impl FnOnce(&mut Vec<u8>)) {
+        if self.kex.as_ref().is_some_and(|k| k.c2s.is_none()) {
+            let at = self.deferred.len();
+            self.deferred.extend_from_slice(&[0; 4]);
+            build(&mut self.deferred);
+            let len = (self.deferred.len() - at - 4) as u32;
+            self.deferred[at..at + 4].copy_from_slice(&len.to_be_bytes());
+            return;
+        }
+        self.send_now(build);
+    }
+
+    fn send_now(&mut self, build: impl FnOnce(&mut Vec<u8>)) {
+        let start = Sealer::begin(&mut self.output);
+        build(&mut self.output);
+        self.sealer.seal(&mut self.output, start);
+    }
+
+    fn flush_deferred(&mut self) {
+        let deferred = std::mem::take(&mut self.deferred);
+        let mut r = Reader::new(&deferred);
+        while let Ok(p) = r.string("deferred") {
+            self.send_now(|o| o.extend_from_slice(p));
+        }
+        if deferred.capacity() <= 4096 {
+            self.deferred = deferred;
+            self.deferred.clear();
+        }
+    }
+
+    fn dispatch(&mut self, payload: &[u8], seq: u32) -> Result<(), Error> {
+        let Some(&msg) = payload.first() else {
+            return Err(Error::protocol("empty payload"));
+        };
+        let initial = self.kex_count == 0;
+        let in_kex = self.kex.as_ref().is_some_and(|k| k.theirs.is_some());
+        if initial && self.strict && !matches!(msg, MSG_KEX_ECDH_INIT | MSG_NEWKEYS) {
+            return Err(Error::StrictKex(
+                "only key exchange messages before the first NEWKEYS",
+            ));
+        }
+        if in_kex && !matches!(msg, 1..=4 | MSG_KEX_ECDH_INIT | MSG_NEWKEYS) {
+            return Err(Error::protocol(format!(
+                "message {msg} during key exchange"
+            )));
+        }
+        match msg {
+            MSG_DISCONNECT => {
+                let mut r = Reader::new(&payload[1..]);
+                let reason = r.u32("disconnect reason")?;
+                let description = r.utf8("disconnect description").unwrap_or_default();
+                self.phase = Phase::Closed;
+                self.events.push_back(Event::Disconnected {
+                    reason,
+                    description,
+                });
+                Ok(())
+            }
+            MSG_IGNORE | MSG_DEBUG | MSG_UNIMPLEMENTED | MSG_EXT_INFO => Ok(()),
+            MSG_KEXINIT => self.on_kexinit(payload, seq),
+            MSG_KEX_ECDH_INIT => self.on_ecdh_init(payload),
+            MSG_NEWKEYS => self.on_newkeys(),
+            _ if initial => Err(Error::protocol(format!(
+                "message {msg} before the first key exchange"
+            ))),
+            MSG_SERVICE_REQUEST => self.on_service_request(payload),
+            MSG_USERAUTH_REQUEST => self.on_userauth_request(payload),
+            MSG_USERAUTH_INFO_RESPONSE => self.on_info_response(payload),
+            MSG_GLOBAL_REQUEST..=MSG_CHANNEL_FAILURE => {
+                if self.auth != AuthPhase::Done {
+                    return Err(Error::protocol(format!(
+                        "connection message {msg} before authentication"
+                    )));
+                }
+                self.on_connection_message(msg, payload)
+            }
+            _ => {
+                self.send(|o| {
+                    put_u8(o, MSG_UNIMPLEMENTED);
+                    put_u32(o, seq);
+                });
+                Ok(())
+            }
+        }
+    }
+
+    // ---- key exchange ------------------------------------------------------------------
+
+    fn start_kex(&mut self) {
+        let mut ours = Vec::with_capacity(512);
+        kex::write_kexinit(
+            &mut ours,
+            &self.config.algorithms,
+            &self.config.host_key_algs(),
+        );
+        self.send_now(|o| o.extend_from_slice(&ours));
+        self.kex = Some(Box::new(KexState {
+            ours,
+            theirs: None,
+            negotiated: None,
+            skip_guess: false,
+            c2s: None,
+        }));
+    }
+
+    fn on_kexinit(&mut self, payload: &[u8], seq: u32) -> Result<(), Error> {
+        if self.kex.as_ref().is_some_and(|k| k.theirs.is_some()) {
+            return Err(Error::protocol("second KEXINIT during a key exchange"));
+        }
+        let client = kex::parse_kexinit(payload)?;
+        let negotiated = negotiate(
+            &client,
+            &self.config.algorithms,
+            &self.config.host_key_algs(),
+        )?;
+        if self.kex_count == 0 {
+            self.strict = negotiated.strict;
+            if self.strict && seq != 0 {
+                return Err(Error::StrictKex("KEXINIT was not the first packet"));
+            }
+        }
+        if self.kex.is_none() {
+            self.start_kex();
+        }
+        let skip_guess = client.first_kex_packet_follows
+            && (client.kex.first().map(String::as_str) != Some(negotiated.kex.name())
+                || client.host_key.first().map(String::as_str) != Some(negotiated.host_key.name()));
+        if let Some(k) = self.kex.as_mut() {
+            k.theirs = Some(payload.to_vec());
+            k.negotiated = Some(negotiated);
+            k.skip_guess = skip_guess;
+        }
+        self.events.push_back(Event::KexInit {
+            client: Box::new(client),
+            negotiated,
+        });
+        Ok(())
+    }
+
+    fn on_ecdh_init(&mut self, payload: &[u8]) -> Result<(), Error> {
+        let Some(mut st) = self.kex.take() else {
+            return Err(Error::protocol("KEX_ECDH_INIT outside a key exchange"));
+        };
+        let r = self.ecdh_reply(&mut st, payload);
+        self.kex = Some(st);
+        r
+    }
+
+    fn ecdh_reply(&mut self, st: &mut KexState, payload: &[u8]) -> Result<(), Error> {
+        let (Some(neg), Some(theirs)) = (st.negotiated, st.theirs.as_ref()) else {
+            return Err(Error::protocol("KEX_ECDH_INIT before KEXINIT"));
+        };
+        if st.skip_guess {
+            st.skip_guess = false;
+            return Ok(());
+        }
+        if st.c2s.is_some() {
+            return Err(Error::protocol("second KEX_ECDH_INIT"));
+        }
+        let mut r = Reader::new(&payload[1..]);
+        let q_c = r.string("client ephemeral key")?;
+        let (q_s, secret) = kex::agree(neg.kex, q_c)?;
+        let host_key = self
+            .config
+            .host_keys
+            .iter()
+            .find(|k| k.algorithms().contains(&neg.host_key))
+            .ok_or(Error::Kex("no host key for the negotiated algorithm"))?;
+        let mut t = kex::Transcript::new(neg.kex);
+        t.string(self.client_id.as_bytes())
+            .string(self.config.server_id.as_bytes())
+            .string(theirs)
+            .string(&st.ours)
+            .string(host_key.public_blob())
+            .string(q_c)
+            .string(&q_s)
+            .mpint(&secret);
+        let h = t.finish();
+        let h = h.as_ref();
+        if self.session_id.is_empty() {
+            self.session_id = h.into();
+        }
+        let mut reply = Vec::with_capacity(700);
+        put_u8(&mut reply, MSG_KEX_ECDH_REPLY);
+        put_string(&mut reply, host_key.public_blob());
+        put_string(&mut reply, &q_s);
+        host_key.sign_into(neg.host_key, h, &mut reply)?;
+        self.send_now(|o| o.extend_from_slice(&reply));
+        self.send_now(|o| put_u8(o, MSG_NEWKEYS));
+        let sid = &self.session_id;
+        let d = |letter, len| kex::derive(neg.kex, &secret, h, letter, sid, len);
+        let s2c_mac_len = neg.mac_s2c.map_or(0, |m| m.key_len());
+        let (iv, key, mac) = (
+            d(b'B', neg.cipher_s2c.iv_len()),
+            d(b'D', neg.cipher_s2c.key_len()),
+            d(b'F', s2c_mac_len),
+        );
+        self.sealer.rekey(&DirectionKeys {
+            cipher: neg.cipher_s2c,
+            mac: neg.mac_s2c,
+            iv: &iv,
+            key: &key,
+            mac_key: &mac,
+        })?;
+        if self.strict {
+            self.sealer.seq = 0;
+        }
+        let c2s_mac_len = neg.mac_c2s.map_or(0, |m| m.key_len());
+        st.c2s = Some(Box::new([
+            d(b'A', neg.cipher_c2s.iv_len()),
+            d(b'C', neg.cipher_c2s.key_len()),
+            d(b'E', c2s_mac_len),
+        ]));
+        if self.kex_count == 0 && neg.ext_info {
+            let algs = self.config.server_sig_algs.clone();
+            self.send_now(|o| {
+                put_u8(o, MSG_EXT_INFO);
+                put_u32(o, 1);
+                put_string(o, b"server-sig-algs");
+                put_name_list(o, &algs);
+            });
+        }
+        self.flush_deferred();
+        Ok(())
+    }
+
+    fn on_newkeys(&mut self) -> Result<(), Error> {
+        let Some(st) = self.kex.take() else {
+            return Err(Error::protocol("NEWKEYS outside a key exchange"));
+        };
+        let (Some(neg), Some(c2s)) = (st.negotiated, st.c2s) else {
+            return Err(Error::protocol("NEWKEYS before the key exchange reply"));
+        };
+        let [iv, key, mac] = *c2s;
+        self.opener.rekey(&DirectionKeys {
+            cipher: neg.cipher_c2s,
+            mac: neg.mac_c2s,
+            iv: &iv,
+            key: &key,
+            mac_key: &mac,
+        })?;
+        if self.strict {
+            self.opener.seq = 0;
+        }
+        let initial = self.kex_count == 0;
+        self.kex_count += 1;
+        // Anything the caller sent after our NEWKEYS went out already; nothing is deferred now.
+        self.flush_deferred();
+        self.events.push_back(Event::KeyExchangeDone { initial });
+        Ok(())
+    }
+
+    // ---- user authentication -----------------------------------------------------------
+
+    fn on_service_request(&mut self, payload: &[u8]) -> Result<(), Error> {
+        let mut r = Reader::new(&payload[1..]);
+        let name = r.string("service name")?.to_vec();
+        if name != b"ssh-userauth" || self.auth != AuthPhase::NoService {
+            self.disconnect(disconnect::SERVICE_NOT_AVAILABLE, "service not available");
+            return Err(Error::protocol(format!(
+                "service {:?} requested",
+                String::from_utf8_lossy(&name)
+            )));
+        }
+        self.auth = AuthPhase::Active;
+        self.send(|o| {
+            put_u8(o, MSG_SERVICE_ACCEPT);
+            put_string(o, &name);
+        });
+        Ok(())
+    }
+
+    fn on_userauth_request(&mut self, payload: &[u8]) -> Result<(), Error> {
+        match self.auth {
+            AuthPhase::NoService => {
+                return Err(Error::protocol("USERAUTH_REQUEST before ssh-userauth"))
+            }
+            // RFC 4252 §5.1: requests after success are ignored.
+            AuthPhase::Done => return Ok(()),
+            AuthPhase::Active | AuthPhase::AwaitingInfo => {}
+        }
+        self.auth = AuthPhase::Active;
+        let mut r = Reader::new(&payload[1..]);
+        let user = r.utf8("user name")?;
+        let service = r.utf8("service name")?;
+        let method_name = r.utf8("method name")?;
+        let mut query = None;
+        let mut valid = true;
+        let method = match method_name.as_str() {
+            "none" => AuthMethod::None,
+            "password" => {
+                let change = r.bool("password change flag")?;
+                let password = r.utf8("password")?;
+                let new_password = if change {
+                    Some(r.utf8("new password")?)
+                } else {
+                    None
+                };
+                AuthMethod::Password {
+                    password,
+                    new_password,
+                }
+            }
+            "publickey" => {
+                let signed = r.bool("has signature")?;
+                let algorithm = r.utf8("public key algorithm")?;
+                let key = r.string("public key")?.to_vec();
+                let signature = if signed {
+                    let signed_len = 1 + r.position();
+                    let sig = r.string("signature")?;
+                    let mut data = Vec::with_capacity(self.session_id.len() + signed_len + 4);
+                    put_string(&mut data, &self.session_id);
+                    data.extend_from_slice(&payload[..signed_len]);
+                    if verify_user_signature(&algorithm, &key, sig, &data) {
+                        SignatureCheck::Valid
+                    } else {
+                        valid = false;
+                        SignatureCheck::Invalid
+                    }
+                } else {
+                    query = Some(Box::new((algorithm.clone(), key.clone())));
+                    SignatureCheck::Query
+                };
+                AuthMethod::PublicKey {
+                    algorithm,
+                    fingerprint: fingerprint(&key),
+                    key,
+                    signature,
+                }
+            }
+            "keyboard-interactive" => {
+                r.string("language")?;
+                AuthMethod::KeyboardInteractiveStart {
+                    submethods: r.utf8("submethods")?,
+                }
+            }
+            _ => AuthMethod::Other(method_name),
+        };
+        self.pending = Some(Pending::Auth {
+            query,
+            valid,
+            user: user.clone().into_boxed_str(),
+        });
+        self.events.push_back(Event::Auth(AuthAttempt {
+            user,
+            service,
+            method,
+        }));
+        Ok(())
+    }
+
+    fn on_info_response(&mut self, payload: &[u8]) -> Result<(), Error> {
+        if self.auth != AuthPhase::AwaitingInfo {
+            return Err(Error::protocol("USERAUTH_INFO_RESPONSE without a request"));
+        }
+        let mut r = Reader::new(&payload[1..]);
+        let n = r.u32("response count")?;
+        if n > 64 {
+            return Err(Error::protocol("too many keyboard-interactive responses"));
+        }
+        let mut responses = Vec::with_capacity(n as usize);
+        for _ in 0..n {
+            responses.push(r.utf8("response")?);
+        }
+        self.auth = AuthPhase::Active;
+        let user = std::mem::take(&mut self.kbd_user);
+        self.events.push_back(Event::Auth(AuthAttempt {
+            user: user.to_string(),
+            service: "ssh-connection".into(),
+            method: AuthMethod::KeyboardInteractive { responses },
+        }));
+        self.pending = Some(Pending::Auth {
+            query: None,
+            valid: true,
+            user,
+        });
+        Ok(())
+    }
+
+    /// Accepts the pending authentication attempt: USERAUTH_SUCCESS, or PK_OK for a public
+    /// key query. An attempt whose signature did not verify fails anyway.
+    pub fn accept_auth(&mut self) -> Result<(), Error> {
+        let Some(Pending::Auth { query, valid, .. }) = self.pending.take() else {
+            return Err(Error::NotPending("accept_auth"));
+        };
+        if !valid {
+            self.send_auth_failure();
+        } else if let Some(q) = query {
+            self.send(|o| {
+                put_u8(o, MSG_USERAUTH_PK_OK);
+                put_string(o, q.0.as_bytes());
+                put_string(o, &q.1);
+            });
+        } else {
+            self.auth = AuthPhase::Done;
+            self.send(|o| put_u8(o, MSG_USERAUTH_SUCCESS));
+        }
+        Ok(())
+    }
+
+    /// Rejects the pending authentication attempt (USERAUTH_FAILURE with the configured methods).
+    pub fn reject_auth(&mut self) -> Result<(), Error> {
+        let Some(Pending::Auth { .. }) = self.pending.take() else {
+            return Err(Error::NotPending("reject_auth"));
+        };
+        self.send_auth_failure();
+        Ok(())
+    }
+
+    fn send_auth_failure(&mut self) {
+        let methods = self.config.auth_methods.clone();
+        self.send(|o| {
+            put_u8(o, MSG_USERAUTH_FAILURE);
+            put_name_list(o, &methods);
+            put_bool(o, false);
+        });
+    }
+
+    /// Answers a keyboard-interactive start (or a previous round's responses) with prompts;
+    /// `(prompt, echo)` pairs. The answers arrive as another [`Event::Auth`].
+    pub fn keyboard_interactive_prompt(
+        &mut self,
+        name: &str,
+        instruction: &str,
+        prompts: &[(&str, bool)],
+    ) -> Result<(), Error> {
+        match self.pending.take() {
+            Some(Pending::Auth {
+                query: None, user, ..
+            }) => self.kbd_user = user,
+            other => {
+                self.pending = other;
+                return Err(Error::NotPending("keyboard_interactive_prompt"));
+            }
+        }
+        self.auth = AuthPhase::AwaitingInfo;
+        self.send(|o| {
+            put_u8(o, MSG_USERAUTH_INFO_REQUEST);
+            put_string(o, name.as_bytes());
+            put_string(o, instruction.as_bytes());
+            put_string(o, b"");
+            put_u32(o, prompts.len() as u32);
+            for (p, echo) in prompts {
+                put_string(o, p.as_bytes());
+                put_bool(o, *echo);
+            }
+        });
+        Ok(())
+    }
+
+    /// Sends a USERAUTH_BANNER (only meaningful before authentication succeeds).
+    pub fn send_auth_banner(&mut self, text: &str) {
+        self.send(|o| {
+            put_u8(o, MSG_USERAUTH_BANNER);
+            put_string(o, text.as_bytes());
+            put_string(o, b"");
+        });
+    }
+
+    // ---- connection protocol -----------------------------------------------------------
+
+    fn channel_mut(&mut self, id: u32) -> Option<&mut Channel> {
+        self.channels.get_mut(id as usize).and_then(Option::as_mut)
+    }
+
+    fn on_connection_message(&mut self, msg: u8, payload: &[u8]) -> Result<(), Error> {
+        let mut r = Reader::new(&payload[1..]);
+        match msg {
+            MSG_GLOBAL_REQUEST => {
+                let name = r.utf8("global request name")?;
+                let want_reply = r.bool("want reply")?;
+                let forward = if name == "tcpip-forward" || name == "cancel-tcpip-forward" {
+                    Some((r.utf8("bind address")?, r.u32("bind port")?))
+                } else {
+                    None
+                };
+                if want_reply {
+                    self.send(|o| put_u8(o, MSG_REQUEST_FAILURE));
+                }
+                self.events.push_back(Event::GlobalRequest {
+                    name,
+                    want_reply,
+                    forward,
+                });
+                Ok(())
+            }
+            MSG_CHANNEL_OPEN => self.on_channel_open(&mut r),
+            MSG_CHANNEL_REQUEST => self.on_channel_request(&mut r),
+            MSG_CHANNEL_OPEN_CONFIRMATION | MSG_CHANNEL_OPEN_FAILURE => Err(Error::protocol(
+                "channel open answer, but the server opens no channels",
+            )),
+            // Answers to our own requests: we never ask for one.
+            MSG_CHANNEL_SUCCESS | MSG_CHANNEL_FAILURE | 81 => Ok(()),
+            _ => {
+                let id = r.u32("recipient channel")?;
+                let window = self.config.channel_window;
+                // A channel we already closed may still see the client's in-flight packets.
+                let Some(ch) = self.channel_mut(id) else {
+                    return Ok(());
+                };
+                match msg {
+                    MSG_CHANNEL_WINDOW_ADJUST => {
+                        let n = r.u32("window increment")?;
+                        ch.remote_window = ch.remote_window.saturating_add(n);
+                        let window = ch.remote_window;
+                        self.events.push_back(Event::WindowAdjusted {
+                            channel: id,
+                            window,
+                        });
+                    }
+                    MSG_CHANNEL_DATA | MSG_CHANNEL_EXTENDED_DATA => {
+                        let code = if msg == MSG_CHANNEL_EXTENDED_DATA {
+                            Some(r.u32("data type code")?)
+                        } else {
+                            None
+                        };
+                        let data = r.string("channel data")?;
+                        // Data beyond the window granted is dropped, not fatal.
+                        let n = data.len().min(ch.local_window as usize);
+                        ch.local_window -= n as u32;
+                        let data = data[..n].to_vec();
+                        if ch.local_window < window / 2 {
+                            let add = window - ch.local_window;
+                            ch.local_window = window;
+                            let remote = ch.remote_id;
+                            self.send(|o| {
+                                put_u8(o, MSG_CHANNEL_WINDOW_ADJUST);
+                                put_u32(o, remote);
+                                put_u32(o, add);
+                            });
+                        }
+                        self.events.push_back(match code {
+                            None => Event::Data { channel: id, data },
+                            Some(code) => Event::ExtendedData {
+                                channel: id,
+                                code,
+                                data,
+                            },
+                        });
+                    }
+                    MSG_CHANNEL_EOF => self.events.push_back(Event::Eof { channel: id }),
+                    MSG_CHANNEL_CLOSE => {
+                        let (remote, sent) = (ch.remote_id, ch.close_sent);
+                        if !sent {
+                            self.send(|o| {
+                                put_u8(o, MSG_CHANNEL_CLOSE);
+                                put_u32(o, remote);
+                            });
+                        }
+                        if let Some(slot) = self.channels.get_mut(id as usize) {
+                            *slot = None;
+                        }
+                        self.events.push_back(Event::Close { channel: id });
+                    }
+                    _ => {}
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn on_channel_open(&mut self, r: &mut Reader<'_>) -> Result<(), Error> {
+        let kind = r.utf8("channel type")?;
+        let remote_id = r.u32("sender channel")?;
+        let window = r.u32("initial window")?;
+        let max_packet = r.u32("maximum packet")?;
+        let refuse = |this: &mut Self, reason: u32, text: &'static str| {
+            this.send(|o| {
+                put_u8(o, MSG_CHANNEL_OPEN_FAILURE);
+                put_u32(o, remote_id);
+                put_u32(o, reason);
+                put_string(o, text.as_bytes());
+                put_string(o, b"");
+            });
+        };
+        let kind = match kind.as_str() {
+            "session" => ChannelKind::Session,
+            "direct-tcpip" => ChannelKind::DirectTcpip {
+                host: r.utf8("host")?,
+                port: r.u32("port")?,
+                originator: r.utf8("originator address")?,
+                originator_port: r.u32("originator port")?,
+            },
+            _ => ChannelKind::Other(kind),
+        };
+        if kind != ChannelKind::Session {
+            let (reason, text) = match kind {
+                ChannelKind::DirectTcpip { .. } => {
+                    (open_failure::CONNECT_FAILED, "Connection refused")
+                }
+                _ => (open_failure::UNKNOWN_CHANNEL_TYPE, "unknown channel type"),
+            };
+            refuse(self, reason, text);
+            self.events.push_back(Event::ChannelOpen {
+                channel: u32::MAX,
+                kind,
+            });
+            return Ok(());
+        }
+        let slot = match self.channels.iter().position(Option::is_none) {
+            Some(i) => i,
+            None if self.channels.len() < self.config.max_channels => {
+                self.channels.push(None);
+                self.channels.len() - 1
+            }
+            None => {
+                refuse(self, open_failure::RESOURCE_SHORTAGE, "too many channels");
+                return Ok(());
+            }
+        };
+        self.channels[slot] = Some(Channel {
+            remote_id,
+            remote_window: window,
+            remote_max_packet: max_packet.clamp(1, 1 << 20),
+            local_window: self.config.channel_window,
+            confirmed: false,
+            eof_sent: false,
+            close_sent: false,
+        });
+        self.pending = Some(Pending::ChannelOpen(slot as u32));
+        self.events.push_back(Event::ChannelOpen {
+            channel: slot as u32,
+            kind,
+        });
+        Ok(())
+    }
+
+    fn on_channel_request(&mut self, r: &mut Reader<'_>) -> Result<(), Error> {
+        let id = r.u32("recipient channel")?;
+        let name = r.utf8("request type")?;
+        let want_reply = r.bool("want reply")?;
+        let request = match name.as_str() {
+            "pty-req" => ChannelRequest::PtyReq {
+                term: r.utf8("TERM")?,
+                cols: r.u32("columns")?,
+                rows: r.u32("rows")?,
+                width_px: r.u32("width")?,
+                height_px: r.u32("height")?,
+                modes: r.string("terminal modes")?.to_vec(),
+            },
+            "env" => ChannelRequest::Env {
+                name: r.utf8("variable name")?,
+                value: r.utf8("variable value")?,
+            },
+            "shell" => ChannelRequest::Shell,
+            "exec" => ChannelRequest::Exec {
+                command: r.string("command")?.to_vec(),
+            },
+            "subsystem" => ChannelRequest::Subsystem {
+                name: r.utf8("subsystem name")?,
+            },
+            "window-change" => ChannelRequest::WindowChange {
+                cols: r.u32("columns")?,
+                rows: r.u32("rows")?,
+                width_px: r.u32("width")?,
+                height_px: r.u32("height")?,
+            },
+            "signal" => ChannelRequest::Signal {
+                name: r.utf8("signal name")?,
+            },
+            _ => ChannelRequest::Other { name },
+        };
+        if self.channel_mut(id).is_none() {
+            if want_reply {
+                self.send(|o| {
+                    put_u8(o, MSG_CHANNEL_FAILURE);
+                    put_u32(o, id);
+                });
+            }
+            return Ok(());
+        }
+        if want_reply {
+            self.pending = Some(Pending::ChannelRequest(id));
+        }
+        self.events.push_back(Event::ChannelRequest {
+            channel: id,
+            want_reply,
+            request,
+        });
+        Ok(())
+    }
+
+    /// Confirms the pending session channel open.
+    pub fn accept_channel(&mut self, channel: u32) -> Result<(), Error> {
+        if self.pending != Some(Pending::ChannelOpen(channel)) {
+            return Err(Error::NotPending("accept_channel"));
+        }
+        self.pending = None;
+        let (window, max) = (self.config.channel_window, self.config.channel_max_packet);
+        let ch = self
+            .channel_mut(channel)
+            .ok_or(Error::NoSuchChannel(channel))?;
+        ch.confirmed = true;
+        let remote = ch.remote_id;
+        self.send(|o| {
+            put_u8(o, MSG_CHANNEL_OPEN_CONFIRMATION);
+            put_u32(o, remote);
+            put_u32(o, channel);
+            put_u32(o, window);
+            put_u32(o, max);
+        });
+        Ok(())
+    }
+
+    /// Refuses the pending session channel open.
+    pub fn reject_channel(&mut self, channel: u32, reason: u32, text: &str) -> Result<(), Error> {
+        if self.pending != Some(Pending::ChannelOpen(channel)) {
+            return Err(Error::NotPending("reject_channel"));
+        }
+        self.pending = None;
+        let remote = self
+            .channels
+            .get_mut(channel as usize)
+            .and_then(Option::take)
+            .ok_or(Error::NoSuchChannel(channel))?
+            .remote_id;
+        self.send(|o| {
+            put_u8(o, MSG_CHANNEL_OPEN_FAILURE);
+            put_u32(o, remote);
+            put_u32(o, reason);
+            put_string(o, text.as_bytes());
+            put_string(o, b"");
+        });
+        Ok(())
+    }
+
+    /// Answers the pending channel request (CHANNEL_SUCCESS or CHANNEL_FAILURE).
+    pub fn channel_request_reply(&mut self, channel: u32, success: bool) -> Result<(), Error> {
+        if self.pending != Some(Pending::ChannelRequest(channel)) {
+            return Err(Error::NotPending("channel_request_reply"));
+        }
+        self.pending = None;
+        let remote = self
+            .channel_mut(channel)
+            .ok_or(Error::NoSuchChannel(channel))?
+            .remote_id;
+        self.send(|o| {
+            put_u8(
+                o,
+                if success {
+                    MSG_CHANNEL_SUCCESS
+                } else {
+                    MSG_CHANNEL_FAILURE
+                },
+            );
+            put_u32(o, remote);
+        });
+        Ok(())
+    }
+
+    /// How many bytes `send_data` would take now on `channel`.
+    pub fn send_window(&self, channel: u32) -> usize {
+        self.channels
+            .get(channel as usize)
+            .and_then(Option::as_ref)
+            .filter(|c| c.confirmed && !c.eof_sent && !c.close_sent)
+            .map_or(0, |c| c.remote_window as usize)
+    }
+
+    /// Sends as much of `data` as the client's window allows, split at its maximum packet
+    /// size; returns how many bytes were taken (hold the rest until [`Event::WindowAdjusted`]).
+    pub fn send_data(&mut self, channel: u32, data: &[u8]) -> Result<usize, Error> {
+        self.send_channel_data(channel, None, data)
+    }
+
+    /// Extended data (`code` 1 is stderr).
+    pub fn send_extended_data(
+        &mut self,
+        channel: u32,
+        code: u32,
+        data: &[u8],
+    ) -> Result<usize, Error> {
+        self.send_channel_data(channel, Some(code), data)
+    }
+
+    fn send_channel_data(
+        &mut self,
+        channel: u32,
+        code: Option<u32>,
+        data: &[u8],
+    ) -> Result<usize, Error> {
+        if self.phase == Phase::Closed {
+            return Err(Error::Closed);
+        }
+        let ch = self
+            .channel_mut(channel)
+            .filter(|c| c.confirmed && !c.eof_sent && !c.close_sent)
+            .ok_or(Error::NoSuchChannel(channel))?;
+        let n = data.len().min(ch.remote_window as usize);
+        ch.remote_window -= n as u32;
+        let (remote, max) = (ch.remote_id, ch.remote_max_packet as usize);
+        for chunk in data[..n].chunks(max.min(32 * 1024)) {
+            self.send(|o| {
+                match code {
+                    None => put_u8(o, MSG_CHANNEL_DATA),
+                    Some(_) => put_u8(o, MSG_CHANNEL_EXTENDED_DATA),
+                }
+                put_u32(o, remote);
+                if let Some(c) = code {
+                    put_u32(o, c);
+                }
+                put_string(o, chunk);
+            });
+        }
+        Ok(n)
+    }
+
+    /// Sends `exit-status` (no reply wanted).
+    pub fn send_exit_status(&mut self, channel: u32, status: u32) -> Result<(), Error> {
+        let remote = self
+            .channel_mut(channel)
+            .filter(|c| !c.close_sent)
+            .ok_or(Error::NoSuchChannel(channel))?
+            .remote_id;
+        self.send(|o| {
+            put_u8(o, MSG_CHANNEL_REQUEST);
+            put_u32(o, remote);
+            put_string(o, b"exit-status");
+            put_bool(o, false);
+            put_u32(o, status);
+        });
+        Ok(())
+    }
+
+    /// Sends `exit-signal` (signal name without "SIG", e.g. "TERM").
+    pub fn send_exit_signal(&mut self, channel: u32, signal: &str) -> Result<(), Error> {
+        let remote = self
+            .channel_mut(channel)
+            .filter(|c| !c.close_sent)
+            .ok_or(Error::NoSuchChannel(channel))?
+            .remote_id;
+        self.send(|o| {
+            put_u8(o, MSG_CHANNEL_REQUEST);
+            put_u32(o, remote);
+            put_string(o, b"exit-signal");
+            put_bool(o, false);
+            put_string(o, signal.as_bytes());
+            put_bool(o, false);
+            put_string(o, b"");
+            put_string(o, b"");
+        });
+        Ok(())
+    }
+
+    pub fn send_eof(&mut self, channel: u32) -> Result<(), Error> {
+        let ch = self
+            .channel_mut(channel)
+            .ok_or(Error::NoSuchChannel(channel))?;
+        if ch.eof_sent || ch.close_sent {
+            return Ok(());
+        }
+        ch.eof_sent = true;
+        let remote = ch.remote_id;
+        self.send(|o| {
+            put_u8(o, MSG_CHANNEL_EOF);
+            put_u32(o, remote);
+        });
+        Ok(())
+    }
+
+    /// Sends CHANNEL_CLOSE; the id is freed when the client's CLOSE arrives ([`Event::Close`]).
+    pub fn send_close(&mut self, channel: u32) -> Result<(), Error> {
+        let ch = self
+            .channel_mut(channel)
+            .ok_or(Error::NoSuchChannel(channel))?;
+        if ch.close_sent {
+            return Ok(());
+        }
+        ch.close_sent = true;
+        let remote = ch.remote_id;
+        self.send(|o| {
+            put_u8(o, MSG_CHANNEL_CLOSE);
+            put_u32(o, remote);
+        });
+        Ok(())
+    }
+
+    /// Queues a DISCONNECT (when the transport can carry one) and closes the connection; write
+    /// the output, then close the socket.
+    pub fn disconnect(&mut self, reason: u32, description: &str) {
+        if self.phase == Phase::Packets {
+            // Bypasses the deferral: a disconnect may go out in the middle of a key exchange.
+            self.send_now(|o| {
+                put_u8(o, MSG_DISCONNECT);
+                put_u32(o, reason);
+                put_string(o, description.as_bytes());
+                put_string(o, b"");
+            });
+        }
+        self.phase = Phase::Closed;
+    }
+}

@@ -1,0 +1,182 @@
+//! A test server on 127.0.0.1 port 0: sikker-ssh with a tiny policy (password "secret",
+//! any valid public key), an exec handler that prints its command and an echo shell.
+#![allow(dead_code)]
+
+use sikker_ssh::driver::serve_tcp;
+use sikker_ssh::{
+    AuthMethod, ChannelKind, ChannelRequest, Error, Event, HostKey, ServerConfig, ServerConnection,
+    SignatureCheck,
+};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, Mutex, OnceLock};
+
+pub const PASSWORD: &str = "secret";
+
+/// Host keys of every supported type; ECDSA P-384 and RSA come from ssh-keygen files, so the
+/// OpenSSH key file reader is exercised too.
+pub fn host_keys() -> Vec<HostKey> {
+    let dir = key_dir();
+    let read = |name: &str| {
+        let text = std::fs::read_to_string(dir.join(name)).expect("key file");
+        HostKey::from_openssh(&text).expect("parse key file")
+    };
+    vec![
+        read("host_ed25519"),
+        HostKey::generate_ecdsa_p256().expect("p256"),
+        read("host_ecdsa384"),
+        read("host_rsa"),
+    ]
+}
+
+/// A directory with host keys and user keys made by ssh-keygen, once per test binary.
+pub fn key_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("tempdir").keep();
+        for (name, args) in [
+            ("host_ed25519", &["-t", "ed25519"][..]),
+            ("host_ecdsa384", &["-t", "ecdsa", "-b", "384"][..]),
+            ("host_rsa", &["-t", "rsa", "-b", "2048"][..]),
+            ("user_ed25519", &["-t", "ed25519"][..]),
+            ("user_ecdsa", &["-t", "ecdsa", "-b", "256"][..]),
+            ("user_rsa", &["-t", "rsa", "-b", "2048"][..]),
+        ] {
+            let ok = Command::new("ssh-keygen")
+                .args(args)
+                .args(["-q", "-N", "", "-C", "test", "-f"])
+                .arg(dir.join(name))
+                .status()
+                .expect("run ssh-keygen (apt package openssh-client)")
+                .success();
+            assert!(ok, "ssh-keygen {name}");
+        }
+        dir
+    })
+}
+
+pub type Log = Arc<Mutex<Vec<Event>>>;
+
+/// The test policy and the echo shell.
+pub struct EchoHandler {
+    pub log: Log,
+    shell_input: Vec<u8>,
+}
+
+impl EchoHandler {
+    pub fn new(log: Log) -> Self {
+        EchoHandler {
+            log,
+            shell_input: Vec::new(),
+        }
+    }
+}
+
+impl sikker_ssh::driver::Handler for EchoHandler {
+    fn on_event(&mut self, conn: &mut ServerConnection, event: Event) -> Result<(), Error> {
+        self.log.lock().expect("log").push(event.clone());
+        match event {
+            Event::Auth(a) => match a.method {
+                AuthMethod::Password { password, .. } if password == PASSWORD => conn.accept_auth(),
+                AuthMethod::PublicKey { signature, .. } if signature != SignatureCheck::Invalid => {
+                    conn.accept_auth()
+                }
+                AuthMethod::KeyboardInteractiveStart { .. } => {
+                    conn.keyboard_interactive_prompt("", "", &[("Password: ", false)])
+                }
+                AuthMethod::KeyboardInteractive { responses } if responses == [PASSWORD] => {
+                    conn.accept_auth()
+                }
+                _ => conn.reject_auth(),
+            },
+            Event::ChannelOpen {
+                channel,
+                kind: ChannelKind::Session,
+            } => conn.accept_channel(channel),
+            Event::ChannelRequest {
+                channel,
+                want_reply,
+                request,
+            } => {
+                let ok = !matches!(
+                    request,
+                    ChannelRequest::Subsystem { .. } | ChannelRequest::Other { .. }
+                );
+                if want_reply {
+                    conn.channel_request_reply(channel, ok)?;
+                }
+                match request {
+                    ChannelRequest::Exec { command } => {
+                        let mut out = b"exec:".to_vec();
+                        out.extend_from_slice(&command);
+                        out.push(b'\n');
+                        if command.starts_with(b"big ") {
+                            let n: usize = String::from_utf8_lossy(&command[4..])
+                                .trim()
+                                .parse()
+                                .unwrap_or(0);
+                            out = vec![b'x'; n];
+                        }
+                        let sent = conn.send_data(channel, &out)?;
+                        assert_eq!(sent, out.len(), "test output fits the window");
+                        conn.send_extended_data(channel, 1, b"to stderr\n")?;
+                        conn.send_exit_status(channel, 3)?;
+                        conn.send_eof(channel)?;
+                        conn.send_close(channel)?;
+                    }
+                    ChannelRequest::Shell => {
+                        conn.send_data(channel, b"$ ")?;
+                    }
+                    _ => {}
+                }
+                Ok(())
+            }
+            Event::Data { channel, data } => {
+                conn.send_data(channel, &data)?;
+                self.shell_input.extend_from_slice(&data);
+                let exit = self.shell_input.windows(4).any(|w| w == b"exit");
+                if exit {
+                    conn.send_data(channel, b"\r\nbye\r\n")?;
+                    conn.send_exit_status(channel, 0)?;
+                    conn.send_eof(channel)?;
+                    conn.send_close(channel)?;
+                }
+                Ok(())
+            }
+            Event::Eof { channel } => {
+                conn.send_exit_status(channel, 0)?;
+                conn.send_close(channel)
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Starts a server with `config`; every event of every connection goes to the returned log.
+pub async fn start(config: ServerConfig) -> (u16, Log) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let log: Log = Arc::default();
+    let config = Arc::new(config);
+    let l = log.clone();
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            let config = config.clone();
+            let log = l.clone();
+            tokio::spawn(async move {
+                let mut conn = ServerConnection::new(config);
+                let mut h = EchoHandler::new(log);
+                if let Err(e) = serve_tcp(&mut sock, &mut conn, &mut h).await {
+                    eprintln!("server: connection ended with {e}");
+                }
+            });
+        }
+    });
+    (port, log)
+}
+
+pub fn config() -> ServerConfig {
+    ServerConfig::new("SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3", host_keys())
+}

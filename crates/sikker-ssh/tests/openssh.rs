@@ -1,0 +1,327 @@
+//! Interoperability with the OpenSSH client (`ssh`, with `sshpass` for passwords) on
+//! 127.0.0.1: every supported kex, host key, cipher and MAC, every auth method, exec, a
+//! PTY shell, and re-keying. Needs the apt packages openssh-client and sshpass.
+
+mod common;
+
+use common::{key_dir, start, Log, PASSWORD};
+use sikker_ssh::{
+    AuthMethod, ChannelRequest, Cipher, Event, HostKeyAlg, Kex, MacAlg, SignatureCheck,
+};
+use std::process::Stdio;
+use tokio::io::AsyncWriteExt;
+use tokio::process::Command;
+
+struct Run {
+    ok: bool,
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+async fn ssh(
+    port: u16,
+    password: Option<&str>,
+    opts: &[&str],
+    remote: &[&str],
+    stdin: &[u8],
+) -> Run {
+    let mut cmd = match password {
+        Some(p) => {
+            let mut c = Command::new("sshpass");
+            c.args(["-p", p, "ssh"]);
+            c
+        }
+        None => Command::new("ssh"),
+    };
+    cmd.args([
+        "-F",
+        "/dev/null",
+        "-p",
+        &port.to_string(),
+        "-o",
+        "StrictHostKeyChecking=no",
+        "-o",
+        "UserKnownHostsFile=/dev/null",
+        "-o",
+        "LogLevel=ERROR",
+        "-o",
+        "ConnectTimeout=20",
+        "-o",
+        "NumberOfPasswordPrompts=1",
+    ])
+    .args(opts)
+    .arg("root@127.0.0.1")
+    .args(remote)
+    .stdin(Stdio::piped())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .kill_on_drop(true);
+    let mut child = cmd
+        .spawn()
+        .expect("run ssh (apt packages openssh-client, sshpass)");
+    if let Some(mut i) = child.stdin.take() {
+        let data = stdin.to_vec();
+        tokio::spawn(async move {
+            let _ = i.write_all(&data).await;
+            // Keep stdin open a moment so a shell sees its input before EOF.
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        });
+    }
+    let out = tokio::time::timeout(std::time::Duration::from_secs(60), child.wait_with_output())
+        .await
+        .expect("ssh finished within 60 s")
+        .expect("ssh output");
+    Run {
+        ok: out.status.success(),
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn password_opts() -> Vec<&'static str> {
+    vec![
+        "-o",
+        "PreferredAuthentications=password",
+        "-o",
+        "PubkeyAuthentication=no",
+    ]
+}
+
+fn last_negotiated(log: &Log) -> Option<sikker_ssh::Negotiated> {
+    log.lock().expect("log").iter().rev().find_map(|e| match e {
+        Event::KexInit { negotiated, .. } => Some(*negotiated),
+        _ => None,
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exec_with_password_strict_kex_and_ext_info() {
+    let (port, log) = start(common::config()).await;
+    let r = ssh(
+        port,
+        Some(PASSWORD),
+        &password_opts(),
+        &["uname", "-a"],
+        b"",
+    )
+    .await;
+    assert_eq!(r.stdout, "exec:uname -a\n", "stderr: {}", r.stderr);
+    assert_eq!(r.stderr, "to stderr\n");
+    assert_eq!(r.code, Some(3));
+    let n = last_negotiated(&log).expect("kex happened");
+    assert!(n.strict, "OpenSSH ≥ 9.6 / patched clients offer strict KEX");
+    assert!(n.ext_info);
+    let events = log.lock().expect("log").clone();
+    assert!(
+        matches!(&events[0], Event::ClientIdentification(id) if id.starts_with("SSH-2.0-OpenSSH"))
+    );
+    assert!(events
+        .iter()
+        .any(|e| matches!(e, Event::Auth(a) if a.user == "root"
+        && matches!(&a.method, AuthMethod::Password { password, .. } if password == PASSWORD))));
+    // A wrong password fails, and the attempt is reported.
+    let r = ssh(port, Some("wrong"), &password_opts(), &["true"], b"").await;
+    assert!(!r.ok);
+    assert!(log
+        .lock()
+        .expect("log")
+        .iter()
+        .any(|e| matches!(e, Event::Auth(a)
+        if matches!(&a.method, AuthMethod::Password { password, .. } if password == "wrong"))));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_cipher_and_mac() {
+    let (port, log) = start(common::config()).await;
+    for c in Cipher::ALL {
+        let macs: Vec<Option<MacAlg>> = if c.is_aead() {
+            vec![None]
+        } else {
+            MacAlg::ALL.iter().copied().map(Some).collect()
+        };
+        for m in macs {
+            let cipher = format!("Ciphers={}", c.name());
+            let mac = format!("MACs={}", m.map_or("hmac-sha2-256", |m| m.name()));
+            let mut opts = password_opts();
+            opts.extend(["-o", &cipher, "-o", &mac]);
+            let r = ssh(port, Some(PASSWORD), &opts, &["echo", "hi"], b"").await;
+            assert_eq!(r.stdout, "exec:echo hi\n", "{c:?}/{m:?}: {}", r.stderr);
+            let n = last_negotiated(&log).expect("kex");
+            assert_eq!((n.cipher_c2s, n.cipher_s2c), (c, c));
+            assert_eq!((n.mac_c2s, n.mac_s2c), (m, m));
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_kex_and_host_key() {
+    let (port, log) = start(common::config()).await;
+    for k in Kex::ALL {
+        for h in HostKeyAlg::ALL {
+            let kex = format!("KexAlgorithms={}", k.name());
+            let hk = format!("HostKeyAlgorithms={}", h.name());
+            let mut opts = password_opts();
+            opts.extend(["-o", &kex, "-o", &hk]);
+            let r = ssh(port, Some(PASSWORD), &opts, &["id"], b"").await;
+            assert_eq!(r.stdout, "exec:id\n", "{k:?}/{h:?}: {}", r.stderr);
+            let n = last_negotiated(&log).expect("kex");
+            assert_eq!((n.kex, n.host_key), (k, h));
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn public_keys_of_every_type() {
+    let (port, log) = start(common::config()).await;
+    for name in ["user_ed25519", "user_ecdsa", "user_rsa"] {
+        let key = key_dir().join(name);
+        let key = key.to_str().expect("utf-8 path");
+        let opts = [
+            "-i",
+            key,
+            "-o",
+            "IdentitiesOnly=yes",
+            "-o",
+            "PreferredAuthentications=publickey",
+            "-o",
+            "BatchMode=yes",
+        ];
+        let r = ssh(port, None, &opts, &["whoami"], b"").await;
+        assert_eq!(r.stdout, "exec:whoami\n", "{name}: {}", r.stderr);
+        let fp = std::process::Command::new("ssh-keygen")
+            .args(["-l", "-E", "sha256", "-f"])
+            .arg(format!("{key}.pub"))
+            .output()
+            .expect("ssh-keygen -l");
+        let fp = String::from_utf8_lossy(&fp.stdout)
+            .split_whitespace()
+            .nth(1)
+            .expect("fingerprint")
+            .to_owned();
+        let events = log.lock().expect("log").clone();
+        let seen: Vec<(String, SignatureCheck)> = events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Auth(a) => match &a.method {
+                    AuthMethod::PublicKey {
+                        fingerprint,
+                        signature,
+                        ..
+                    } if *fingerprint == fp => Some((fingerprint.clone(), signature.clone())),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .collect();
+        // OpenSSH asks first (query → PK_OK), then signs.
+        assert!(
+            seen.iter().any(|s| s.1 == SignatureCheck::Query),
+            "{name}: {seen:?}"
+        );
+        assert!(
+            seen.iter().any(|s| s.1 == SignatureCheck::Valid),
+            "{name}: {seen:?}"
+        );
+    }
+    let rsa = events_with_algorithm(&log, "rsa-sha2-512");
+    assert!(
+        rsa,
+        "OpenSSH signs with rsa-sha2-512 when server-sig-algs lists it"
+    );
+}
+
+fn events_with_algorithm(log: &Log, alg: &str) -> bool {
+    log.lock().expect("log").iter().any(|e| {
+        matches!(e, Event::Auth(a) if matches!(&a.method,
+            AuthMethod::PublicKey { algorithm, signature: SignatureCheck::Valid, .. } if algorithm == alg))
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keyboard_interactive() {
+    let (port, log) = start(common::config()).await;
+    let opts = [
+        "-o",
+        "PreferredAuthentications=keyboard-interactive",
+        "-o",
+        "PubkeyAuthentication=no",
+    ];
+    let r = ssh(port, Some(PASSWORD), &opts, &["ls"], b"").await;
+    assert_eq!(r.stdout, "exec:ls\n", "{}", r.stderr);
+    assert!(log.lock().expect("log").iter().any(|e| matches!(e, Event::Auth(a)
+        if a.user == "root" && matches!(&a.method, AuthMethod::KeyboardInteractive { responses } if responses == &[PASSWORD]))));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pty_shell_with_env_and_rekeying() {
+    let (port, log) = start(common::config()).await;
+    let mut opts = password_opts();
+    // Re-key every 16 KiB: the 40 KiB typed into the shell (echoed back) forces several.
+    opts.extend(["-tt", "-o", "RekeyLimit=16K", "-o", "SetEnv=LANG=C.UTF-8"]);
+    let mut input = Vec::new();
+    for i in 0..400 {
+        input.extend_from_slice(format!("line {i:04} {}\n", "z".repeat(90)).as_bytes());
+    }
+    input.extend_from_slice(b"exit\n");
+    let r = ssh(port, Some(PASSWORD), &opts, &[], &input).await;
+    assert!(r.stdout.starts_with("$ line 0000"), "{}", r.stderr);
+    assert!(r.stdout.contains("line 0399"), "{}", r.stderr);
+    assert!(r.stdout.contains("bye"), "{}", r.stderr);
+    let events = log.lock().expect("log").clone();
+    assert!(events.iter().any(|e| matches!(
+        e,
+        Event::ChannelRequest {
+            request: ChannelRequest::PtyReq { .. },
+            want_reply: true,
+            ..
+        }
+    )));
+    assert!(events.iter().any(|e| matches!(e, Event::ChannelRequest {
+        request: ChannelRequest::Env { name, value }, .. } if name == "LANG" && value == "C.UTF-8")));
+    assert!(events.iter().any(|e| matches!(
+        e,
+        Event::ChannelRequest {
+            request: ChannelRequest::Shell,
+            ..
+        }
+    )));
+    let rekeys = events
+        .iter()
+        .filter(|e| matches!(e, Event::KeyExchangeDone { initial: false }))
+        .count();
+    assert!(rekeys >= 2, "re-keys: {rekeys}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_output_and_refused_forwarding() {
+    let (port, log) = start(common::config()).await;
+    let r = ssh(
+        port,
+        Some(PASSWORD),
+        &password_opts(),
+        &["big", "300000"],
+        b"",
+    )
+    .await;
+    assert_eq!(r.stdout.len(), 300000, "{}", r.stderr);
+    // A local forward: the direct-tcpip open is reported and refused.
+    let mut opts = password_opts();
+    opts.extend(["-o", "ExitOnForwardFailure=no", "-W", "10.0.0.1:80"]);
+    let _ = ssh(port, Some(PASSWORD), &opts, &[], b"").await;
+    assert!(log.lock().expect("log").iter().any(|e| matches!(e, Event::ChannelOpen {
+        kind: sikker_ssh::ChannelKind::DirectTcpip { host, port: 80, .. }, .. } if host == "10.0.0.1")));
+    // A remote forward request is a global request, refused.
+    let mut opts = password_opts();
+    opts.extend([
+        "-o",
+        "ExitOnForwardFailure=yes",
+        "-R",
+        "127.0.0.1:0:127.0.0.1:9",
+        "-N",
+    ]);
+    let r = ssh(port, Some(PASSWORD), &opts, &[], b"").await;
+    assert!(!r.ok);
+    assert!(log.lock().expect("log").iter().any(|e| matches!(e, Event::GlobalRequest { name, forward: Some(_), .. } if name == "tcpip-forward")));
+}
