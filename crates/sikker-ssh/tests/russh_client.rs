@@ -1,0 +1,173 @@
+//! Interoperability with russh's client (the one the sensor bench drives) on 127.0.0.1:
+//! password and public key auth, exec, a PTY shell, with each cipher and MAC russh shares
+//! with us.
+
+mod common;
+
+use common::{key_dir, start, PASSWORD};
+use russh::client;
+use russh::keys::{HashAlg, PrivateKeyWithHashAlg, PublicKeyOrCertificate};
+use russh::{cipher, kex, mac, ChannelMsg, Disconnect, Preferred};
+use sikker_ssh::{Cipher, Event, MacAlg};
+use std::borrow::Cow;
+use std::sync::Arc;
+
+struct Client;
+
+impl client::Handler for Client {
+    type Error = russh::Error;
+    async fn check_server_key(
+        &mut self,
+        _key: &PublicKeyOrCertificate,
+    ) -> Result<bool, Self::Error> {
+        Ok(true)
+    }
+}
+
+fn config(cipher: Option<cipher::Name>, mac: Option<mac::Name>) -> Arc<client::Config> {
+    let mut preferred = Preferred {
+        kex: Cow::Owned(vec![
+            kex::CURVE25519,
+            kex::EXTENSION_SUPPORT_AS_CLIENT,
+            kex::EXTENSION_OPENSSH_STRICT_KEX_AS_CLIENT,
+        ]),
+        ..Preferred::default()
+    };
+    if let Some(c) = cipher {
+        preferred.cipher = Cow::Owned(vec![c]);
+    }
+    if let Some(m) = mac {
+        preferred.mac = Cow::Owned(vec![m]);
+    }
+    Arc::new(client::Config {
+        preferred,
+        ..Default::default()
+    })
+}
+
+/// Runs `command` and returns (stdout, exit status).
+async fn exec(handle: &client::Handle<Client>, command: &str) -> (Vec<u8>, Option<u32>) {
+    let mut ch = handle.channel_open_session().await.expect("open session");
+    ch.exec(true, command).await.expect("exec");
+    let mut out = Vec::new();
+    let mut status = None;
+    while let Some(msg) = ch.wait().await {
+        match msg {
+            ChannelMsg::Data { data } => out.extend_from_slice(&data),
+            ChannelMsg::ExitStatus { exit_status } => status = Some(exit_status),
+            _ => {}
+        }
+    }
+    (out, status)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn password_exec_with_every_shared_cipher_and_mac() {
+    let (port, log) = start(common::config()).await;
+    let mut combos: Vec<(cipher::Name, Option<mac::Name>)> = vec![
+        (cipher::CHACHA20_POLY1305, None),
+        (cipher::AES_128_GCM, None),
+        (cipher::AES_256_GCM, None),
+    ];
+    for c in [
+        cipher::AES_128_CTR,
+        cipher::AES_192_CTR,
+        cipher::AES_256_CTR,
+    ] {
+        for m in [
+            mac::HMAC_SHA1,
+            mac::HMAC_SHA256,
+            mac::HMAC_SHA512,
+            mac::HMAC_SHA1_ETM,
+            mac::HMAC_SHA256_ETM,
+            mac::HMAC_SHA512_ETM,
+        ] {
+            combos.push((c, Some(m)));
+        }
+    }
+    for (c, m) in combos {
+        let mut h = client::connect(config(Some(c), m), ("127.0.0.1", port), Client)
+            .await
+            .expect("connect");
+        let auth = h.authenticate_password("root", "nope").await.expect("auth");
+        assert!(!auth.success());
+        let auth = h
+            .authenticate_password("root", PASSWORD)
+            .await
+            .expect("auth");
+        assert!(auth.success(), "{c:?}/{m:?}");
+        let (out, status) = exec(&h, "cat /etc/passwd").await;
+        assert_eq!(out, b"exec:cat /etc/passwd\n", "{c:?}/{m:?}");
+        assert_eq!(status, Some(3));
+        let n = log
+            .lock()
+            .expect("log")
+            .iter()
+            .rev()
+            .find_map(|e| match e {
+                Event::KexInit { negotiated, .. } => Some(*negotiated),
+                _ => None,
+            })
+            .expect("kex");
+        assert_eq!(n.cipher_s2c.name(), c.as_ref());
+        assert!(n.strict);
+        if let Some(m) = m {
+            assert_eq!(n.mac_c2s.map(MacAlg::name), Some(m.as_ref()));
+        } else {
+            assert!(matches!(
+                n.cipher_c2s,
+                Cipher::ChaCha20Poly1305 | Cipher::Aes128Gcm | Cipher::Aes256Gcm
+            ));
+        }
+        h.disconnect(Disconnect::ByApplication, "", "en")
+            .await
+            .expect("disconnect");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn public_key_and_pty_shell() {
+    let (port, log) = start(common::config()).await;
+    let mut h = client::connect(config(None, None), ("127.0.0.1", port), Client)
+        .await
+        .expect("connect");
+    let key = russh::keys::load_secret_key(key_dir().join("user_rsa"), None).expect("user key");
+    let key = PrivateKeyWithHashAlg::new(Arc::new(key), Some(HashAlg::Sha512));
+    let auth = h.authenticate_publickey("admin", key).await.expect("auth");
+    assert!(auth.success());
+    let mut ch = h.channel_open_session().await.expect("open");
+    ch.request_pty(true, "xterm-256color", 120, 40, 0, 0, &[])
+        .await
+        .expect("pty");
+    ch.request_shell(true).await.expect("shell");
+    ch.window_change(100, 30, 0, 0)
+        .await
+        .expect("window change");
+    ch.data(&b"hello\n"[..]).await.expect("data");
+    ch.data(&b"exit\n"[..]).await.expect("data");
+    let mut out = Vec::new();
+    let mut status = None;
+    while let Some(msg) = ch.wait().await {
+        match msg {
+            ChannelMsg::Data { data } => out.extend_from_slice(&data),
+            ChannelMsg::ExitStatus { exit_status } => status = Some(exit_status),
+            _ => {}
+        }
+    }
+    assert_eq!(out, b"$ hello\nexit\n\r\nbye\r\n");
+    assert_eq!(status, Some(0));
+    let events = log.lock().expect("log").clone();
+    assert!(events.iter().any(|e| matches!(
+        e,
+        Event::ChannelRequest {
+            request: sikker_ssh::ChannelRequest::WindowChange {
+                cols: 100,
+                rows: 30,
+                ..
+            },
+            ..
+        }
+    )));
+    assert!(events.iter().any(|e| matches!(e, Event::Auth(a) if a.user == "admin"
+        && matches!(&a.method, sikker_ssh::AuthMethod::PublicKey { algorithm, signature: sikker_ssh::SignatureCheck::Valid, .. } if algorithm == "rsa-sha2-512"))));
+}
