@@ -85,8 +85,10 @@ impl GcmNonce {
 enum Keys {
     Plain,
     ChaCha(Box<(chacha::OpeningKey, chacha::SealingKey)>),
-    Gcm(aead::LessSafeKey, GcmNonce),
-    Ctr(Ctr, Mac),
+    // Boxed: AES key schedules and HMAC states are hundreds of bytes, and an idle
+    // connection on chacha20-poly1305 should not carry their size inline.
+    Gcm(Box<(aead::LessSafeKey, GcmNonce)>),
+    Ctr(Box<(Ctr, Mac)>),
 }
 
 /// Key material for one direction, derived by the key exchange.
@@ -123,11 +125,14 @@ impl Keys {
                 let iv: [u8; 12] =
                     k.iv.try_into()
                         .map_err(|_| Error::Kex("AES-GCM IV length"))?;
-                Keys::Gcm(aead::LessSafeKey::new(key), GcmNonce(iv))
+                Keys::Gcm(Box::new((aead::LessSafeKey::new(key), GcmNonce(iv))))
             }
             c => {
                 let mac = k.mac.ok_or(Error::Kex("a MAC is required"))?;
-                Keys::Ctr(Ctr::new(c, k.key, k.iv)?, Mac::new(mac, k.mac_key))
+                Keys::Ctr(Box::new((
+                    Ctr::new(c, k.key, k.iv)?,
+                    Mac::new(mac, k.mac_key),
+                )))
             }
         })
     }
@@ -144,23 +149,25 @@ impl Keys {
     fn length_apart(&self) -> bool {
         match self {
             Keys::Plain => false,
-            Keys::ChaCha(_) | Keys::Gcm(..) => true,
-            Keys::Ctr(_, m) => m.etm,
+            Keys::ChaCha(_) | Keys::Gcm(_) => true,
+            Keys::Ctr(b) => b.1.etm,
         }
     }
 
     fn heap_bytes(&self) -> usize {
         match self {
             Keys::ChaCha(_) => std::mem::size_of::<(chacha::OpeningKey, chacha::SealingKey)>(),
-            _ => 0,
+            Keys::Gcm(_) => std::mem::size_of::<(aead::LessSafeKey, GcmNonce)>(),
+            Keys::Ctr(_) => std::mem::size_of::<(Ctr, Mac)>(),
+            Keys::Plain => 0,
         }
     }
 
     fn tag_len(&self) -> usize {
         match self {
             Keys::Plain => 0,
-            Keys::ChaCha(_) | Keys::Gcm(..) => 16,
-            Keys::Ctr(_, m) => m.len,
+            Keys::ChaCha(_) | Keys::Gcm(_) => 16,
+            Keys::Ctr(b) => b.1.len,
         }
     }
 }
@@ -228,7 +235,7 @@ impl Opener {
         let seq = self.seq;
         let tag_len = self.keys.tag_len();
         let len = match &mut self.keys {
-            Keys::Plain | Keys::Gcm(..) => match buf.first_chunk::<4>() {
+            Keys::Plain | Keys::Gcm(_) => match buf.first_chunk::<4>() {
                 Some(l) => self.check_len(u32::from_be_bytes(*l))?,
                 None => return Ok(None),
             },
@@ -239,7 +246,8 @@ impl Opener {
                 }
                 None => return Ok(None),
             },
-            Keys::Ctr(c, m) => {
+            Keys::Ctr(b) => {
+                let (c, m) = &mut **b;
                 if m.etm {
                     match buf.first_chunk::<4>() {
                         Some(l) => self.check_len(u32::from_be_bytes(*l))?,
@@ -271,13 +279,15 @@ impl Opener {
                 k.0.open_in_place(seq, packet, tag)
                     .map_err(|_| Error::Mac(seq))?;
             }
-            Keys::Gcm(key, nonce) => {
+            Keys::Gcm(b) => {
+                let (key, nonce) = &mut **b;
                 let (l, body) = packet.split_at_mut(4);
                 let tag = aead::Tag::try_from(tag).map_err(|_| Error::Mac(seq))?;
                 key.open_in_place_separate_tag(nonce.next(), aead::Aad::from(&*l), tag, body, 0..)
                     .map_err(|_| Error::Mac(seq))?;
             }
-            Keys::Ctr(c, m) => {
+            Keys::Ctr(b) => {
+                let (c, m) = &mut **b;
                 if m.etm {
                     if !m.verify(seq, packet, tag) {
                         return Err(Error::Mac(seq));
@@ -366,7 +376,8 @@ impl Sealer {
                 k.1.seal_in_place(seq, &mut out[start..end], &mut tag);
                 out.extend_from_slice(&tag);
             }
-            Keys::Gcm(key, nonce) => {
+            Keys::Gcm(b) => {
+                let (key, nonce) = &mut **b;
                 let (l, body) = out[start..end].split_at_mut(4);
                 // Sealing only fails for inputs beyond GCM's limit, far above any packet.
                 if let Ok(tag) =
@@ -375,7 +386,8 @@ impl Sealer {
                     out.extend_from_slice(tag.as_ref());
                 }
             }
-            Keys::Ctr(c, m) => {
+            Keys::Ctr(b) => {
+                let (c, m) = &mut **b;
                 if m.etm {
                     c.apply(&mut out[start + 4..end]);
                     let tag = m.sign(seq, &out[start..end]);

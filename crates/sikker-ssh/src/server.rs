@@ -219,7 +219,7 @@ impl ServerConnection {
             phase: Phase::Identification { lines: 0 },
             input: Vec::new(),
             in_start: 0,
-            output: Vec::with_capacity(1024),
+            output: Vec::with_capacity(1536),
             out_start: 0,
             opener: Opener::new(config.max_packet),
             sealer: Sealer::default(),
@@ -253,11 +253,9 @@ impl ServerConnection {
     pub fn consume_output(&mut self, n: usize) {
         self.out_start = (self.out_start + n).min(self.output.len());
         if self.out_start == self.output.len() {
-            self.output.clear();
+            // Released, not kept: an idle connection should hold no buffers.
+            self.output = Vec::new();
             self.out_start = 0;
-            if self.output.capacity() > 64 * 1024 {
-                self.output = Vec::new();
-            }
         }
     }
 
@@ -360,12 +358,12 @@ impl ServerConnection {
     }
 
     fn compact_input(&mut self) {
+        if self.events.is_empty() && self.events.capacity() > 0 {
+            self.events = VecDeque::new();
+        }
         if self.in_start == self.input.len() {
-            self.input.clear();
+            self.input = Vec::new();
             self.in_start = 0;
-            if self.input.capacity() > 4096 {
-                self.input = Vec::new();
-            }
         } else if self.in_start > 0 {
             self.input.drain(..self.in_start);
             self.in_start = 0;
@@ -473,10 +471,6 @@ impl ServerConnection {
         let mut r = Reader::new(&deferred);
         while let Ok(p) = r.string("deferred") {
             self.send_now(|o| o.extend_from_slice(p));
-        }
-        if deferred.capacity() <= 4096 {
-            self.deferred = deferred;
-            self.deferred.clear();
         }
     }
 
