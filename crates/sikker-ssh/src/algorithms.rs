@@ -9,6 +9,20 @@ pub enum Kex {
     Curve25519Sha256Libssh,
     EcdhSha2Nistp256,
     EcdhSha2Nistp384,
+    DhGexSha256,
+    DhGroup16Sha512,
+    DhGroup18Sha512,
+    DhGroup14Sha256,
+    DhGroup14Sha1,
+    DhGexSha1,
+}
+
+/// How a key exchange method runs.
+#[derive(Clone, Copy)]
+pub(crate) enum KexFamily {
+    Ecdh,
+    Dh(fn() -> &'static crate::dh::Group),
+    GroupExchange,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,23 +59,49 @@ pub const KEX_STRICT_CLIENT: &str = "kex-strict-c-v00@openssh.com";
 pub const EXT_INFO_CLIENT: &str = "ext-info-c";
 
 impl Kex {
-    pub const ALL: [Kex; 4] = [
+    pub const ALL: [Kex; 10] = [
         Kex::Curve25519Sha256,
         Kex::Curve25519Sha256Libssh,
         Kex::EcdhSha2Nistp256,
         Kex::EcdhSha2Nistp384,
+        Kex::DhGexSha256,
+        Kex::DhGroup16Sha512,
+        Kex::DhGroup18Sha512,
+        Kex::DhGroup14Sha256,
+        Kex::DhGroup14Sha1,
+        Kex::DhGexSha1,
     ];
+    pub(crate) fn family(self) -> KexFamily {
+        match self {
+            Kex::Curve25519Sha256
+            | Kex::Curve25519Sha256Libssh
+            | Kex::EcdhSha2Nistp256
+            | Kex::EcdhSha2Nistp384 => KexFamily::Ecdh,
+            Kex::DhGroup14Sha1 | Kex::DhGroup14Sha256 => KexFamily::Dh(crate::dh::group14),
+            Kex::DhGroup16Sha512 => KexFamily::Dh(crate::dh::group16),
+            Kex::DhGroup18Sha512 => KexFamily::Dh(crate::dh::group18),
+            Kex::DhGexSha256 | Kex::DhGexSha1 => KexFamily::GroupExchange,
+        }
+    }
     pub fn name(self) -> &'static str {
         match self {
             Kex::Curve25519Sha256 => "curve25519-sha256",
             Kex::Curve25519Sha256Libssh => "curve25519-sha256@libssh.org",
             Kex::EcdhSha2Nistp256 => "ecdh-sha2-nistp256",
             Kex::EcdhSha2Nistp384 => "ecdh-sha2-nistp384",
+            Kex::DhGexSha256 => "diffie-hellman-group-exchange-sha256",
+            Kex::DhGroup16Sha512 => "diffie-hellman-group16-sha512",
+            Kex::DhGroup18Sha512 => "diffie-hellman-group18-sha512",
+            Kex::DhGroup14Sha256 => "diffie-hellman-group14-sha256",
+            Kex::DhGroup14Sha1 => "diffie-hellman-group14-sha1",
+            Kex::DhGexSha1 => "diffie-hellman-group-exchange-sha1",
         }
     }
     pub fn hash(self) -> &'static ring::digest::Algorithm {
         match self {
             Kex::EcdhSha2Nistp384 => &ring::digest::SHA384,
+            Kex::DhGroup16Sha512 | Kex::DhGroup18Sha512 => &ring::digest::SHA512,
+            Kex::DhGroup14Sha1 | Kex::DhGexSha1 => &ring::digest::SHA1_FOR_LEGACY_USE_ONLY,
             _ => &ring::digest::SHA256,
         }
     }
@@ -185,10 +225,11 @@ pub struct Algorithms {
 }
 
 impl Default for Algorithms {
-    /// Everything implemented, in OpenSSH 9.x's order of preference.
+    /// Everything implemented, in OpenSSH 9.x's order of preference (SHA-1 key exchanges,
+    /// which OpenSSH no longer enables by default, left out).
     fn default() -> Self {
         Algorithms {
-            kex: Kex::ALL.to_vec(),
+            kex: Kex::ALL[..8].to_vec(),
             host_key: HostKeyAlg::ALL.to_vec(),
             cipher: Cipher::ALL.to_vec(),
             mac: MacAlg::ALL.to_vec(),

@@ -12,6 +12,15 @@ pub const MSG_KEXINIT: u8 = 20;
 pub const MSG_NEWKEYS: u8 = 21;
 pub const MSG_KEX_ECDH_INIT: u8 = 30;
 pub const MSG_KEX_ECDH_REPLY: u8 = 31;
+pub const MSG_KEXDH_INIT: u8 = 30;
+pub const MSG_KEXDH_REPLY: u8 = 31;
+pub const MSG_KEX_DH_GEX_GROUP: u8 = 31;
+pub const MSG_KEX_DH_GEX_INIT: u8 = 32;
+pub const MSG_KEX_DH_GEX_REPLY: u8 = 33;
+pub const MSG_KEX_DH_GEX_REQUEST: u8 = 34;
+/// Message numbers 30–49 belong to the negotiated key exchange method (RFC 4250 §4.1.2).
+pub const KEX_METHOD_FIRST: u8 = 30;
+pub const KEX_METHOD_LAST: u8 = 49;
 
 /// Appends the server's KEXINIT payload. `host_keys` is the host key list already narrowed to
 /// the keys the server holds.
@@ -73,6 +82,7 @@ pub fn agree(kex: Kex, client_public: &[u8]) -> Result<(Vec<u8>, Vec<u8>), Error
         Kex::Curve25519Sha256 | Kex::Curve25519Sha256Libssh => &agreement::X25519,
         Kex::EcdhSha2Nistp256 => &agreement::ECDH_P256,
         Kex::EcdhSha2Nistp384 => &agreement::ECDH_P384,
+        _ => return Err(Error::Kex("not an ECDH method")),
     };
     let rng = ring::rand::SystemRandom::new();
     let private = agreement::EphemeralPrivateKey::generate(alg, &rng)
@@ -97,6 +107,10 @@ impl Transcript {
     pub fn string(&mut self, s: &[u8]) -> &mut Self {
         self.0.update(&(s.len() as u32).to_be_bytes());
         self.0.update(s);
+        self
+    }
+    pub fn raw(&mut self, b: &[u8]) -> &mut Self {
+        self.0.update(b);
         self
     }
     pub fn mpint(&mut self, m: &[u8]) -> &mut Self {

@@ -24,6 +24,7 @@
 
 mod algorithms;
 mod cipher;
+mod dh;
 mod error;
 mod event;
 mod hostkey;

@@ -1,12 +1,18 @@
 //! The server connection: identification, transport (key exchange, re-key, strict KEX,
 //! ext-info), user authentication and the connection protocol, as one sans-IO state machine.
 
+use crate::algorithms::KexFamily;
 use crate::algorithms::{negotiate, Algorithms, HostKeyAlg, Negotiated};
 use crate::cipher::{DirectionKeys, Opener, Sealer};
+use crate::dh;
 use crate::event::{AuthAttempt, AuthMethod, ChannelKind, ChannelRequest, Event, SignatureCheck};
 use crate::hostkey::{fingerprint, verify_user_signature, HostKey};
-use crate::kex::{self, MSG_KEXINIT, MSG_KEX_ECDH_INIT, MSG_KEX_ECDH_REPLY, MSG_NEWKEYS};
-use crate::wire::{put_bool, put_name_list, put_string, put_u32, put_u8, Reader};
+use crate::kex::{
+    self, KEX_METHOD_FIRST, KEX_METHOD_LAST, MSG_KEXDH_INIT, MSG_KEXDH_REPLY, MSG_KEXINIT,
+    MSG_KEX_DH_GEX_GROUP, MSG_KEX_DH_GEX_INIT, MSG_KEX_DH_GEX_REPLY, MSG_KEX_DH_GEX_REQUEST,
+    MSG_KEX_ECDH_INIT, MSG_KEX_ECDH_REPLY, MSG_NEWKEYS,
+};
+use crate::wire::{put_bool, put_mpint, put_name_list, put_string, put_u32, put_u8, Reader};
 use crate::Error;
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -140,6 +146,8 @@ struct KexState {
     skip_guess: bool,
     /// Client-to-server key material, installed when the client's NEWKEYS arrives.
     c2s: Option<Box<[Vec<u8>; 3]>>,
+    /// Group exchange: the client's (min, n, max) and the group it was sent.
+    gex: Option<Box<(u32, u32, u32, &'static dh::Group)>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -480,12 +488,15 @@ impl ServerConnection {
         };
         let initial = self.kex_count == 0;
         let in_kex = self.kex.as_ref().is_some_and(|k| k.theirs.is_some());
-        if initial && self.strict && !matches!(msg, MSG_KEX_ECDH_INIT | MSG_NEWKEYS) {
+        if initial
+            && self.strict
+            && !matches!(msg, KEX_METHOD_FIRST..=KEX_METHOD_LAST | MSG_NEWKEYS)
+        {
             return Err(Error::StrictKex(
                 "only key exchange messages before the first NEWKEYS",
             ));
         }
-        if in_kex && !matches!(msg, 1..=4 | MSG_KEX_ECDH_INIT | MSG_NEWKEYS) {
+        if in_kex && !matches!(msg, 1..=4 | KEX_METHOD_FIRST..=KEX_METHOD_LAST | MSG_NEWKEYS) {
             return Err(Error::protocol(format!(
                 "message {msg} during key exchange"
             )));
@@ -504,7 +515,7 @@ impl ServerConnection {
             }
             MSG_IGNORE | MSG_DEBUG | MSG_UNIMPLEMENTED | MSG_EXT_INFO => Ok(()),
             MSG_KEXINIT => self.on_kexinit(payload, seq),
-            MSG_KEX_ECDH_INIT => self.on_ecdh_init(payload),
+            KEX_METHOD_FIRST..=KEX_METHOD_LAST => self.on_kex_method(payload),
             MSG_NEWKEYS => self.on_newkeys(),
             _ if initial => Err(Error::protocol(format!(
                 "message {msg} before the first key exchange"
@@ -546,6 +557,7 @@ impl ServerConnection {
             negotiated: None,
             skip_guess: false,
             c2s: None,
+            gex: None,
         }));
     }
 
@@ -583,53 +595,110 @@ impl ServerConnection {
         Ok(())
     }
 
-    fn on_ecdh_init(&mut self, payload: &[u8]) -> Result<(), Error> {
+    fn on_kex_method(&mut self, payload: &[u8]) -> Result<(), Error> {
         let Some(mut st) = self.kex.take() else {
-            return Err(Error::protocol("KEX_ECDH_INIT outside a key exchange"));
+            return Err(Error::protocol(
+                "key exchange message outside a key exchange",
+            ));
         };
-        let r = self.ecdh_reply(&mut st, payload);
+        self.kex_method_message(&mut st, payload)?;
         self.kex = Some(st);
-        r
+        Ok(())
     }
 
-    fn ecdh_reply(&mut self, st: &mut KexState, payload: &[u8]) -> Result<(), Error> {
+    fn kex_method_message(&mut self, st: &mut KexState, payload: &[u8]) -> Result<(), Error> {
         let (Some(neg), Some(theirs)) = (st.negotiated, st.theirs.as_ref()) else {
-            return Err(Error::protocol("KEX_ECDH_INIT before KEXINIT"));
+            return Err(Error::protocol("key exchange message before KEXINIT"));
         };
         if st.skip_guess {
             st.skip_guess = false;
             return Ok(());
         }
         if st.c2s.is_some() {
-            return Err(Error::protocol("second KEX_ECDH_INIT"));
+            return Err(Error::protocol("key exchange message after the reply"));
         }
-        let mut r = Reader::new(&payload[1..]);
-        let q_c = r.string("client ephemeral key")?;
-        let (q_s, secret) = kex::agree(neg.kex, q_c)?;
+        let msg = payload[0];
         let host_key = self
             .config
             .host_keys
             .iter()
             .find(|k| k.algorithms().contains(&neg.host_key))
             .ok_or(Error::Kex("no host key for the negotiated algorithm"))?;
+        let mut r = Reader::new(&payload[1..]);
         let mut t = kex::Transcript::new(neg.kex);
         t.string(self.client_id.as_bytes())
             .string(self.config.server_id.as_bytes())
             .string(theirs)
             .string(&st.ours)
-            .string(host_key.public_blob())
-            .string(q_c)
-            .string(&q_s)
-            .mpint(&secret);
+            .string(host_key.public_blob());
+        let mut reply = Vec::with_capacity(700);
+        let secret = match (neg.kex.family(), msg) {
+            (KexFamily::Ecdh, MSG_KEX_ECDH_INIT) => {
+                let q_c = r.string("client ephemeral key")?;
+                let (q_s, secret) = kex::agree(neg.kex, q_c)?;
+                t.string(q_c).string(&q_s);
+                put_u8(&mut reply, MSG_KEX_ECDH_REPLY);
+                put_string(&mut reply, host_key.public_blob());
+                put_string(&mut reply, &q_s);
+                secret
+            }
+            (KexFamily::Dh(group), MSG_KEXDH_INIT) => {
+                let e = r.mpint("client DH value")?;
+                let (f, secret) = dh::agree(group(), e)?;
+                t.mpint(e).mpint(&f);
+                put_u8(&mut reply, MSG_KEXDH_REPLY);
+                put_string(&mut reply, host_key.public_blob());
+                put_mpint(&mut reply, &f);
+                secret
+            }
+            (KexFamily::GroupExchange, MSG_KEX_DH_GEX_REQUEST) => {
+                if st.gex.is_some() {
+                    return Err(Error::protocol("second group exchange request"));
+                }
+                let (min, n, max) = (r.u32("min")?, r.u32("n")?, r.u32("max")?);
+                let g = dh::for_request(min, n, max)?;
+                st.gex = Some(Box::new((min, n, max, g)));
+                self.send_now(|o| {
+                    put_u8(o, MSG_KEX_DH_GEX_GROUP);
+                    put_mpint(o, &g.p.to_bytes_be());
+                    put_mpint(o, &g.g.to_bytes_be());
+                });
+                return Ok(());
+            }
+            (KexFamily::GroupExchange, MSG_KEX_DH_GEX_INIT) => {
+                let Some(gex) = st.gex.as_ref() else {
+                    return Err(Error::protocol("group exchange init before its request"));
+                };
+                let (min, n, max, g) = **gex;
+                let e = r.mpint("client DH value")?;
+                let (f, secret) = dh::agree(g, e)?;
+                let mut bounds = Vec::with_capacity(12);
+                put_u32(&mut bounds, min);
+                put_u32(&mut bounds, n);
+                put_u32(&mut bounds, max);
+                t.raw(&bounds)
+                    .mpint(&g.p.to_bytes_be())
+                    .mpint(&g.g.to_bytes_be())
+                    .mpint(e)
+                    .mpint(&f);
+                put_u8(&mut reply, MSG_KEX_DH_GEX_REPLY);
+                put_string(&mut reply, host_key.public_blob());
+                put_mpint(&mut reply, &f);
+                secret
+            }
+            _ => {
+                return Err(Error::protocol(format!(
+                    "message {msg} is not part of {}",
+                    neg.kex.name()
+                )))
+            }
+        };
+        t.mpint(&secret);
         let h = t.finish();
         let h = h.as_ref();
         if self.session_id.is_empty() {
             self.session_id = h.into();
         }
-        let mut reply = Vec::with_capacity(700);
-        put_u8(&mut reply, MSG_KEX_ECDH_REPLY);
-        put_string(&mut reply, host_key.public_blob());
-        put_string(&mut reply, &q_s);
         host_key.sign_into(neg.host_key, h, &mut reply)?;
         self.send_now(|o| o.extend_from_slice(&reply));
         self.send_now(|o| put_u8(o, MSG_NEWKEYS));

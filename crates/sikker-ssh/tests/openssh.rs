@@ -157,7 +157,7 @@ async fn every_cipher_and_mac() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_kex_and_host_key() {
-    let (port, log) = start(common::config()).await;
+    let (port, log) = start(common::config_all()).await;
     for k in Kex::ALL {
         for h in HostKeyAlg::ALL {
             let kex = format!("KexAlgorithms={}", k.name());

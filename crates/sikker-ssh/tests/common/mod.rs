@@ -180,3 +180,18 @@ pub async fn start(config: ServerConfig) -> (u16, Log) {
 pub fn config() -> ServerConfig {
     ServerConfig::new("SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3", host_keys())
 }
+
+/// Every implemented algorithm offered, SHA-1 key exchanges included.
+pub fn config_all() -> ServerConfig {
+    let mut c = config();
+    let kex: Vec<&str> = sikker_ssh::Kex::ALL.iter().map(|k| k.name()).collect();
+    let hk: Vec<&str> = sikker_ssh::HostKeyAlg::ALL
+        .iter()
+        .map(|k| k.name())
+        .collect();
+    let ciphers: Vec<&str> = sikker_ssh::Cipher::ALL.iter().map(|k| k.name()).collect();
+    let macs: Vec<&str> = sikker_ssh::MacAlg::ALL.iter().map(|k| k.name()).collect();
+    c.algorithms = sikker_ssh::Algorithms::from_names(&kex, &hk, &ciphers, &macs, &["none"])
+        .expect("every implemented name");
+    c
+}
