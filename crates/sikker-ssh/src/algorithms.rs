@@ -5,6 +5,7 @@ use crate::Error;
 /// Key exchange methods this crate implements.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kex {
+    Mlkem768X25519Sha256,
     Curve25519Sha256,
     Curve25519Sha256Libssh,
     EcdhSha2Nistp256,
@@ -59,7 +60,8 @@ pub const KEX_STRICT_CLIENT: &str = "kex-strict-c-v00@openssh.com";
 pub const EXT_INFO_CLIENT: &str = "ext-info-c";
 
 impl Kex {
-    pub const ALL: [Kex; 10] = [
+    pub const ALL: [Kex; 11] = [
+        Kex::Mlkem768X25519Sha256,
         Kex::Curve25519Sha256,
         Kex::Curve25519Sha256Libssh,
         Kex::EcdhSha2Nistp256,
@@ -73,7 +75,8 @@ impl Kex {
     ];
     pub(crate) fn family(self) -> KexFamily {
         match self {
-            Kex::Curve25519Sha256
+            Kex::Mlkem768X25519Sha256
+            | Kex::Curve25519Sha256
             | Kex::Curve25519Sha256Libssh
             | Kex::EcdhSha2Nistp256
             | Kex::EcdhSha2Nistp384 => KexFamily::Ecdh,
@@ -85,6 +88,7 @@ impl Kex {
     }
     pub fn name(self) -> &'static str {
         match self {
+            Kex::Mlkem768X25519Sha256 => "mlkem768x25519-sha256",
             Kex::Curve25519Sha256 => "curve25519-sha256",
             Kex::Curve25519Sha256Libssh => "curve25519-sha256@libssh.org",
             Kex::EcdhSha2Nistp256 => "ecdh-sha2-nistp256",
@@ -225,11 +229,11 @@ pub struct Algorithms {
 }
 
 impl Default for Algorithms {
-    /// Everything implemented, in OpenSSH 9.x's order of preference (SHA-1 key exchanges,
+    /// Everything implemented, in OpenSSH 9.9's order of preference (SHA-1 key exchanges,
     /// which OpenSSH no longer enables by default, left out).
     fn default() -> Self {
         Algorithms {
-            kex: Kex::ALL[..8].to_vec(),
+            kex: Kex::ALL[..9].to_vec(),
             host_key: HostKeyAlg::ALL.to_vec(),
             cipher: Cipher::ALL.to_vec(),
             mac: MacAlg::ALL.to_vec(),

@@ -2,7 +2,9 @@
 //! key derivation (RFC 4253 §7–7.2, RFC 5656, RFC 8731).
 
 use crate::algorithms::{Algorithms, ClientKexInit, HostKeyAlg, Kex, KEX_STRICT_SERVER};
-use crate::wire::{put_bool, put_mpint, put_name_list, put_u32, put_u8, split_name_list, Reader};
+use crate::wire::{
+    put_bool, put_mpint, put_name_list, put_string, put_u32, put_u8, split_name_list, Reader,
+};
 use crate::Error;
 use rand::RngCore;
 use ring::agreement;
@@ -75,6 +77,41 @@ pub fn parse_kexinit(payload: &[u8]) -> Result<ClientKexInit, Error> {
     Ok(k)
 }
 
+/// K as it enters the exchange hash and the key derivation: an mpint, except for the hybrid
+/// post-quantum method, whose K is a hash and is encoded as a string.
+pub fn encode_secret(kex: Kex, secret: &[u8]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(secret.len() + 5);
+    match kex {
+        Kex::Mlkem768X25519Sha256 => put_string(&mut k, secret),
+        _ => put_mpint(&mut k, secret),
+    }
+    k
+}
+
+/// ML-KEM-768 encapsulation key and X25519 public key lengths in the hybrid method's C_INIT.
+const MLKEM768_PUBLIC: usize = 1184;
+
+/// mlkem768x25519-sha256: encapsulate to the client's ML-KEM key, agree on X25519, and return
+/// (ciphertext ‖ our X25519 public, SHA-256(K_pq ‖ K_cl)).
+fn agree_hybrid(client_public: &[u8]) -> Result<(Vec<u8>, Vec<u8>), Error> {
+    use ml_kem::{Encapsulate, EncapsulationKey, MlKem768, TryKeyInit};
+    if client_public.len() != MLKEM768_PUBLIC + 32 {
+        return Err(Error::Kex("hybrid client value has the wrong length"));
+    }
+    let (pq, classic) = client_public.split_at(MLKEM768_PUBLIC);
+    let ek = EncapsulationKey::<MlKem768>::new_from_slice(pq)
+        .map_err(|_| Error::Kex("client's ML-KEM key rejected"))?;
+    let (ct, k_pq) = ek.encapsulate();
+    let (s_pub, k_cl) = agree(Kex::Curve25519Sha256, classic)?;
+    let mut reply = Vec::with_capacity(ct.len() + s_pub.len());
+    reply.extend_from_slice(&ct);
+    reply.extend_from_slice(&s_pub);
+    let mut h = digest::Context::new(&digest::SHA256);
+    h.update(&k_pq);
+    h.update(&k_cl);
+    Ok((reply, h.finish().as_ref().to_vec()))
+}
+
 /// The server's half of an ECDH exchange: its public value and the shared secret K (as the
 /// unsigned big-endian magnitude that is hashed as an mpint).
 pub fn agree(kex: Kex, client_public: &[u8]) -> Result<(Vec<u8>, Vec<u8>), Error> {
@@ -82,6 +119,7 @@ pub fn agree(kex: Kex, client_public: &[u8]) -> Result<(Vec<u8>, Vec<u8>), Error
         Kex::Curve25519Sha256 | Kex::Curve25519Sha256Libssh => &agreement::X25519,
         Kex::EcdhSha2Nistp256 => &agreement::ECDH_P256,
         Kex::EcdhSha2Nistp384 => &agreement::ECDH_P384,
+        Kex::Mlkem768X25519Sha256 => return agree_hybrid(client_public),
         _ => return Err(Error::Kex("not an ECDH method")),
     };
     let rng = ring::rand::SystemRandom::new();
@@ -127,23 +165,22 @@ impl Transcript {
 /// Derives `len` bytes of key material for `letter` ('A'..'F'), RFC 4253 §7.2.
 pub fn derive(
     kex: Kex,
-    secret: &[u8],
+    encoded_secret: &[u8],
     h: &[u8],
     letter: u8,
     session_id: &[u8],
     len: usize,
 ) -> Vec<u8> {
-    let mut k = Vec::with_capacity(secret.len() + 5);
-    put_mpint(&mut k, secret);
+    let k = encoded_secret;
     let mut ctx = digest::Context::new(kex.hash());
-    ctx.update(&k);
+    ctx.update(k);
     ctx.update(h);
     ctx.update(&[letter]);
     ctx.update(session_id);
     let mut out = ctx.finish().as_ref().to_vec();
     while out.len() < len {
         let mut ctx = digest::Context::new(kex.hash());
-        ctx.update(&k);
+        ctx.update(k);
         ctx.update(h);
         ctx.update(&out);
         out.extend_from_slice(ctx.finish().as_ref());

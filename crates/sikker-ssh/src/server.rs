@@ -636,6 +636,7 @@ impl ServerConnection {
             (KexFamily::Ecdh, MSG_KEX_ECDH_INIT) => {
                 let q_c = r.string("client ephemeral key")?;
                 let (q_s, secret) = kex::agree(neg.kex, q_c)?;
+                let secret = kex::encode_secret(neg.kex, &secret);
                 t.string(q_c).string(&q_s);
                 put_u8(&mut reply, MSG_KEX_ECDH_REPLY);
                 put_string(&mut reply, host_key.public_blob());
@@ -645,6 +646,7 @@ impl ServerConnection {
             (KexFamily::Dh(group), MSG_KEXDH_INIT) => {
                 let e = r.mpint("client DH value")?;
                 let (f, secret) = dh::agree(group(), e)?;
+                let secret = kex::encode_secret(neg.kex, &secret);
                 t.mpint(e).mpint(&f);
                 put_u8(&mut reply, MSG_KEXDH_REPLY);
                 put_string(&mut reply, host_key.public_blob());
@@ -672,6 +674,7 @@ impl ServerConnection {
                 let (min, n, max, g) = **gex;
                 let e = r.mpint("client DH value")?;
                 let (f, secret) = dh::agree(g, e)?;
+                let secret = kex::encode_secret(neg.kex, &secret);
                 let mut bounds = Vec::with_capacity(12);
                 put_u32(&mut bounds, min);
                 put_u32(&mut bounds, n);
@@ -693,7 +696,7 @@ impl ServerConnection {
                 )))
             }
         };
-        t.mpint(&secret);
+        t.raw(&secret);
         let h = t.finish();
         let h = h.as_ref();
         if self.session_id.is_empty() {

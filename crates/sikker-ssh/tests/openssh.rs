@@ -158,7 +158,18 @@ async fn every_cipher_and_mac() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_kex_and_host_key() {
     let (port, log) = start(common::config_all()).await;
+    // Methods newer than the installed client (mlkem768x25519-sha256 is OpenSSH ≥ 9.9) are
+    // covered by the russh client tests.
+    let known = std::process::Command::new("ssh")
+        .args(["-Q", "kex"])
+        .output()
+        .expect("ssh -Q kex");
+    let known = String::from_utf8_lossy(&known.stdout).into_owned();
     for k in Kex::ALL {
+        if !known.lines().any(|l| l == k.name()) {
+            eprintln!("{}: not known to this ssh, skipped", k.name());
+            continue;
+        }
         for h in HostKeyAlg::ALL {
             let kex = format!("KexAlgorithms={}", k.name());
             let hk = format!("HostKeyAlgorithms={}", h.name());

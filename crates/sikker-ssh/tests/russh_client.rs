@@ -25,9 +25,17 @@ impl client::Handler for Client {
 }
 
 fn config(cipher: Option<cipher::Name>, mac: Option<mac::Name>) -> Arc<client::Config> {
+    config_kex(kex::CURVE25519, cipher, mac)
+}
+
+fn config_kex(
+    method: kex::Name,
+    cipher: Option<cipher::Name>,
+    mac: Option<mac::Name>,
+) -> Arc<client::Config> {
     let mut preferred = Preferred {
         kex: Cow::Owned(vec![
-            kex::CURVE25519,
+            method,
             kex::EXTENSION_SUPPORT_AS_CLIENT,
             kex::EXTENSION_OPENSSH_STRICT_KEX_AS_CLIENT,
         ]),
@@ -170,4 +178,47 @@ async fn public_key_and_pty_shell() {
     )));
     assert!(events.iter().any(|e| matches!(e, Event::Auth(a) if a.user == "admin"
         && matches!(&a.method, sikker_ssh::AuthMethod::PublicKey { algorithm, signature: sikker_ssh::SignatureCheck::Valid, .. } if algorithm == "rsa-sha2-512"))));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_kex_russh_shares_with_us() {
+    let (port, log) = start(common::config_all()).await;
+    for method in [
+        kex::MLKEM768X25519_SHA256,
+        kex::CURVE25519,
+        kex::CURVE25519_PRE_RFC_8731,
+        kex::ECDH_SHA2_NISTP256,
+        kex::ECDH_SHA2_NISTP384,
+        kex::DH_GEX_SHA256,
+        kex::DH_G16_SHA512,
+        kex::DH_G18_SHA512,
+        kex::DH_G14_SHA256,
+        kex::DH_G14_SHA1,
+        kex::DH_GEX_SHA1,
+    ] {
+        let mut h = client::connect(config_kex(method, None, None), ("127.0.0.1", port), Client)
+            .await
+            .unwrap_or_else(|e| panic!("{method:?}: {e}"));
+        let auth = h
+            .authenticate_password("root", PASSWORD)
+            .await
+            .expect("auth");
+        assert!(auth.success(), "{method:?}");
+        let (out, _) = exec(&h, "w").await;
+        assert_eq!(out, b"exec:w\n", "{method:?}");
+        let n = log
+            .lock()
+            .expect("log")
+            .iter()
+            .rev()
+            .find_map(|e| match e {
+                Event::KexInit { negotiated, .. } => Some(*negotiated),
+                _ => None,
+            })
+            .expect("kex");
+        assert_eq!(n.kex.name(), method.as_ref());
+        h.disconnect(Disconnect::ByApplication, "", "en")
+            .await
+            .expect("disconnect");
+    }
 }
