@@ -10,6 +10,7 @@ pub enum Kex {
     Curve25519Sha256Libssh,
     EcdhSha2Nistp256,
     EcdhSha2Nistp384,
+    EcdhSha2Nistp521,
     DhGexSha256,
     DhGroup16Sha512,
     DhGroup18Sha512,
@@ -60,12 +61,13 @@ pub const KEX_STRICT_CLIENT: &str = "kex-strict-c-v00@openssh.com";
 pub const EXT_INFO_CLIENT: &str = "ext-info-c";
 
 impl Kex {
-    pub const ALL: [Kex; 11] = [
+    pub const ALL: [Kex; 12] = [
         Kex::Mlkem768X25519Sha256,
         Kex::Curve25519Sha256,
         Kex::Curve25519Sha256Libssh,
         Kex::EcdhSha2Nistp256,
         Kex::EcdhSha2Nistp384,
+        Kex::EcdhSha2Nistp521,
         Kex::DhGexSha256,
         Kex::DhGroup16Sha512,
         Kex::DhGroup18Sha512,
@@ -79,7 +81,8 @@ impl Kex {
             | Kex::Curve25519Sha256
             | Kex::Curve25519Sha256Libssh
             | Kex::EcdhSha2Nistp256
-            | Kex::EcdhSha2Nistp384 => KexFamily::Ecdh,
+            | Kex::EcdhSha2Nistp384
+            | Kex::EcdhSha2Nistp521 => KexFamily::Ecdh,
             Kex::DhGroup14Sha1 | Kex::DhGroup14Sha256 => KexFamily::Dh(crate::dh::group14),
             Kex::DhGroup16Sha512 => KexFamily::Dh(crate::dh::group16),
             Kex::DhGroup18Sha512 => KexFamily::Dh(crate::dh::group18),
@@ -93,6 +96,7 @@ impl Kex {
             Kex::Curve25519Sha256Libssh => "curve25519-sha256@libssh.org",
             Kex::EcdhSha2Nistp256 => "ecdh-sha2-nistp256",
             Kex::EcdhSha2Nistp384 => "ecdh-sha2-nistp384",
+            Kex::EcdhSha2Nistp521 => "ecdh-sha2-nistp521",
             Kex::DhGexSha256 => "diffie-hellman-group-exchange-sha256",
             Kex::DhGroup16Sha512 => "diffie-hellman-group16-sha512",
             Kex::DhGroup18Sha512 => "diffie-hellman-group18-sha512",
@@ -104,7 +108,9 @@ impl Kex {
     pub fn hash(self) -> &'static ring::digest::Algorithm {
         match self {
             Kex::EcdhSha2Nistp384 => &ring::digest::SHA384,
-            Kex::DhGroup16Sha512 | Kex::DhGroup18Sha512 => &ring::digest::SHA512,
+            Kex::EcdhSha2Nistp521 | Kex::DhGroup16Sha512 | Kex::DhGroup18Sha512 => {
+                &ring::digest::SHA512
+            }
             Kex::DhGroup14Sha1 | Kex::DhGexSha1 => &ring::digest::SHA1_FOR_LEGACY_USE_ONLY,
             _ => &ring::digest::SHA256,
         }
@@ -233,7 +239,7 @@ impl Default for Algorithms {
     /// which OpenSSH no longer enables by default, left out).
     fn default() -> Self {
         Algorithms {
-            kex: Kex::ALL[..9].to_vec(),
+            kex: Kex::ALL[..10].to_vec(),
             host_key: HostKeyAlg::ALL.to_vec(),
             cipher: Cipher::ALL.to_vec(),
             mac: MacAlg::ALL.to_vec(),

@@ -112,6 +112,26 @@ fn agree_hybrid(client_public: &[u8]) -> Result<(Vec<u8>, Vec<u8>), Error> {
     Ok((reply, h.finish().as_ref().to_vec()))
 }
 
+/// ecdh-sha2-nistp521, which ring lacks, on RustCrypto's p521.
+fn agree_p521(client_public: &[u8]) -> Result<(Vec<u8>, Vec<u8>), Error> {
+    let peer = p521::PublicKey::from_sec1_bytes(client_public)
+        .map_err(|_| Error::Kex("client's ephemeral public key rejected"))?;
+    // A uniformly random scalar below 2^521, retried in the (≈2^-260) case it is ≥ n or zero.
+    let secret = (0..8)
+        .find_map(|_| {
+            let mut b = [0u8; 66];
+            rand::rng().fill_bytes(&mut b);
+            b[0] &= 0x01;
+            p521::SecretKey::from_slice(&b).ok()
+        })
+        .ok_or(Error::Kex("ephemeral key generation"))?;
+    let shared = p521::ecdh::diffie_hellman(secret.to_nonzero_scalar(), peer.as_affine());
+    Ok((
+        secret.public_key().to_sec1_bytes().to_vec(),
+        shared.raw_secret_bytes().to_vec(),
+    ))
+}
+
 /// The server's half of an ECDH exchange: its public value and the shared secret K (as the
 /// unsigned big-endian magnitude that is hashed as an mpint).
 pub fn agree(kex: Kex, client_public: &[u8]) -> Result<(Vec<u8>, Vec<u8>), Error> {
@@ -120,6 +140,7 @@ pub fn agree(kex: Kex, client_public: &[u8]) -> Result<(Vec<u8>, Vec<u8>), Error
         Kex::EcdhSha2Nistp256 => &agreement::ECDH_P256,
         Kex::EcdhSha2Nistp384 => &agreement::ECDH_P384,
         Kex::Mlkem768X25519Sha256 => return agree_hybrid(client_public),
+        Kex::EcdhSha2Nistp521 => return agree_p521(client_public),
         _ => return Err(Error::Kex("not an ECDH method")),
     };
     let rng = ring::rand::SystemRandom::new();
@@ -224,6 +245,11 @@ mod tests {
         assert!(agree(Kex::Curve25519Sha256, &[0u8; 32]).is_err());
         assert!(agree(Kex::Curve25519Sha256, &[1u8; 7]).is_err());
         assert!(agree(Kex::EcdhSha2Nistp256, &[4u8; 65]).is_err());
+        assert!(agree(Kex::EcdhSha2Nistp521, &[4u8; 133]).is_err());
+        assert!(agree(Kex::EcdhSha2Nistp521, &[]).is_err());
+        assert!(agree(Kex::Mlkem768X25519Sha256, &[0u8; 1215]).is_err());
+        // An ML-KEM key of the right length whose coefficients are out of range.
+        assert!(agree(Kex::Mlkem768X25519Sha256, &[0xffu8; 1216]).is_err());
     }
 
     #[test]

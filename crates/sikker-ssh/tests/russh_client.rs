@@ -189,6 +189,7 @@ async fn every_kex_russh_shares_with_us() {
         kex::CURVE25519_PRE_RFC_8731,
         kex::ECDH_SHA2_NISTP256,
         kex::ECDH_SHA2_NISTP384,
+        kex::ECDH_SHA2_NISTP521,
         kex::DH_GEX_SHA256,
         kex::DH_G16_SHA512,
         kex::DH_G18_SHA512,
