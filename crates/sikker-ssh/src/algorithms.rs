@@ -34,6 +34,8 @@ pub enum HostKeyAlg {
     EcdsaNistp384,
     RsaSha2_512,
     RsaSha2_256,
+    /// RSA with SHA-1: off by default (as in OpenSSH ≥ 8.8), for personas of older servers.
+    SshRsa,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -118,12 +120,13 @@ impl Kex {
 }
 
 impl HostKeyAlg {
-    pub const ALL: [HostKeyAlg; 5] = [
+    pub const ALL: [HostKeyAlg; 6] = [
         HostKeyAlg::Ed25519,
         HostKeyAlg::EcdsaNistp256,
         HostKeyAlg::EcdsaNistp384,
         HostKeyAlg::RsaSha2_512,
         HostKeyAlg::RsaSha2_256,
+        HostKeyAlg::SshRsa,
     ];
     pub fn name(self) -> &'static str {
         match self {
@@ -132,6 +135,7 @@ impl HostKeyAlg {
             HostKeyAlg::EcdsaNistp384 => "ecdsa-sha2-nistp384",
             HostKeyAlg::RsaSha2_512 => "rsa-sha2-512",
             HostKeyAlg::RsaSha2_256 => "rsa-sha2-256",
+            HostKeyAlg::SshRsa => "ssh-rsa",
         }
     }
 }
@@ -240,7 +244,7 @@ impl Default for Algorithms {
     fn default() -> Self {
         Algorithms {
             kex: Kex::ALL[..10].to_vec(),
-            host_key: HostKeyAlg::ALL.to_vec(),
+            host_key: HostKeyAlg::ALL[..5].to_vec(),
             cipher: Cipher::ALL.to_vec(),
             mac: MacAlg::ALL.to_vec(),
         }

@@ -15,7 +15,9 @@ enum Pair {
         curve: &'static str,
         scalar_len: usize,
     },
-    Rsa(RsaKeyPair),
+    /// ring for rsa-sha2-256/512; the `rsa` crate only for legacy `ssh-rsa` (SHA-1), which
+    /// ring cannot sign and old clients still ask for. Keys read from DER have no legacy half.
+    Rsa(RsaKeyPair, Option<Box<rsa::RsaPrivateKey>>),
 }
 
 /// A server host key and its public blob, built once and shared by every connection.
@@ -68,7 +70,7 @@ impl HostKey {
         let pair = RsaKeyPair::from_pkcs8(der)
             .or_else(|_| RsaKeyPair::from_der(der))
             .map_err(key_err("rsa"))?;
-        Ok(Self::from_pair(Pair::Rsa(pair)))
+        Ok(Self::from_pair(Pair::Rsa(pair, None)))
     }
 
     /// Reads an unencrypted OpenSSH private key file (`ssh-keygen`'s default format, what the
@@ -157,7 +159,18 @@ impl HostKey {
                     dQ: dq.as_slice(),
                     qInv: iqmp,
                 };
-                Pair::Rsa(RsaKeyPair::from_components(&c).map_err(key_err("rsa"))?)
+                let big = |b: &[u8]| rsa::BoxedUint::from_be_slice_vartime(b);
+                let legacy = rsa::RsaPrivateKey::from_components(
+                    big(n),
+                    big(e),
+                    big(d),
+                    vec![big(pp), big(q)],
+                )
+                .map_err(|e| Error::HostKey(format!("rsa (ssh-rsa signer): {e}")))?;
+                Pair::Rsa(
+                    RsaKeyPair::from_components(&c).map_err(key_err("rsa"))?,
+                    Some(Box::new(legacy)),
+                )
             }
             other => {
                 return Err(bad(&format!(
@@ -181,7 +194,7 @@ impl HostKey {
                 put_string(&mut blob, curve.as_bytes());
                 put_string(&mut blob, pair.public_key().as_ref());
             }
-            Pair::Rsa(k) => {
+            Pair::Rsa(k, _) => {
                 let c: signature::RsaPublicKeyComponents<Vec<u8>> = k.public().into();
                 put_string(&mut blob, b"ssh-rsa");
                 put_mpint(&mut blob, &c.e);
@@ -197,7 +210,12 @@ impl HostKey {
             Pair::Ed25519(_) => &[HostKeyAlg::Ed25519],
             Pair::Ecdsa { curve, .. } if *curve == "nistp256" => &[HostKeyAlg::EcdsaNistp256],
             Pair::Ecdsa { .. } => &[HostKeyAlg::EcdsaNistp384],
-            Pair::Rsa(_) => &[HostKeyAlg::RsaSha2_512, HostKeyAlg::RsaSha2_256],
+            Pair::Rsa(_, Some(_)) => &[
+                HostKeyAlg::RsaSha2_512,
+                HostKeyAlg::RsaSha2_256,
+                HostKeyAlg::SshRsa,
+            ],
+            Pair::Rsa(_, None) => &[HostKeyAlg::RsaSha2_512, HostKeyAlg::RsaSha2_256],
         }
     }
 
@@ -239,7 +257,25 @@ impl HostKey {
                 put_string(&mut sig, format!("ecdsa-sha2-{curve}").as_bytes());
                 put_string(&mut sig, &inner);
             }
-            Pair::Rsa(k) => {
+            Pair::Rsa(_, Some(legacy)) if alg == HostKeyAlg::SshRsa => {
+                // EMSA-PKCS1-v1_5 DigestInfo prefix for SHA-1 (RFC 8017 §9.2, note 1).
+                const SHA1_PREFIX: [u8; 15] = [
+                    0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a, 0x05, 0x00,
+                    0x04, 0x14,
+                ];
+                let digest = ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, data);
+                let padding = rsa::Pkcs1v15Sign {
+                    hash_len: Some(20),
+                    prefix: Box::new(SHA1_PREFIX),
+                };
+                // With an RNG the private operation is blinded.
+                let s = legacy
+                    .sign_with_rng(&mut rand10::rng(), padding, digest.as_ref())
+                    .map_err(|_| Error::Kex("ssh-rsa signing"))?;
+                put_string(&mut sig, b"ssh-rsa");
+                put_string(&mut sig, &s);
+            }
+            Pair::Rsa(k, _) => {
                 let (enc, name): (&'static dyn signature::RsaEncoding, &[u8]) = match alg {
                     HostKeyAlg::RsaSha2_256 => (&signature::RSA_PKCS1_SHA256, b"rsa-sha2-256"),
                     _ => (&signature::RSA_PKCS1_SHA512, b"rsa-sha2-512"),
