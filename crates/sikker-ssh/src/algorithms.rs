@@ -58,6 +58,23 @@ pub enum MacAlg {
     HmacSha1Etm,
 }
 
+/// Compression methods. `zlib@openssh.com` starts after authentication succeeds (delayed).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Compression {
+    None,
+    ZlibOpenssh,
+}
+
+impl Compression {
+    pub const ALL: [Compression; 2] = [Compression::None, Compression::ZlibOpenssh];
+    pub fn name(self) -> &'static str {
+        match self {
+            Compression::None => "none",
+            Compression::ZlibOpenssh => "zlib@openssh.com",
+        }
+    }
+}
+
 pub const KEX_STRICT_SERVER: &str = "kex-strict-s-v00@openssh.com";
 pub const KEX_STRICT_CLIENT: &str = "kex-strict-c-v00@openssh.com";
 pub const EXT_INFO_CLIENT: &str = "ext-info-c";
@@ -236,6 +253,7 @@ pub struct Algorithms {
     pub(crate) host_key: Vec<HostKeyAlg>,
     pub(crate) cipher: Vec<Cipher>,
     pub(crate) mac: Vec<MacAlg>,
+    pub(crate) compression: Vec<Compression>,
 }
 
 impl Default for Algorithms {
@@ -247,13 +265,15 @@ impl Default for Algorithms {
             host_key: HostKeyAlg::ALL[..5].to_vec(),
             cipher: Cipher::ALL.to_vec(),
             mac: MacAlg::ALL.to_vec(),
+            // OpenSSH's server default (Compression yes).
+            compression: Compression::ALL.to_vec(),
         }
     }
 }
 
 impl Algorithms {
     /// Builds the lists from names; an unknown name is an error, so a persona never advertises
-    /// what the server would fail to speak. `compression` must be `["none"]` for now.
+    /// what the server would fail to speak.
     pub fn from_names<S: AsRef<str>>(
         kex: &[S],
         host_key: &[S],
@@ -280,18 +300,18 @@ impl Algorithms {
             .map(|s| s.as_ref())
             .filter(|n| *n != KEX_STRICT_SERVER && *n != "ext-info-s")
             .collect();
-        for c in compression {
-            if c.as_ref() != "none" {
-                return Err(Error::UnsupportedAlgorithm(c.as_ref().to_owned()));
-            }
-        }
         let a = Algorithms {
+            compression: all(compression, &Compression::ALL, Compression::name)?,
             kex: all(&kex_names, &Kex::ALL, Kex::name)?,
             host_key: all(host_key, &HostKeyAlg::ALL, HostKeyAlg::name)?,
             cipher: all(cipher, &Cipher::ALL, Cipher::name)?,
             mac: all(mac, &MacAlg::ALL, MacAlg::name)?,
         };
-        if a.kex.is_empty() || a.host_key.is_empty() || a.cipher.is_empty() {
+        if a.kex.is_empty()
+            || a.host_key.is_empty()
+            || a.cipher.is_empty()
+            || a.compression.is_empty()
+        {
             return Err(Error::UnsupportedAlgorithm("(empty list)".into()));
         }
         Ok(a)
@@ -322,6 +342,8 @@ pub struct Negotiated {
     /// `None` for AEAD ciphers.
     pub mac_c2s: Option<MacAlg>,
     pub mac_s2c: Option<MacAlg>,
+    pub compression_c2s: Compression,
+    pub compression_s2c: Compression,
     pub strict: bool,
     pub ext_info: bool,
 }
@@ -367,15 +389,21 @@ pub(crate) fn negotiate(
     } else {
         Some(choose("mac", &client.mac_s2c, &server.mac, MacAlg::name)?)
     };
-    for list in [&client.compression_c2s, &client.compression_s2c] {
-        if !list.iter().any(|c| c == "none") {
-            return Err(Error::NoCommonAlgorithm {
-                kind: "compression",
-                client: list.join(","),
-            });
-        }
-    }
+    let compression_c2s = choose(
+        "compression",
+        &client.compression_c2s,
+        &server.compression,
+        Compression::name,
+    )?;
+    let compression_s2c = choose(
+        "compression",
+        &client.compression_s2c,
+        &server.compression,
+        Compression::name,
+    )?;
     Ok(Negotiated {
+        compression_c2s,
+        compression_s2c,
         kex,
         host_key,
         cipher_c2s,

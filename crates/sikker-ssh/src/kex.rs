@@ -42,8 +42,9 @@ pub fn write_kexinit(out: &mut Vec<u8>, algs: &Algorithms, host_keys: &[HostKeyA
     let macs: Vec<&str> = algs.mac.iter().map(|m| m.name()).collect();
     put_name_list(out, &macs);
     put_name_list(out, &macs);
-    put_name_list(out, &["none"]);
-    put_name_list(out, &["none"]);
+    let comp: Vec<&str> = algs.compression.iter().map(|c| c.name()).collect();
+    put_name_list(out, &comp);
+    put_name_list(out, &comp);
     put_name_list::<&str>(out, &[]);
     put_name_list::<&str>(out, &[]);
     put_bool(out, false);
@@ -221,7 +222,7 @@ mod tests {
         let k = parse_kexinit(&p).unwrap();
         assert_eq!(k.kex.last().map(String::as_str), Some(KEX_STRICT_SERVER));
         assert_eq!(k.host_key, ["ssh-ed25519"]);
-        assert_eq!(k.compression_c2s, ["none"]);
+        assert_eq!(k.compression_c2s, ["none", "zlib@openssh.com"]);
         assert!(!k.first_kex_packet_follows);
         // Every truncation is an error, not a panic.
         for n in 0..p.len() {

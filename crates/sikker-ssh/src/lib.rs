@@ -24,6 +24,7 @@
 
 mod algorithms;
 mod cipher;
+mod compress;
 mod dh;
 mod error;
 mod event;
@@ -35,7 +36,9 @@ mod wire;
 #[cfg(feature = "tokio")]
 pub mod driver;
 
-pub use algorithms::{Algorithms, Cipher, ClientKexInit, HostKeyAlg, Kex, MacAlg, Negotiated};
+pub use algorithms::{
+    Algorithms, Cipher, ClientKexInit, Compression, HostKeyAlg, Kex, MacAlg, Negotiated,
+};
 pub use error::Error;
 pub use event::{AuthAttempt, AuthMethod, ChannelKind, ChannelRequest, Event, SignatureCheck};
 pub use hostkey::{fingerprint, HostKey};

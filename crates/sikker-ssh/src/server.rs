@@ -1,9 +1,10 @@
 //! The server connection: identification, transport (key exchange, re-key, strict KEX,
 //! ext-info), user authentication and the connection protocol, as one sans-IO state machine.
 
-use crate::algorithms::KexFamily;
 use crate::algorithms::{negotiate, Algorithms, HostKeyAlg, Negotiated};
+use crate::algorithms::{Compression, KexFamily};
 use crate::cipher::{DirectionKeys, Opener, Sealer};
+use crate::compress;
 use crate::dh;
 use crate::event::{AuthAttempt, AuthMethod, ChannelKind, ChannelRequest, Event, SignatureCheck};
 use crate::hostkey::{fingerprint, verify_user_signature, HostKey};
@@ -208,6 +209,10 @@ pub struct ServerConnection {
     pending: Option<Pending>,
     events: VecDeque<Event>,
     channels: Vec<Option<Channel>>,
+    /// Compression negotiated for the keys in use, and the zlib streams once it has started.
+    compression: (Compression, Compression),
+    zlib_out: Option<Box<flate2::Compress>>,
+    zlib_in: Option<Box<flate2::Decompress>>,
 }
 
 impl std::fmt::Debug for ServerConnection {
@@ -242,6 +247,9 @@ impl ServerConnection {
             pending: None,
             events: VecDeque::new(),
             channels: Vec::new(),
+            compression: (Compression::None, Compression::None),
+            zlib_out: None,
+            zlib_in: None,
             config,
         };
         c.output.extend_from_slice(c.config.server_id.as_bytes());
@@ -317,7 +325,9 @@ impl ServerConnection {
     }
 
     /// Bytes this connection holds on the heap now (buffers, channels, key state); with
-    /// `size_of::<ServerConnection>()` that is its memory footprint.
+    /// `size_of::<ServerConnection>()` that is its memory footprint. zlib streams (only when
+    /// the client negotiated compression) are counted at zlib's nominal 256 KiB deflate and
+    /// 44 KiB inflate state.
     pub fn heap_bytes(&self) -> usize {
         self.input.capacity()
             + self.output.capacity()
@@ -326,6 +336,8 @@ impl ServerConnection {
             + self.session_id.len()
             + self.events.capacity() * std::mem::size_of::<Event>()
             + self.channels.capacity() * std::mem::size_of::<Option<Channel>>()
+            + self.zlib_out.as_ref().map_or(0, |_| 256 * 1024)
+            + self.zlib_in.as_ref().map_or(0, |_| 44 * 1024)
             + self.opener.heap_bytes()
             + self.sealer.heap_bytes()
             + self.kex.as_ref().map_or(0, |k| {
@@ -448,7 +460,13 @@ impl ServerConnection {
         let input = std::mem::take(&mut self.input);
         let start = self.in_start;
         let payload = &input[start + op.payload.start..start + op.payload.end];
-        let r = self.dispatch(payload, op.seq);
+        let r = match self.zlib_in.as_mut() {
+            Some(z) => match compress::inflate(z, payload, self.config.max_packet as usize) {
+                Ok(plain) => self.dispatch(&plain, op.seq),
+                Err(e) => Err(e),
+            },
+            None => self.dispatch(payload, op.seq),
+        };
         self.input = input;
         self.in_start += op.consumed;
         r.map(|()| true)
@@ -457,7 +475,7 @@ impl ServerConnection {
     /// Frames one message: written straight into the output, or held while our side of a key
     /// exchange is unfinished and the message is not part of it.
     fn send(&mut self, build: impl FnOnce(&mut Vec<u8>)) {
-        if self.kex.as_ref().is_some_and(|k| k.c2s.is_none()) {
+        if self.deferring() {
             let at = self.deferred.len();
             self.deferred.extend_from_slice(&[0; 4]);
             build(&mut self.deferred);
@@ -470,8 +488,30 @@ impl ServerConnection {
 
     fn send_now(&mut self, build: impl FnOnce(&mut Vec<u8>)) {
         let start = Sealer::begin(&mut self.output);
-        build(&mut self.output);
+        match self.zlib_out.as_mut() {
+            Some(z) => {
+                let mut plain = Vec::with_capacity(256);
+                build(&mut plain);
+                compress::deflate_into(z, &plain, &mut self.output);
+            }
+            None => build(&mut self.output),
+        }
         self.sealer.seal(&mut self.output, start);
+    }
+
+    /// Whether messages are being held for the end of our side of a key exchange.
+    fn deferring(&self) -> bool {
+        self.kex.as_ref().is_some_and(|k| k.c2s.is_none())
+    }
+
+    /// zlib@openssh.com starts right after USERAUTH_SUCCESS, in both directions.
+    fn start_delayed_compression(&mut self) {
+        if self.compression.1 == Compression::ZlibOpenssh && self.zlib_out.is_none() {
+            self.zlib_out = Some(compress::new_deflate());
+        }
+        if self.compression.0 == Compression::ZlibOpenssh && self.zlib_in.is_none() {
+            self.zlib_in = Some(compress::new_inflate());
+        }
     }
 
     fn flush_deferred(&mut self) {
@@ -479,6 +519,9 @@ impl ServerConnection {
         let mut r = Reader::new(&deferred);
         while let Ok(p) = r.string("deferred") {
             self.send_now(|o| o.extend_from_slice(p));
+            if p.first() == Some(&MSG_USERAUTH_SUCCESS) {
+                self.start_delayed_compression();
+            }
         }
     }
 
@@ -705,7 +748,8 @@ impl ServerConnection {
         host_key.sign_into(neg.host_key, h, &mut reply)?;
         self.send_now(|o| o.extend_from_slice(&reply));
         self.send_now(|o| put_u8(o, MSG_NEWKEYS));
-        let sid = &self.session_id;
+        let sid = self.session_id.clone();
+        let sid = &*sid;
         let d = |letter, len| kex::derive(neg.kex, &secret, h, letter, sid, len);
         let s2c_mac_len = neg.mac_s2c.map_or(0, |m| m.key_len());
         let (iv, key, mac) = (
@@ -722,6 +766,12 @@ impl ServerConnection {
         })?;
         if self.strict {
             self.sealer.seq = 0;
+        }
+        // Each NEWKEYS starts compression afresh (as OpenSSH does), once authenticated.
+        self.compression.1 = neg.compression_s2c;
+        self.zlib_out = None;
+        if self.auth == AuthPhase::Done {
+            self.start_delayed_compression();
         }
         let c2s_mac_len = neg.mac_c2s.map_or(0, |m| m.key_len());
         st.c2s = Some(Box::new([
@@ -759,6 +809,11 @@ impl ServerConnection {
         })?;
         if self.strict {
             self.opener.seq = 0;
+        }
+        self.compression.0 = neg.compression_c2s;
+        self.zlib_in = None;
+        if self.auth == AuthPhase::Done {
+            self.start_delayed_compression();
         }
         let initial = self.kex_count == 0;
         self.kex_count += 1;
@@ -911,7 +966,11 @@ impl ServerConnection {
             });
         } else {
             self.auth = AuthPhase::Done;
+            let deferred = self.deferring();
             self.send(|o| put_u8(o, MSG_USERAUTH_SUCCESS));
+            if !deferred {
+                self.start_delayed_compression();
+            }
         }
         Ok(())
     }

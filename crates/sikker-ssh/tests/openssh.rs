@@ -336,3 +336,32 @@ async fn large_output_and_refused_forwarding() {
     assert!(!r.ok);
     assert!(log.lock().expect("log").iter().any(|e| matches!(e, Event::GlobalRequest { name, forward: Some(_), .. } if name == "tcpip-forward")));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delayed_zlib_compression_with_rekeying() {
+    let (port, log) = start(common::config()).await;
+    let mut opts = password_opts();
+    opts.extend(["-C"]);
+    let r = ssh(port, Some(PASSWORD), &opts, &["big", "300000"], b"").await;
+    assert_eq!(r.stdout.len(), 300000, "{}", r.stderr);
+    let n = last_negotiated(&log).expect("kex");
+    assert_eq!(n.compression_s2c, sikker_ssh::Compression::ZlibOpenssh);
+    assert_eq!(n.compression_c2s, sikker_ssh::Compression::ZlibOpenssh);
+    // A shell whose input forces re-keys: each NEWKEYS restarts the zlib streams.
+    opts.extend(["-tt", "-o", "RekeyLimit=16K"]);
+    let mut input = Vec::new();
+    for i in 0..300 {
+        input.extend_from_slice(format!("line {i:04} {}\n", "q".repeat(90)).as_bytes());
+    }
+    input.extend_from_slice(b"exit\n");
+    let r = ssh(port, Some(PASSWORD), &opts, &[], &input).await;
+    assert!(r.stdout.contains("line 0299"), "{}", r.stderr);
+    assert!(r.stdout.contains("bye"), "{}", r.stderr);
+    let rekeys = log
+        .lock()
+        .expect("log")
+        .iter()
+        .filter(|e| matches!(e, Event::KeyExchangeDone { initial: false }))
+        .count();
+    assert!(rekeys >= 1, "re-keys: {rekeys}");
+}

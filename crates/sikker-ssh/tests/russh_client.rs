@@ -223,3 +223,44 @@ async fn every_kex_russh_shares_with_us() {
             .expect("disconnect");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn zlib_compression() {
+    let (port, log) = start(common::config()).await;
+    let mut preferred = Preferred {
+        kex: Cow::Owned(vec![
+            kex::CURVE25519,
+            kex::EXTENSION_OPENSSH_STRICT_KEX_AS_CLIENT,
+        ]),
+        ..Preferred::default()
+    };
+    preferred.compression = Cow::Owned(vec![russh::compression::ZLIB_LEGACY]);
+    let config = Arc::new(client::Config {
+        preferred,
+        ..Default::default()
+    });
+    let mut h = client::connect(config, ("127.0.0.1", port), Client)
+        .await
+        .expect("connect");
+    assert!(h
+        .authenticate_password("root", PASSWORD)
+        .await
+        .expect("auth")
+        .success());
+    for _ in 0..3 {
+        let (out, status) = exec(&h, "big 100000").await;
+        assert_eq!(out.len(), 100000);
+        assert_eq!(status, Some(3));
+    }
+    let n = log
+        .lock()
+        .expect("log")
+        .iter()
+        .rev()
+        .find_map(|e| match e {
+            Event::KexInit { negotiated, .. } => Some(*negotiated),
+            _ => None,
+        })
+        .expect("kex");
+    assert_eq!(n.compression_s2c, sikker_ssh::Compression::ZlibOpenssh);
+}
