@@ -14,7 +14,8 @@ pub enum Event {
         client: Box<ClientKexInit>,
         negotiated: Negotiated,
     },
-    /// A key exchange finished (both NEWKEYS seen); `initial` is false for a re-key.
+    /// A key exchange finished (both NEWKEYS seen); `initial` is false for a re-key. While a
+    /// re-key runs, `send_data` takes at most 256 KiB in all; retry what it left here.
     KeyExchangeDone {
         initial: bool,
     },
@@ -104,6 +105,9 @@ pub enum AuthMethod {
         fingerprint: String,
         key: Vec<u8>,
         signature: SignatureCheck,
+        /// `publickey-hostbound-v00@openssh.com` (OpenSSH ≥ 8.9): the signature also covers
+        /// our host key.
+        host_bound: bool,
     },
     /// The client asks for keyboard-interactive; answer with
     /// [`crate::ServerConnection::keyboard_interactive_prompt`], or accept/reject outright.

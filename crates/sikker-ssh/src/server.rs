@@ -25,6 +25,9 @@ const MSG_DEBUG: u8 = 4;
 const MSG_SERVICE_REQUEST: u8 = 5;
 const MSG_SERVICE_ACCEPT: u8 = 6;
 const MSG_EXT_INFO: u8 = 7;
+const MSG_PING: u8 = 192;
+const MSG_PONG: u8 = 193;
+const PUBLICKEY_HOSTBOUND: &str = "publickey-hostbound-v00@openssh.com";
 const MSG_USERAUTH_REQUEST: u8 = 50;
 const MSG_USERAUTH_FAILURE: u8 = 51;
 const MSG_USERAUTH_SUCCESS: u8 = 52;
@@ -76,6 +79,9 @@ pub struct ServerConfig {
     pub auth_methods: Vec<String>,
     /// `server-sig-algs` sent in EXT_INFO when the client offers `ext-info-c`.
     pub server_sig_algs: Vec<String>,
+    /// Also announce `publickey-hostbound@openssh.com` and `ping@openssh.com` in EXT_INFO, as
+    /// OpenSSH ≥ 9.0 servers do (both are implemented).
+    pub openssh_extensions: bool,
     /// Largest packet_length accepted from the client (capped at 256 KiB).
     pub max_packet: u32,
     /// The window granted to the client per channel; refilled as data is handed out in events.
@@ -106,6 +112,7 @@ impl ServerConfig {
                 "rsa-sha2-512".into(),
                 "rsa-sha2-256".into(),
             ],
+            openssh_extensions: true,
             max_packet: 64 * 1024,
             channel_window: 2 * 1024 * 1024,
             channel_max_packet: 32 * 1024,
@@ -126,6 +133,9 @@ impl ServerConfig {
 
 /// Longest identification line (RFC 4253 §4.2: 255 characters including CR LF).
 const MAX_ID_LINE: usize = 255;
+/// Most bytes of channel data held while a re-key is in progress; `send_data` takes less.
+const MAX_DEFERRED: usize = 256 * 1024;
+
 /// Longest line a client may send before its identification.
 const MAX_PREAMBLE_LINE: usize = 1024;
 
@@ -566,6 +576,15 @@ impl ServerConnection {
             MSG_SERVICE_REQUEST => self.on_service_request(payload),
             MSG_USERAUTH_REQUEST => self.on_userauth_request(payload),
             MSG_USERAUTH_INFO_RESPONSE => self.on_info_response(payload),
+            MSG_PING => {
+                let data = Reader::new(&payload[1..]).string("ping data")?.to_vec();
+                self.send(|o| {
+                    put_u8(o, MSG_PONG);
+                    put_string(o, &data);
+                });
+                Ok(())
+            }
+            MSG_PONG => Ok(()),
             MSG_GLOBAL_REQUEST..=MSG_CHANNEL_FAILURE => {
                 if self.auth != AuthPhase::Done {
                     return Err(Error::protocol(format!(
@@ -781,11 +800,18 @@ impl ServerConnection {
         ]));
         if self.kex_count == 0 && neg.ext_info {
             let algs = self.config.server_sig_algs.clone();
+            let extras = self.config.openssh_extensions;
             self.send_now(|o| {
                 put_u8(o, MSG_EXT_INFO);
-                put_u32(o, 1);
+                put_u32(o, if extras { 3 } else { 1 });
                 put_string(o, b"server-sig-algs");
                 put_name_list(o, &algs);
+                if extras {
+                    put_string(o, b"publickey-hostbound@openssh.com");
+                    put_string(o, b"0");
+                    put_string(o, b"ping@openssh.com");
+                    put_string(o, b"0");
+                }
             });
         }
         self.flush_deferred();
@@ -874,17 +900,22 @@ impl ServerConnection {
                     new_password,
                 }
             }
-            "publickey" => {
+            "publickey" | PUBLICKEY_HOSTBOUND => {
                 let signed = r.bool("has signature")?;
                 let algorithm = r.utf8("public key algorithm")?;
                 let key = r.string("public key")?.to_vec();
+                // The hostbound variant names our host key, which the signature then covers.
+                let bound_to_us = method_name != PUBLICKEY_HOSTBOUND || {
+                    let hk = r.string("server host key")?;
+                    self.config.host_keys.iter().any(|k| k.public_blob() == hk)
+                };
                 let signature = if signed {
                     let signed_len = 1 + r.position();
                     let sig = r.string("signature")?;
                     let mut data = Vec::with_capacity(self.session_id.len() + signed_len + 4);
                     put_string(&mut data, &self.session_id);
                     data.extend_from_slice(&payload[..signed_len]);
-                    if verify_user_signature(&algorithm, &key, sig, &data) {
+                    if bound_to_us && verify_user_signature(&algorithm, &key, sig, &data) {
                         SignatureCheck::Valid
                     } else {
                         valid = false;
@@ -899,6 +930,7 @@ impl ServerConnection {
                     fingerprint: fingerprint(&key),
                     key,
                     signature,
+                    host_bound: method_name == PUBLICKEY_HOSTBOUND,
                 }
             }
             "keyboard-interactive" => {
@@ -1332,6 +1364,11 @@ impl ServerConnection {
             .and_then(Option::as_ref)
             .filter(|c| c.confirmed && !c.eof_sent && !c.close_sent)
             .map_or(0, |c| c.remote_window as usize)
+            .min(if self.deferring() {
+                MAX_DEFERRED.saturating_sub(self.deferred.len())
+            } else {
+                usize::MAX
+            })
     }
 
     /// Sends as much of `data` as the client's window allows, split at its maximum packet
@@ -1359,11 +1396,19 @@ impl ServerConnection {
         if self.phase == Phase::Closed {
             return Err(Error::Closed);
         }
-        let ch = self
+        let window = self
             .channel_mut(channel)
             .filter(|c| c.confirmed && !c.eof_sent && !c.close_sent)
-            .ok_or(Error::NoSuchChannel(channel))?;
-        let n = data.len().min(ch.remote_window as usize);
+            .ok_or(Error::NoSuchChannel(channel))?
+            .remote_window;
+        let mut n = data.len().min(window as usize);
+        if self.deferring() {
+            // Held until our NEWKEYS: bounded, whatever window the client granted.
+            n = n.min(MAX_DEFERRED.saturating_sub(self.deferred.len()));
+        }
+        let Some(ch) = self.channel_mut(channel) else {
+            return Err(Error::NoSuchChannel(channel));
+        };
         ch.remote_window -= n as u32;
         let (remote, max) = (ch.remote_id, ch.remote_max_packet as usize);
         for chunk in data[..n].chunks(max.min(32 * 1024)) {

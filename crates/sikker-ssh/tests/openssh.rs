@@ -226,6 +226,9 @@ async fn public_keys_of_every_type() {
                 _ => None,
             })
             .collect();
+        // OpenSSH ≥ 8.9 binds its signature to our host key, since EXT_INFO offers that.
+        assert!(events.iter().any(|e| matches!(e, Event::Auth(a)
+            if matches!(&a.method, AuthMethod::PublicKey { host_bound: true, signature: SignatureCheck::Valid, .. }))));
         // OpenSSH asks first (query → PK_OK), then signs.
         assert!(
             seen.iter().any(|s| s.1 == SignatureCheck::Query),
