@@ -382,6 +382,26 @@ fn verify_inner(alg: &str, blob: &[u8], sig_blob: &[u8], data: &[u8]) -> Result<
                 .verify(data, &fixed)
                 .is_ok()
         }
+        (b"ecdsa-sha2-nistp521", "ecdsa-sha2-nistp521") => {
+            use p521::ecdsa::signature::Verifier;
+            k.string("curve")?;
+            let q = k.string("ecdsa point")?;
+            let mut rs = Reader::new(sig);
+            let (r, s) = (rs.mpint("r")?, rs.mpint("s")?);
+            if r.len() > 66 || s.len() > 66 {
+                return Ok(false);
+            }
+            let mut fixed = [0u8; 132];
+            fixed[66 - r.len()..66].copy_from_slice(r);
+            fixed[132 - s.len()..].copy_from_slice(s);
+            match (
+                p521::ecdsa::VerifyingKey::from_sec1_bytes(q),
+                p521::ecdsa::Signature::from_slice(&fixed),
+            ) {
+                (Ok(key), Ok(sig)) => key.verify(data, &sig).is_ok(),
+                _ => false,
+            }
+        }
         (b"ssh-rsa", "rsa-sha2-512" | "rsa-sha2-256" | "ssh-rsa") => {
             let e = k.mpint("rsa e")?;
             let n = k.mpint("rsa n")?;

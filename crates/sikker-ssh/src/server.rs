@@ -109,6 +109,7 @@ impl ServerConfig {
                 "ssh-ed25519".into(),
                 "ecdsa-sha2-nistp256".into(),
                 "ecdsa-sha2-nistp384".into(),
+                "ecdsa-sha2-nistp521".into(),
                 "rsa-sha2-512".into(),
                 "rsa-sha2-256".into(),
             ],

@@ -186,7 +186,7 @@ async fn every_kex_and_host_key() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn public_keys_of_every_type() {
     let (port, log) = start(common::config()).await;
-    for name in ["user_ed25519", "user_ecdsa", "user_rsa"] {
+    for name in ["user_ed25519", "user_ecdsa", "user_ecdsa521", "user_rsa"] {
         let key = key_dir().join(name);
         let key = key.to_str().expect("utf-8 path");
         let opts = [

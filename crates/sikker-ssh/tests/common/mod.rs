@@ -40,6 +40,7 @@ pub fn key_dir() -> &'static Path {
             ("host_rsa", &["-t", "rsa", "-b", "2048"][..]),
             ("user_ed25519", &["-t", "ed25519"][..]),
             ("user_ecdsa", &["-t", "ecdsa", "-b", "256"][..]),
+            ("user_ecdsa521", &["-t", "ecdsa", "-b", "521"][..]),
             ("user_rsa", &["-t", "rsa", "-b", "2048"][..]),
         ] {
             let ok = Command::new("ssh-keygen")
