@@ -1513,3 +1513,256 @@ impl ServerConnection {
         self.phase = Phase::Closed;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A connection past key exchange and authentication, with the transport left in the
+    /// clear, so payloads can be dispatched directly.
+    fn authenticated() -> ServerConnection {
+        let key = HostKey::generate_ed25519().expect("key");
+        let mut c = ServerConnection::new(Arc::new(ServerConfig::new("SSH-2.0-x", vec![key])));
+        c.phase = Phase::Packets;
+        c.kex = None;
+        c.kex_count = 1;
+        c.auth = AuthPhase::Done;
+        c.session_id = vec![7; 32].into();
+        c.output.clear();
+        c
+    }
+
+    /// Dispatches, answering whatever is pending with `yes`.
+    fn drive(c: &mut ServerConnection, payload: &[u8], yes: bool) -> Result<Vec<Event>, Error> {
+        c.dispatch(payload, 0)?;
+        let mut events = Vec::new();
+        while let Some(e) = c.events.pop_front() {
+            events.push(e);
+        }
+        match c.pending.clone() {
+            Some(Pending::ChannelOpen(ch)) if yes => c.accept_channel(ch)?,
+            Some(Pending::ChannelOpen(ch)) => c.reject_channel(ch, 1, "no")?,
+            Some(Pending::ChannelRequest(ch)) => c.channel_request_reply(ch, yes)?,
+            Some(Pending::Auth { .. }) if yes => c.accept_auth()?,
+            Some(Pending::Auth { .. }) => c.reject_auth()?,
+            None => {}
+        }
+        Ok(events)
+    }
+
+    fn open_session(c: &mut ServerConnection) -> u32 {
+        let mut p = vec![MSG_CHANNEL_OPEN];
+        put_string(&mut p, b"session");
+        put_u32(&mut p, 5);
+        put_u32(&mut p, 1000);
+        put_u32(&mut p, 100);
+        let ev = drive(c, &p, true).unwrap();
+        match ev.as_slice() {
+            [Event::ChannelOpen {
+                channel,
+                kind: ChannelKind::Session,
+            }] => *channel,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn windows_and_packet_sizes_are_respected() {
+        let mut c = authenticated();
+        let ch = open_session(&mut c);
+        // The client granted 1000 bytes in packets of at most 100.
+        assert_eq!(c.send_data(ch, &[b'x'; 1500]).unwrap(), 1000);
+        assert_eq!(c.send_data(ch, b"more").unwrap(), 0);
+        let mut adj = vec![MSG_CHANNEL_WINDOW_ADJUST];
+        put_u32(&mut adj, ch);
+        put_u32(&mut adj, 10);
+        let ev = drive(&mut c, &adj, true).unwrap();
+        assert_eq!(
+            ev,
+            [Event::WindowAdjusted {
+                channel: ch,
+                window: 10
+            }]
+        );
+        assert_eq!(c.send_window(ch), 10);
+        // Data beyond the window we granted is dropped, and the window is refilled.
+        let mut d = vec![MSG_CHANNEL_DATA];
+        put_u32(&mut d, ch);
+        put_string(&mut d, &vec![1u8; 1_500_000]);
+        drive(&mut c, &d, true).unwrap();
+        drive(&mut c, &d, true).unwrap();
+        let ch_state = c.channels[ch as usize].as_ref().unwrap();
+        assert!(ch_state.local_window >= c.config.channel_window / 2);
+    }
+
+    #[test]
+    fn forwarding_is_refused_and_reported() {
+        let mut c = authenticated();
+        let mut p = vec![MSG_CHANNEL_OPEN];
+        put_string(&mut p, b"direct-tcpip");
+        put_u32(&mut p, 9);
+        put_u32(&mut p, 1000);
+        put_u32(&mut p, 100);
+        put_string(&mut p, b"10.1.2.3");
+        put_u32(&mut p, 25);
+        put_string(&mut p, b"127.0.0.1");
+        put_u32(&mut p, 5555);
+        let ev = drive(&mut c, &p, true).unwrap();
+        assert!(
+            matches!(&ev[0], Event::ChannelOpen { kind: ChannelKind::DirectTcpip { host, port: 25, .. }, .. } if host == "10.1.2.3")
+        );
+        assert!(c.pending.is_none());
+        assert!(c.channels.iter().all(Option::is_none));
+        let mut g = vec![MSG_GLOBAL_REQUEST];
+        put_string(&mut g, b"tcpip-forward");
+        put_bool(&mut g, true);
+        put_string(&mut g, b"0.0.0.0");
+        put_u32(&mut g, 8080);
+        let ev = drive(&mut c, &g, true).unwrap();
+        assert!(
+            matches!(&ev[0], Event::GlobalRequest { forward: Some((a, 8080)), .. } if a == "0.0.0.0")
+        );
+    }
+
+    #[test]
+    fn channel_limit_and_reuse() {
+        let mut c = authenticated();
+        let ids: Vec<u32> = (0..10).map(|_| open_session(&mut c)).collect();
+        assert_eq!(ids, (0..10).collect::<Vec<_>>());
+        let mut p = vec![MSG_CHANNEL_OPEN];
+        put_string(&mut p, b"session");
+        put_u32(&mut p, 5);
+        put_u32(&mut p, 1000);
+        put_u32(&mut p, 100);
+        assert!(drive(&mut c, &p, true).unwrap().is_empty(), "11th refused");
+        let mut close = vec![MSG_CHANNEL_CLOSE];
+        put_u32(&mut close, 3);
+        assert_eq!(
+            drive(&mut c, &close, true).unwrap(),
+            [Event::Close { channel: 3 }]
+        );
+        assert_eq!(open_session(&mut c), 3);
+    }
+
+    #[test]
+    fn connection_messages_need_authentication() {
+        let mut c = authenticated();
+        c.auth = AuthPhase::Active;
+        let mut p = vec![MSG_CHANNEL_OPEN];
+        put_string(&mut p, b"session");
+        assert!(matches!(c.dispatch(&p, 0), Err(Error::Protocol(_))));
+    }
+
+    /// A publickey request signed by `user` over our session id; `bound` names a host key.
+    fn signed_request(c: &ServerConnection, user: &HostKey, bound: Option<&[u8]>) -> Vec<u8> {
+        let mut p = vec![MSG_USERAUTH_REQUEST];
+        put_string(&mut p, b"root");
+        put_string(&mut p, b"ssh-connection");
+        put_string(
+            &mut p,
+            if bound.is_some() {
+                PUBLICKEY_HOSTBOUND.as_bytes()
+            } else {
+                b"publickey"
+            },
+        );
+        put_bool(&mut p, true);
+        put_string(&mut p, b"ssh-ed25519");
+        put_string(&mut p, user.public_blob());
+        if let Some(hk) = bound {
+            put_string(&mut p, hk);
+        }
+        let mut signed = Vec::new();
+        put_string(&mut signed, &c.session_id);
+        signed.extend_from_slice(&p);
+        user.sign_into(HostKeyAlg::Ed25519, &signed, &mut p)
+            .unwrap();
+        p
+    }
+
+    #[test]
+    fn publickey_signatures_cover_session_and_host_key() {
+        let user = HostKey::generate_ed25519().unwrap();
+        let other = HostKey::generate_ed25519().unwrap();
+        let mut c = authenticated();
+        c.auth = AuthPhase::Active;
+        let ours = c.config.host_keys[0].public_blob().to_vec();
+        let cases: [(Option<&[u8]>, SignatureCheck); 3] = [
+            (None, SignatureCheck::Valid),
+            (Some(&ours), SignatureCheck::Valid),
+            (Some(other.public_blob()), SignatureCheck::Invalid),
+        ];
+        for (bound, want) in cases {
+            let p = signed_request(&c, &user, bound);
+            let ev = drive(&mut c, &p, false).unwrap();
+            assert!(
+                matches!(&ev[0], Event::Auth(AuthAttempt { method: AuthMethod::PublicKey { signature, .. }, .. }) if *signature == want),
+                "{bound:?}: {ev:?}"
+            );
+        }
+        // A signature made for another session does not verify here.
+        let p = signed_request(&c, &user, None);
+        c.session_id = vec![8; 32].into();
+        let ev = drive(&mut c, &p, true).unwrap();
+        assert!(matches!(
+            &ev[0],
+            Event::Auth(AuthAttempt {
+                method: AuthMethod::PublicKey {
+                    signature: SignatureCheck::Invalid,
+                    ..
+                },
+                ..
+            })
+        ));
+        assert!(
+            !c.is_authenticated(),
+            "an invalid signature fails even when accepted"
+        );
+    }
+
+    #[test]
+    fn ping_gets_pong() {
+        let mut c = authenticated();
+        let mut p = vec![MSG_PING];
+        put_string(&mut p, b"abc");
+        drive(&mut c, &p, true).unwrap();
+        // In the clear here: length, padding length, then the PONG payload.
+        assert_eq!(
+            &c.output[5..5 + 8],
+            &[MSG_PONG, 0, 0, 0, 3, b'a', b'b', b'c']
+        );
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// Random auth and connection messages, after a session channel is open: errors are
+        /// fine, panics and unbounded state are not.
+        #[test]
+        fn random_messages_after_auth(
+            msgs in proptest::collection::vec(
+                (prop_oneof![Just(50u8), 61u8..=62, 80u8..=100, 192u8..=193, 0u8..=255],
+                 proptest::collection::vec(any::<u8>(), 0..64), any::<bool>()),
+                1..20),
+        ) {
+            let mut c = authenticated();
+            open_session(&mut c);
+            for (msg, body, yes) in msgs {
+                let mut p = vec![msg];
+                // Point most messages at channel 0 so they reach the channel code.
+                if (93..=100).contains(&msg) && body.len() >= 4 {
+                    p.extend_from_slice(&[0, 0, 0, 0]);
+                    p.extend_from_slice(&body[4..]);
+                } else {
+                    p.extend_from_slice(&body);
+                }
+                if drive(&mut c, &p, yes).is_err() {
+                    break;
+                }
+            }
+            prop_assert!(c.channels.len() <= c.config.max_channels);
+            prop_assert!(c.deferred.len() <= MAX_DEFERRED);
+        }
+    }
+}
