@@ -92,6 +92,9 @@ pub struct ServerConfig {
     pub max_channels: usize,
     /// Lines a client may send before its `SSH-` line, and bytes per such line.
     pub max_preamble_lines: usize,
+    /// The server starts a key exchange itself after this many bytes in and out under one
+    /// set of keys (1 GiB, OpenSSH's default for these ciphers).
+    pub rekey_after_bytes: u64,
 }
 
 impl ServerConfig {
@@ -119,6 +122,7 @@ impl ServerConfig {
             channel_max_packet: 32 * 1024,
             max_channels: 10,
             max_preamble_lines: 32,
+            rekey_after_bytes: 1 << 30,
         }
     }
 
@@ -220,6 +224,8 @@ pub struct ServerConnection {
     pending: Option<Pending>,
     events: VecDeque<Event>,
     channels: Vec<Option<Channel>>,
+    /// Bytes sent and received under the current keys.
+    traffic: u64,
     /// Compression negotiated for the keys in use, and the zlib streams once it has started.
     compression: (Compression, Compression),
     zlib_out: Option<Box<flate2::Compress>>,
@@ -258,6 +264,7 @@ impl ServerConnection {
             pending: None,
             events: VecDeque::new(),
             channels: Vec::new(),
+            traffic: 0,
             compression: (Compression::None, Compression::None),
             zlib_out: None,
             zlib_in: None,
@@ -480,7 +487,22 @@ impl ServerConnection {
         };
         self.input = input;
         self.in_start += op.consumed;
-        r.map(|()| true)
+        self.traffic = self.traffic.saturating_add(op.consumed as u64);
+        r?;
+        self.maybe_rekey();
+        Ok(true)
+    }
+
+    /// Starts a key exchange of our own once enough has passed under the current keys
+    /// (RFC 4253 §9), well before sequence numbers could wrap.
+    fn maybe_rekey(&mut self) {
+        if self.kex.is_none()
+            && self.kex_count > 0
+            && self.phase == Phase::Packets
+            && self.traffic >= self.config.rekey_after_bytes
+        {
+            self.start_kex();
+        }
     }
 
     /// Frames one message: written straight into the output, or held while our side of a key
@@ -499,6 +521,7 @@ impl ServerConnection {
 
     fn send_now(&mut self, build: impl FnOnce(&mut Vec<u8>)) {
         let start = Sealer::begin(&mut self.output);
+        let before = self.output.len();
         match self.zlib_out.as_mut() {
             Some(z) => {
                 let mut plain = Vec::with_capacity(256);
@@ -508,6 +531,9 @@ impl ServerConnection {
             None => build(&mut self.output),
         }
         self.sealer.seal(&mut self.output, start);
+        self.traffic = self
+            .traffic
+            .saturating_add((self.output.len() - before) as u64);
     }
 
     /// Whether messages are being held for the end of our side of a key exchange.
@@ -844,6 +870,7 @@ impl ServerConnection {
         }
         let initial = self.kex_count == 0;
         self.kex_count += 1;
+        self.traffic = 0;
         // Anything the caller sent after our NEWKEYS went out already; nothing is deferred now.
         self.flush_deferred();
         self.events.push_back(Event::KeyExchangeDone { initial });

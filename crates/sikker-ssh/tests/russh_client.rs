@@ -264,3 +264,34 @@ async fn zlib_compression() {
         .expect("kex");
     assert_eq!(n.compression_s2c, sikker_ssh::Compression::ZlibOpenssh);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_initiated_rekeying() {
+    let mut config = common::config();
+    config.rekey_after_bytes = 2048;
+    let (port, log) = start(config).await;
+    let mut h = client::connect(
+        config_kex(kex::CURVE25519, None, None),
+        ("127.0.0.1", port),
+        Client,
+    )
+    .await
+    .expect("connect");
+    assert!(h
+        .authenticate_password("root", PASSWORD)
+        .await
+        .expect("auth")
+        .success());
+    for i in 0..6 {
+        let (out, status) = exec(&h, "big 5000").await;
+        assert_eq!(out.len(), 5000, "round {i}");
+        assert_eq!(status, Some(3));
+    }
+    let rekeys = log
+        .lock()
+        .expect("log")
+        .iter()
+        .filter(|e| matches!(e, Event::KeyExchangeDone { initial: false }))
+        .count();
+    assert!(rekeys >= 3, "re-keys: {rekeys}");
+}
