@@ -25,7 +25,8 @@ pub enum Event {
     Auth(AuthAttempt),
     /// The client opened a channel. For [`ChannelKind::Session`] an answer is required
     /// ([`crate::ServerConnection::accept_channel`] / `reject_channel`); every other kind has
-    /// already been refused (a honeypot never connects out) and is reported for the record.
+    /// already been refused (a honeypot never connects out) and is reported for the record,
+    /// with `channel` set to `u32::MAX`.
     ChannelOpen {
         channel: u32,
         kind: ChannelKind,

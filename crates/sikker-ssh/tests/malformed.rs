@@ -32,6 +32,10 @@ fn name_list(out: &mut Vec<u8>, s: &str) {
 }
 
 fn kexinit(kex: &str) -> Vec<u8> {
+    kexinit_guess(kex, false)
+}
+
+fn kexinit_guess(kex: &str, follows: bool) -> Vec<u8> {
     let mut p = vec![20];
     p.extend_from_slice(&[7; 16]);
     for l in [
@@ -48,7 +52,7 @@ fn kexinit(kex: &str) -> Vec<u8> {
     ] {
         name_list(&mut p, l);
     }
-    p.push(0);
+    p.push(follows as u8);
     p.extend_from_slice(&[0; 4]);
     p
 }
@@ -232,6 +236,36 @@ fn a_valid_ephemeral_key_gets_a_reply_and_newkeys() {
     run(&mut c, &bytes).unwrap();
     assert!(c.output().len() > before + 100);
     assert_eq!(c.session_id().len(), 32);
+}
+
+fn ecdh_init() -> Vec<u8> {
+    let rng = ring::rand::SystemRandom::new();
+    let k = ring::agreement::EphemeralPrivateKey::generate(&ring::agreement::X25519, &rng).unwrap();
+    let q = k.compute_public_key().unwrap();
+    let mut init = vec![30, 0, 0, 0, 32];
+    init.extend_from_slice(q.as_ref());
+    init
+}
+
+#[test]
+fn a_wrong_guess_is_skipped_and_a_right_one_is_used() {
+    // The client's first kex is one we lack, so its guessed packet (garbage here) is ignored.
+    let mut c = ServerConnection::new(config());
+    let mut bytes = b"SSH-2.0-test_1\r\n".to_vec();
+    bytes.extend(plain_packet(&kexinit_guess(
+        "sntrup761x25519-sha512,curve25519-sha256",
+        true,
+    )));
+    bytes.extend(plain_packet(&[30, 0, 0, 0, 1, 0]));
+    bytes.extend(plain_packet(&ecdh_init()));
+    run(&mut c, &bytes).unwrap();
+    assert_eq!(c.session_id().len(), 32);
+    // A right guess is the real thing: garbage in it is an error.
+    let mut c = ServerConnection::new(config());
+    let mut bytes = b"SSH-2.0-test_1\r\n".to_vec();
+    bytes.extend(plain_packet(&kexinit_guess("curve25519-sha256", true)));
+    bytes.extend(plain_packet(&[30, 0, 0, 0, 1, 0]));
+    assert!(matches!(run(&mut c, &bytes), Err(Error::Kex(_))));
 }
 
 #[test]
