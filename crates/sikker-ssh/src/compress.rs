@@ -21,14 +21,18 @@ pub fn deflate_into(z: &mut Compress, input: &[u8], out: &mut Vec<u8>) {
 
 /// Inflates one packet's payload; more than `limit` bytes out is an error (a zip bomb).
 pub fn inflate(z: &mut Decompress, input: &[u8], limit: usize) -> Result<Vec<u8>, Error> {
-    let mut out = Vec::with_capacity((input.len() * 4).clamp(64, limit));
+    // One byte of room past the limit, so that a payload of exactly `limit` bytes still
+    // leaves the spare room that shows the flush is complete.
+    let cap = limit.saturating_add(1);
+    let mut out = Vec::with_capacity((input.len() * 4).max(64).min(cap));
     let mut consumed = 0;
     loop {
         if out.len() == out.capacity() {
-            if out.len() >= limit {
+            if out.len() >= cap {
                 return Err(Error::protocol("decompressed packet over the size limit"));
             }
-            out.reserve((out.len()).clamp(256, limit - out.len()));
+            // Doubling, but never past the limit (and never a panicking clamp near it).
+            out.reserve_exact(out.len().max(256).min(cap - out.len()));
         }
         let (before_in, before_out) = (z.total_in(), out.len());
         let status = z
@@ -36,6 +40,9 @@ pub fn inflate(z: &mut Decompress, input: &[u8], limit: usize) -> Result<Vec<u8>
             .map_err(|e| Error::protocol(format!("zlib: {e}")))?;
         consumed += (z.total_in() - before_in) as usize;
         if consumed >= input.len() && out.len() < out.capacity() {
+            if out.len() > limit {
+                return Err(Error::protocol("decompressed packet over the size limit"));
+            }
             return Ok(out);
         }
         if status == Status::StreamEnd
@@ -66,6 +73,35 @@ mod tests {
             let mut wire = Vec::new();
             deflate_into(&mut d, &payload, &mut wire);
             assert_eq!(inflate(&mut i, &wire, 1 << 20).unwrap(), payload, "{n}");
+        }
+    }
+
+    #[test]
+    fn growth_near_the_limit() {
+        for (n, limit, ok) in [
+            (290usize, 300usize, true),
+            (300, 300, true),
+            (1000, 300, false),
+            (10, 1, false),
+            (0, 0, true),
+        ] {
+            let mut wire = Vec::new();
+            deflate_into(&mut new_deflate(), &vec![0u8; n], &mut wire);
+            let r = inflate(&mut new_inflate(), &wire, limit);
+            assert_eq!(r.is_ok(), ok, "{n} into {limit}: {r:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn random_input_never_panics(
+            data in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512),
+            limit in 0usize..4096,
+        ) {
+            let mut z = new_inflate();
+            if let Ok(out) = inflate(&mut z, &data, limit) {
+                proptest::prop_assert!(out.len() <= limit);
+            }
         }
     }
 
