@@ -295,3 +295,41 @@ async fn server_initiated_rekeying() {
         .count();
     assert!(rekeys >= 3, "re-keys: {rekeys}");
 }
+
+/// The generic driver over an in-memory stream (no sockets at all).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn generic_driver_over_an_in_memory_pipe() {
+    let (client_end, server_end) = tokio::io::duplex(4096);
+    let log: common::Log = Arc::default();
+    let server_log = log.clone();
+    let server = tokio::spawn(async move {
+        let mut conn = sikker_ssh::ServerConnection::new(Arc::new(common::config()));
+        let mut h = common::EchoHandler::new(server_log);
+        sikker_ssh::driver::serve(server_end, &mut conn, &mut h).await
+    });
+    let mut h = client::connect_stream(config(None, None), client_end, Client)
+        .await
+        .expect("handshake over the pipe");
+    assert!(h
+        .authenticate_password("root", PASSWORD)
+        .await
+        .expect("auth")
+        .success());
+    let (out, status) = exec(&h, "big 70000").await;
+    assert_eq!(out.len(), 70000);
+    assert_eq!(status, Some(3));
+    h.disconnect(Disconnect::ByApplication, "", "en")
+        .await
+        .expect("disconnect");
+    drop(h);
+    let r = tokio::time::timeout(std::time::Duration::from_secs(10), server)
+        .await
+        .expect("server ends")
+        .expect("server task");
+    assert!(r.is_ok(), "{r:?}");
+    assert!(log
+        .lock()
+        .expect("log")
+        .iter()
+        .any(|e| matches!(e, Event::Disconnected { reason: 11, .. })));
+}
