@@ -29,11 +29,19 @@ pub fn host_keys() -> Vec<HostKey> {
     ]
 }
 
-/// A directory with host keys and user keys made by ssh-keygen, once per test binary.
+/// A directory with host keys and user keys made by ssh-keygen, kept in the target's test
+/// tmp dir and reused across runs; made in a directory of its own and renamed into place,
+/// so test binaries running at once never see half of it.
 pub fn key_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let dir = tempfile::tempdir().expect("tempdir").keep();
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("sikker-ssh-test-keys");
+        if dir.is_dir() {
+            return dir;
+        }
+        let fresh = dir.with_extension(std::process::id().to_string());
+        let _ = std::fs::remove_dir_all(&fresh);
+        std::fs::create_dir_all(&fresh).expect("key dir");
         for (name, args) in [
             ("host_ed25519", &["-t", "ed25519"][..]),
             ("host_ecdsa384", &["-t", "ecdsa", "-b", "384"][..]),
@@ -46,11 +54,16 @@ pub fn key_dir() -> &'static Path {
             let ok = Command::new("ssh-keygen")
                 .args(args)
                 .args(["-q", "-N", "", "-C", "test", "-f"])
-                .arg(dir.join(name))
+                .arg(fresh.join(name))
+                .stdin(std::process::Stdio::null())
                 .status()
                 .expect("run ssh-keygen (apt package openssh-client)")
                 .success();
             assert!(ok, "ssh-keygen {name}");
+        }
+        if std::fs::rename(&fresh, &dir).is_err() {
+            // Another test binary got there first.
+            let _ = std::fs::remove_dir_all(&fresh);
         }
         dir
     })
