@@ -56,6 +56,10 @@ pub enum MacAlg {
     HmacSha256Etm,
     HmacSha512Etm,
     HmacSha1Etm,
+    Umac64,
+    Umac128,
+    Umac64Etm,
+    Umac128Etm,
 }
 
 /// Compression methods. `zlib@openssh.com` starts after authentication succeeds (delayed).
@@ -76,6 +80,7 @@ impl Compression {
 }
 
 pub const KEX_STRICT_SERVER: &str = "kex-strict-s-v00@openssh.com";
+pub const EXT_INFO_SERVER: &str = "ext-info-s";
 pub const KEX_STRICT_CLIENT: &str = "kex-strict-c-v00@openssh.com";
 pub const EXT_INFO_CLIENT: &str = "ext-info-c";
 
@@ -201,10 +206,15 @@ impl Cipher {
 }
 
 impl MacAlg {
-    pub const ALL: [MacAlg; 6] = [
+    /// In OpenSSH's order of preference.
+    pub const ALL: [MacAlg; 10] = [
+        MacAlg::Umac64Etm,
+        MacAlg::Umac128Etm,
         MacAlg::HmacSha256Etm,
         MacAlg::HmacSha512Etm,
         MacAlg::HmacSha1Etm,
+        MacAlg::Umac64,
+        MacAlg::Umac128,
         MacAlg::HmacSha256,
         MacAlg::HmacSha512,
         MacAlg::HmacSha1,
@@ -217,19 +227,35 @@ impl MacAlg {
             MacAlg::HmacSha256Etm => "hmac-sha2-256-etm@openssh.com",
             MacAlg::HmacSha512Etm => "hmac-sha2-512-etm@openssh.com",
             MacAlg::HmacSha1Etm => "hmac-sha1-etm@openssh.com",
+            MacAlg::Umac64 => "umac-64@openssh.com",
+            MacAlg::Umac128 => "umac-128@openssh.com",
+            MacAlg::Umac64Etm => "umac-64-etm@openssh.com",
+            MacAlg::Umac128Etm => "umac-128-etm@openssh.com",
         }
     }
     pub fn etm(self) -> bool {
         matches!(
             self,
-            MacAlg::HmacSha256Etm | MacAlg::HmacSha512Etm | MacAlg::HmacSha1Etm
+            MacAlg::HmacSha256Etm
+                | MacAlg::HmacSha512Etm
+                | MacAlg::HmacSha1Etm
+                | MacAlg::Umac64Etm
+                | MacAlg::Umac128Etm
         )
     }
     pub fn hmac(self) -> ring::hmac::Algorithm {
         match self {
             MacAlg::HmacSha256 | MacAlg::HmacSha256Etm => ring::hmac::HMAC_SHA256,
             MacAlg::HmacSha512 | MacAlg::HmacSha512Etm => ring::hmac::HMAC_SHA512,
-            MacAlg::HmacSha1 | MacAlg::HmacSha1Etm => ring::hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY,
+            _ => ring::hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY,
+        }
+    }
+    /// Tag length for the UMAC family, `None` for HMAC.
+    pub fn umac_tag_len(self) -> Option<usize> {
+        match self {
+            MacAlg::Umac64 | MacAlg::Umac64Etm => Some(8),
+            MacAlg::Umac128 | MacAlg::Umac128Etm => Some(16),
+            _ => None,
         }
     }
     pub fn key_len(self) -> usize {
@@ -237,6 +263,7 @@ impl MacAlg {
             MacAlg::HmacSha256 | MacAlg::HmacSha256Etm => 32,
             MacAlg::HmacSha512 | MacAlg::HmacSha512Etm => 64,
             MacAlg::HmacSha1 | MacAlg::HmacSha1Etm => 20,
+            _ => 16,
         }
     }
 }
@@ -254,6 +281,10 @@ pub struct Algorithms {
     pub(crate) cipher: Vec<Cipher>,
     pub(crate) mac: Vec<MacAlg>,
     pub(crate) compression: Vec<Compression>,
+    /// Offer strict KEX (`kex-strict-s-v00@openssh.com`).
+    pub(crate) strict: bool,
+    /// Put `ext-info-s` in the kex list, as OpenSSH ≥ 9.6 does.
+    pub(crate) ext_info_s: bool,
 }
 
 impl Default for Algorithms {
@@ -267,6 +298,8 @@ impl Default for Algorithms {
             mac: MacAlg::ALL.to_vec(),
             // OpenSSH's server default (Compression yes).
             compression: Compression::ALL.to_vec(),
+            strict: true,
+            ext_info_s: true,
         }
     }
 }
@@ -294,13 +327,17 @@ impl Algorithms {
                 })
                 .collect()
         }
-        // The markers OpenSSH puts in its kex list are added by the server itself.
+        // The markers OpenSSH puts at the end of its kex list: whether to send them follows
+        // the persona (OpenSSH before the Terrapin fix offered no strict KEX).
         let kex_names: Vec<&str> = kex
             .iter()
             .map(|s| s.as_ref())
-            .filter(|n| *n != KEX_STRICT_SERVER && *n != "ext-info-s")
+            .filter(|n| *n != KEX_STRICT_SERVER && *n != EXT_INFO_SERVER)
             .collect();
+        let has = |m: &str| kex.iter().any(|n| n.as_ref() == m);
         let a = Algorithms {
+            strict: has(KEX_STRICT_SERVER),
+            ext_info_s: has(EXT_INFO_SERVER),
             compression: all(compression, &Compression::ALL, Compression::name)?,
             kex: all(&kex_names, &Kex::ALL, Kex::name)?,
             host_key: all(host_key, &HostKeyAlg::ALL, HostKeyAlg::name)?,
@@ -410,7 +447,7 @@ pub(crate) fn negotiate(
         cipher_s2c,
         mac_c2s,
         mac_s2c,
-        strict: client.kex.iter().any(|k| k == KEX_STRICT_CLIENT),
+        strict: server.strict && client.kex.iter().any(|k| k == KEX_STRICT_CLIENT),
         ext_info: client.kex.iter().any(|k| k == EXT_INFO_CLIENT),
     })
 }
@@ -477,11 +514,7 @@ mod tests {
         let n = negotiate(&c, &Algorithms::default(), &HostKeyAlg::ALL).unwrap();
         assert!(n.strict && n.ext_info);
         assert_eq!(n.mac_c2s, None);
-        let c = client(
-            &["curve25519-sha256"],
-            &["aes128-ctr"],
-            &["umac-64@openssh.com"],
-        );
+        let c = client(&["curve25519-sha256"], &["aes128-ctr"], &["hmac-md5"]);
         assert!(matches!(
             negotiate(&c, &Algorithms::default(), &HostKeyAlg::ALL),
             Err(Error::NoCommonAlgorithm { kind: "mac", .. })
@@ -513,5 +546,21 @@ mod tests {
         )
         .unwrap();
         assert_eq!(ok.kex, [Kex::Curve25519Sha256]);
+        assert!(ok.strict && !ok.ext_info_s);
+        // A persona without the marker (OpenSSH before 9.6) offers no strict KEX.
+        let old = Algorithms::from_names(
+            &["curve25519-sha256"],
+            &["ssh-ed25519"],
+            &["aes128-ctr"],
+            &["hmac-sha1"],
+            &["none"],
+        )
+        .unwrap();
+        let c = client(
+            &["curve25519-sha256", KEX_STRICT_CLIENT],
+            &["aes128-ctr"],
+            &["hmac-sha1"],
+        );
+        assert!(!negotiate(&c, &old, &HostKeyAlg::ALL).unwrap().strict);
     }
 }

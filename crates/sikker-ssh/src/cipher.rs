@@ -39,25 +39,72 @@ impl Ctr {
     }
 }
 
+enum MacKey {
+    Hmac(ring::hmac::Key),
+    Umac(Box<crate::umac::Umac>),
+}
+
 struct Mac {
-    key: ring::hmac::Key,
+    key: MacKey,
     len: usize,
     etm: bool,
 }
 
-impl Mac {
-    fn new(alg: MacAlg, key: &[u8]) -> Self {
-        Mac {
-            key: ring::hmac::Key::new(alg.hmac(), key),
-            len: alg.hmac().digest_algorithm().output_len(),
-            etm: alg.etm(),
-        }
+/// A MAC tag of up to 64 bytes, on the stack.
+struct TagBuf {
+    bytes: [u8; 64],
+    len: usize,
+}
+
+impl AsRef<[u8]> for TagBuf {
+    fn as_ref(&self) -> &[u8] {
+        &self.bytes[..self.len]
     }
-    fn sign(&self, seq: u32, data: &[u8]) -> ring::hmac::Tag {
-        let mut ctx = ring::hmac::Context::with_key(&self.key);
-        ctx.update(&seq.to_be_bytes());
-        ctx.update(data);
-        ctx.sign()
+}
+
+impl Mac {
+    fn new(alg: MacAlg, key: &[u8]) -> Result<Self, Error> {
+        let (key, len) = match alg.umac_tag_len() {
+            Some(n) => (
+                MacKey::Umac(Box::new(
+                    crate::umac::Umac::new(key, n).ok_or(Error::Kex("UMAC key length"))?,
+                )),
+                n,
+            ),
+            None => {
+                let h = alg.hmac();
+                (
+                    MacKey::Hmac(ring::hmac::Key::new(h, key)),
+                    h.digest_algorithm().output_len(),
+                )
+            }
+        };
+        Ok(Mac {
+            key,
+            len,
+            etm: alg.etm(),
+        })
+    }
+    /// HMAC covers the sequence number and the packet; UMAC takes the sequence number as its
+    /// nonce (OpenSSH's construction).
+    fn sign(&self, seq: u32, data: &[u8]) -> TagBuf {
+        let mut t = TagBuf {
+            bytes: [0; 64],
+            len: self.len,
+        };
+        match &self.key {
+            MacKey::Hmac(k) => {
+                let mut ctx = ring::hmac::Context::with_key(k);
+                ctx.update(&seq.to_be_bytes());
+                ctx.update(data);
+                let tag = ctx.sign();
+                t.bytes[..self.len].copy_from_slice(tag.as_ref());
+            }
+            MacKey::Umac(u) => {
+                t.bytes[..self.len].copy_from_slice(&u.tag(data, seq as u64)[..self.len]);
+            }
+        }
+        t
     }
     fn verify(&self, seq: u32, data: &[u8], tag: &[u8]) -> bool {
         let expected = self.sign(seq, data);
@@ -131,7 +178,7 @@ impl Keys {
                 let mac = k.mac.ok_or(Error::Kex("a MAC is required"))?;
                 Keys::Ctr(Box::new((
                     Ctr::new(c, k.key, k.iv)?,
-                    Mac::new(mac, k.mac_key),
+                    Mac::new(mac, k.mac_key)?,
                 )))
             }
         })

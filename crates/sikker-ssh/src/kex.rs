@@ -1,7 +1,9 @@
 //! Key exchange: KEXINIT encoding and parsing, the ECDH methods on ring, the exchange hash and
 //! key derivation (RFC 4253 §7–7.2, RFC 5656, RFC 8731).
 
-use crate::algorithms::{Algorithms, ClientKexInit, HostKeyAlg, Kex, KEX_STRICT_SERVER};
+use crate::algorithms::{
+    Algorithms, ClientKexInit, HostKeyAlg, Kex, EXT_INFO_SERVER, KEX_STRICT_SERVER,
+};
 use crate::wire::{
     put_bool, put_mpint, put_name_list, put_string, put_u32, put_u8, split_name_list, Reader,
 };
@@ -32,7 +34,13 @@ pub fn write_kexinit(out: &mut Vec<u8>, algs: &Algorithms, host_keys: &[HostKeyA
     rand::rng().fill_bytes(&mut cookie);
     out.extend_from_slice(&cookie);
     let mut kex: Vec<&str> = algs.kex.iter().map(|k| k.name()).collect();
-    kex.push(KEX_STRICT_SERVER);
+    // Where OpenSSH ≥ 9.6 puts them: "…,ext-info-s,kex-strict-s-v00@openssh.com".
+    if algs.ext_info_s {
+        kex.push(EXT_INFO_SERVER);
+    }
+    if algs.strict {
+        kex.push(KEX_STRICT_SERVER);
+    }
     put_name_list(out, &kex);
     let hk: Vec<&str> = host_keys.iter().map(|h| h.name()).collect();
     put_name_list(out, &hk);

@@ -31,6 +31,7 @@ mod event;
 mod hostkey;
 mod kex;
 mod server;
+mod umac;
 mod wire;
 
 #[cfg(feature = "tokio")]

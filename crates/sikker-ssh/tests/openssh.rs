@@ -392,3 +392,31 @@ async fn server_initiated_rekeying() {
         .count();
     assert!(rekeys >= 1, "re-keys: {rekeys}");
 }
+
+/// UMAC's POLY layer only runs on packets over 1 KiB: large output and large typed input.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn umac_on_large_packets() {
+    let (port, log) = start(common::config()).await;
+    for mac in [
+        MacAlg::Umac64,
+        MacAlg::Umac128,
+        MacAlg::Umac64Etm,
+        MacAlg::Umac128Etm,
+    ] {
+        let m = format!("MACs={}", mac.name());
+        let mut opts = password_opts();
+        opts.extend(["-o", "Ciphers=aes128-ctr", "-o", &m]);
+        let r = ssh(port, Some(PASSWORD), &opts, &["big", "300000"], b"").await;
+        assert_eq!(r.stdout.len(), 300000, "{mac:?}: {}", r.stderr);
+        assert_eq!(last_negotiated(&log).expect("kex").mac_s2c, Some(mac));
+        opts.push("-tt");
+        let mut input = Vec::new();
+        for i in 0..400 {
+            input.extend_from_slice(format!("line {i:04} {}\n", "u".repeat(90)).as_bytes());
+        }
+        input.extend_from_slice(b"exit\n");
+        let r = ssh(port, Some(PASSWORD), &opts, &[], &input).await;
+        assert!(r.stdout.contains("line 0399"), "{mac:?}: {}", r.stderr);
+        assert!(r.stdout.contains("bye"), "{mac:?}: {}", r.stderr);
+    }
+}
