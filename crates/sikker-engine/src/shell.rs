@@ -3,6 +3,7 @@
 //! recursion depth and output count so a hostile line cannot blow up memory or the stack.
 
 use std::borrow::Cow;
+use std::iter::Peekable;
 
 /// Nesting limit for `$(…)`, backticks and `sh -c '…'`.
 const MAX_DEPTH: u8 = 4;
@@ -225,19 +226,45 @@ fn matching_paren(b: &[u8], open: usize) -> usize {
 /// The shell words of a single command, quotes removed. Good enough for argument vectors of
 /// download tools; no expansion is performed.
 pub fn words(cmd: &str) -> Vec<Cow<'_, str>> {
-    let mut out = Vec::with_capacity(8);
-    let b = cmd.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
+    Words::new(cmd).collect()
+}
+
+/// [`words`] one at a time, so a caller that stops early or keeps no list allocates none.
+pub struct Words<'a> {
+    cmd: &'a str,
+    at: usize,
+}
+
+impl<'a> Words<'a> {
+    pub fn new(cmd: &'a str) -> Words<'a> {
+        Words { cmd, at: 0 }
+    }
+}
+
+impl<'a> Iterator for Words<'a> {
+    type Item = Cow<'a, str>;
+
+    fn next(&mut self) -> Option<Cow<'a, str>> {
+        let (cmd, b) = (self.cmd, self.cmd.as_bytes());
+        let mut i = self.at;
         while i < b.len() && b[i].is_ascii_whitespace() {
             i += 1;
         }
         if i >= b.len() {
-            break;
+            self.at = i;
+            return None;
         }
         let start = i;
-        // Borrowed until the first quote or escape: most words have neither.
-        let mut owned: Option<String> = None;
+        // Most words hold no quote or escape: they end at the next space, borrowed.
+        while i < b.len() && !b[i].is_ascii_whitespace() && !matches!(b[i], b'\'' | b'"' | b'\\') {
+            i += 1;
+        }
+        if i >= b.len() || b[i].is_ascii_whitespace() {
+            self.at = i;
+            // Both ends sit next to ASCII bytes or the ends of `cmd`: character boundaries.
+            return cmd.get(start..i).map(Cow::Borrowed);
+        }
+        let mut owned = cmd[start..i].to_string();
         let (mut single, mut double) = (false, false);
         while i < b.len() {
             let c = b[i];
@@ -245,31 +272,25 @@ pub fn words(cmd: &str) -> Vec<Cow<'_, str>> {
                 if c == b'\'' {
                     single = false;
                 } else {
-                    push_byte(owned.get_or_insert_with(String::new), cmd, i);
+                    push_byte(&mut owned, cmd, i);
                 }
             } else if c == b'\'' && !double {
-                owned.get_or_insert_with(|| cmd[start..i].to_string());
                 single = true;
             } else if c == b'"' {
-                owned.get_or_insert_with(|| cmd[start..i].to_string());
                 double = !double;
             } else if c == b'\\' && i + 1 < b.len() {
-                owned.get_or_insert_with(|| cmd[start..i].to_string());
                 i += 1;
-                push_byte(owned.get_or_insert_with(String::new), cmd, i);
+                push_byte(&mut owned, cmd, i);
             } else if c.is_ascii_whitespace() && !double {
                 break;
-            } else if let Some(word) = owned.as_mut() {
-                push_byte(word, cmd, i);
+            } else {
+                push_byte(&mut owned, cmd, i);
             }
             i += 1;
         }
-        out.push(match owned {
-            Some(word) => Cow::Owned(word),
-            None => Cow::Borrowed(&cmd[start..i]),
-        });
+        self.at = i;
+        Some(Cow::Owned(owned))
     }
-    out
 }
 
 /// Appends the character starting at byte `i` (whole UTF-8 sequences only, once each).
@@ -287,11 +308,7 @@ pub fn program<'a>(words: &'a [Cow<'a, str>]) -> (usize, &'a str) {
     let mut i = 0;
     while let Some(w) = words.get(i) {
         let name = basename(w);
-        if matches!(
-            name,
-            "busybox" | "sudo" | "nohup" | "exec" | "command" | "env" | "timeout" | "nice"
-        ) && i + 1 < words.len()
-        {
+        if is_wrapper(name) && i + 1 < words.len() {
             i += 1;
             // `timeout 30 wget …`, `nice -n 19 …`: skip the numeric or option arguments.
             while words
@@ -306,6 +323,29 @@ pub fn program<'a>(words: &'a [Cow<'a, str>]) -> (usize, &'a str) {
         return (i, name);
     }
     (0, "")
+}
+
+/// [`program`] over words as they come: the word that names the program, with `words` left
+/// at its first argument.
+fn program_word<'a>(words: &mut Peekable<Words<'a>>) -> Option<Cow<'a, str>> {
+    let mut word = words.next()?;
+    while is_wrapper(basename(&word)) && words.peek().is_some() {
+        word = words.next()?;
+        while (word.starts_with('-') || word.bytes().all(|b| b.is_ascii_digit()))
+            && words.peek().is_some()
+        {
+            word = words.next()?;
+        }
+    }
+    Some(word)
+}
+
+/// Programs that run the command given in their arguments.
+fn is_wrapper(name: &str) -> bool {
+    matches!(
+        name,
+        "busybox" | "sudo" | "nohup" | "exec" | "command" | "env" | "timeout" | "nice"
+    )
 }
 
 /// What follows the last `/` (the whole word when there is none); a plain byte scan, as
@@ -330,24 +370,23 @@ fn shell_c_script(cmd: &str, first: &str) -> Option<String> {
     if !may_name(cmd, &["sh", "eval"]) {
         return None;
     }
-    let w = words(cmd);
-    let (p, name) = program(&w);
+    let mut w = Words::new(cmd).peekable();
+    let word = program_word(&mut w)?;
+    let name = basename(&word);
     if name == "eval" {
-        let rest: Vec<&str> = w[p + 1..].iter().map(|c| c.as_ref()).collect();
+        let rest: Vec<Cow<'_, str>> = w.collect();
         return (!rest.is_empty()).then(|| rest.join(" "));
     }
     if !matches!(name, "sh" | "bash" | "ash" | "dash" | "zsh" | "ksh") {
         return None;
     }
-    let mut i = p + 1;
-    while let Some(arg) = w.get(i) {
+    while let Some(arg) = w.next() {
         if arg.starts_with('-') && !arg.starts_with("--") && arg.contains('c') {
-            return w.get(i + 1).map(|s| s.to_string());
+            return w.next().map(Cow::into_owned);
         }
         if !arg.starts_with('-') {
             return None;
         }
-        i += 1;
     }
     None
 }
@@ -366,18 +405,24 @@ pub fn download_urls_of(cmd: &str, first: &str, out: &mut dyn FnMut(&str)) {
         first,
         "wget" | "curl" | "tftp" | "ftpget" | "busybox" | "sudo" | "nohup" | "timeout" | "env"
     ) {
-        download_urls_of_tool(cmd, out);
+        download_urls_of_tool(cmd, first, out);
     }
 }
 
+/// The words are taken one at a time, with no list: `wget` and `curl` need no look-ahead.
 #[inline(never)]
-fn download_urls_of_tool(cmd: &str, out: &mut dyn FnMut(&str)) {
-    if !may_name(cmd, &["wget", "curl", "ftp"]) {
+fn download_urls_of_tool(cmd: &str, first: &str, out: &mut dyn FnMut(&str)) {
+    // A tool named first certainly names itself; behind a wrapper, look before splitting.
+    if !matches!(first, "wget" | "curl" | "tftp" | "ftpget")
+        && !may_name(cmd, &["wget", "curl", "ftp"])
+    {
         return;
     }
-    let w = words(cmd);
-    let (p, name) = program(&w);
-    let args = &w[(p + 1).min(w.len())..];
+    let mut w = Words::new(cmd).peekable();
+    let Some(word) = program_word(&mut w) else {
+        return;
+    };
+    let name = basename(&word);
     match name {
         "wget" | "curl" => {
             let takes_value: &[&str] = if name == "wget" {
@@ -389,13 +434,13 @@ fn download_urls_of_tool(cmd: &str, out: &mut dyn FnMut(&str)) {
                 ]
             };
             let mut skip = false;
-            for a in args {
+            for a in w {
                 if skip {
                     skip = false;
                     continue;
                 }
                 if a.contains("://") {
-                    emit_url(a, out);
+                    emit_url(&a, out);
                 } else if let Some(long) = a.strip_prefix("--") {
                     skip = !long.contains('=')
                         && matches!(
@@ -421,12 +466,13 @@ fn download_urls_of_tool(cmd: &str, out: &mut dyn FnMut(&str)) {
                 } else if a.starts_with('-') && a.len() > 1 {
                     let last = &a[a.len() - 1..];
                     skip = takes_value.iter().any(|t| &t[1..] == last);
-                } else if looks_like_host_path(a) {
+                } else if looks_like_host_path(&a) {
                     out(&format!("http://{a}"));
                 }
             }
         }
         "tftp" => {
+            let args: Vec<Cow<'_, str>> = w.collect();
             let (mut host, mut file): (Option<&str>, Option<&str>) = (None, None);
             let mut i = 0;
             while i < args.len() {
@@ -459,6 +505,7 @@ fn download_urls_of_tool(cmd: &str, out: &mut dyn FnMut(&str)) {
             }
         }
         "ftpget" => {
+            let args: Vec<Cow<'_, str>> = w.collect();
             let mut pos: Vec<&str> = Vec::new();
             let mut i = 0;
             while i < args.len() {
@@ -663,6 +710,107 @@ mod tests {
         let _ = split("`");
         let _ = split("\\");
         let _ = split("é;ü'ö");
+    }
+
+    /// The word splitter as it was, one byte at a time into a list: the oracle for [`Words`].
+    fn words_by_bytes(cmd: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        let b = cmd.as_bytes();
+        let mut i = 0;
+        while i < b.len() {
+            while i < b.len() && b[i].is_ascii_whitespace() {
+                i += 1;
+            }
+            if i >= b.len() {
+                break;
+            }
+            let start = i;
+            let mut owned: Option<String> = None;
+            let (mut single, mut double) = (false, false);
+            while i < b.len() {
+                let c = b[i];
+                if single {
+                    if c == b'\'' {
+                        single = false;
+                    } else {
+                        push_byte(owned.get_or_insert_with(String::new), cmd, i);
+                    }
+                } else if c == b'\'' && !double {
+                    owned.get_or_insert_with(|| cmd[start..i].to_string());
+                    single = true;
+                } else if c == b'"' {
+                    owned.get_or_insert_with(|| cmd[start..i].to_string());
+                    double = !double;
+                } else if c == b'\\' && i + 1 < b.len() {
+                    owned.get_or_insert_with(|| cmd[start..i].to_string());
+                    i += 1;
+                    push_byte(owned.get_or_insert_with(String::new), cmd, i);
+                } else if c.is_ascii_whitespace() && !double {
+                    break;
+                } else if let Some(word) = owned.as_mut() {
+                    push_byte(word, cmd, i);
+                }
+                i += 1;
+            }
+            out.push(owned.unwrap_or_else(|| cmd[start..i].to_string()));
+        }
+        out
+    }
+
+    /// Words one at a time give the list the byte loop gave, and [`program_word`] leaves the
+    /// stream where [`program`]'s index points: at the program's first argument.
+    fn check_words(cmd: &str) {
+        let w = words(cmd);
+        let got: Vec<&str> = w.iter().map(|c| c.as_ref()).collect();
+        assert_eq!(got, words_by_bytes(cmd), "{cmd:?}");
+        let (p, name) = program(&w);
+        let mut stream = Words::new(cmd).peekable();
+        let word = program_word(&mut stream);
+        assert_eq!(word.as_deref().map_or("", basename), name, "{cmd:?}");
+        let rest: Vec<Cow<'_, str>> = stream.collect();
+        assert_eq!(rest, w[(p + 1).min(w.len())..], "{cmd:?}");
+    }
+
+    #[test]
+    fn words_one_at_a_time() {
+        for cmd in [
+            "",
+            "   ",
+            "wget http://h/x -O /tmp/y",
+            "  curl\t-s  'http://a b/c'  ",
+            "echo \"a 'b' c\" d",
+            "w\\get http://h/x",
+            "x\\",
+            "\\",
+            "'unclosed word",
+            "\"unclosed \\\" word",
+            "é 'ü' \"ö\" \\ä a\u{a0}b",
+            "''",
+            "a''b c\"\"d",
+            "busybox timeout -s 9 30 nice -n 19 wget http://h/x",
+            "sudo",
+            "sudo -u",
+            "env 12 34",
+            "/bin/busybox",
+            "nohup sh -c 'id' &",
+        ] {
+            check_words(cmd);
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn words_one_at_a_time_on_any_command(
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    " ", "\t", "'", "\"", "\\", "a", "wget", "busybox", "sudo", "-q", "30",
+                    "http://h/x", "é", "/bin/", "\u{a0}", "$(", "`",
+                ]),
+                0..16,
+            ),
+        ) {
+            check_words(&parts.concat());
+        }
     }
 
     #[test]
