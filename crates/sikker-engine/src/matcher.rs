@@ -466,8 +466,8 @@ struct FieldMatcher {
     /// literal prefilter could miss a Unicode case variant.
     regexes: Option<RegexSet>,
     regex_prims: Vec<u32>,
-    /// The REGEX primitives without a usable literal prefilter: run on every ASCII value.
-    unfiltered: Option<RegexSet>,
+    /// The REGEX primitives without a usable literal prefilter: run on every ASCII value,
+    /// each by itself (see [`Matcher::match_unfiltered`]).
     unfiltered_prims: Vec<u32>,
 }
 
@@ -551,7 +551,7 @@ impl Matcher {
                 .iter()
                 .all(|n| !n.anchored && survives_splitting(&n.bytes))
             && line_fm.globs_without_literal.is_empty()
-            && line_fm.unfiltered.is_none();
+            && line_fm.unfiltered_prims.is_empty();
         let hints: &[Needle] = if command_line_folded {
             &line_needles
         } else {
@@ -591,7 +591,6 @@ impl Matcher {
         let mut fm = FieldMatcher::default();
         let mut set = NeedleSet::default();
         let mut regex_patterns = Vec::new();
-        let mut unfiltered_patterns = Vec::new();
         let mut groups = 0usize;
         for (i, p) in prims.iter().enumerate().filter(|(_, p)| p.field == field) {
             let prim = i as u32;
@@ -637,7 +636,6 @@ impl Matcher {
                             }
                         }
                         None => {
-                            unfiltered_patterns.push(pattern.clone());
                             fm.unfiltered_prims.push(prim);
                         }
                     }
@@ -689,7 +687,6 @@ impl Matcher {
                 })
         };
         fm.regexes = regex_set(&regex_patterns)?;
-        fm.unfiltered = regex_set(&unfiltered_patterns)?;
         Ok((fm, own))
     }
 
@@ -752,7 +749,7 @@ impl Matcher {
         }
         // Most fields have neither wildcards without a literal nor unfiltered regexes.
         if !fm.globs_without_literal.is_empty()
-            || fm.unfiltered.is_some()
+            || !fm.unfiltered_prims.is_empty()
             || (!ascii && fm.regexes.is_some())
         {
             self.match_unfiltered(fm, value, ascii, proto, hits);
@@ -794,14 +791,17 @@ impl Matcher {
                 hits.insert(prim);
             }
         }
-        let (set, prims) = if ascii {
-            (&fm.unfiltered, &fm.unfiltered_prims)
-        } else {
-            (&fm.regexes, &fm.regex_prims)
-        };
-        if let Some(set) = set {
+        if ascii {
+            // Each by its ASCII DFA: the set's general engine spends more setting up a search
+            // than a DFA takes to walk a URL, and the catalog keeps these regexes few.
+            for &prim in &fm.unfiltered_prims {
+                if wanted(prim, hits) && self.prims[prim as usize].regex_matches_ascii(value) {
+                    hits.insert(prim);
+                }
+            }
+        } else if let Some(set) = &fm.regexes {
             for i in set.matches(value).iter() {
-                let prim = prims[i];
+                let prim = fm.regex_prims[i];
                 if wanted(prim, hits) {
                     hits.insert(prim);
                 }
