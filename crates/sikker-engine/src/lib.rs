@@ -45,6 +45,7 @@ pub mod engine;
 pub mod expr;
 pub mod extract;
 pub mod field;
+mod flat_dfa;
 mod glob;
 pub mod matcher;
 mod needles;

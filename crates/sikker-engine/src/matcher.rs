@@ -10,6 +10,7 @@
 
 use crate::catalog::{Catalog, Op, REGEX_SIZE_LIMIT};
 use crate::field::Field;
+use crate::flat_dfa::FlatDfa;
 use crate::glob::{Glob, Shape};
 use crate::needles::{Needle, Needles};
 use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
@@ -230,15 +231,13 @@ struct Compiled {
     lower: String,
     glob: Option<Glob>,
     regex: Option<Regex>,
-    /// The same regex as a dense DFA over bytes with ASCII-only classes, for ASCII values:
-    /// see [`ascii_dfa`].
-    ascii_dfa: Option<AsciiDfa>,
+    /// The same regex as a DFA over bytes with ASCII-only classes, copied flat, for ASCII
+    /// values: see [`ascii_dfa`].
+    ascii_dfa: Option<FlatDfa>,
 }
 
-type AsciiDfa = regex_automata::dfa::dense::DFA<Vec<u32>>;
-
-/// Bytes one regex's [`AsciiDfa`] may take; a pattern whose DFA would be larger keeps the
-/// `regex` crate's engine.
+/// Bytes one regex's dense DFA may take before it is copied into a [`FlatDfa`]; a pattern
+/// whose DFA would be larger keeps the `regex` crate's engine.
 const ASCII_DFA_SIZE_LIMIT: usize = 256 << 10;
 
 /// `pattern` as a dense DFA that gives `regex`'s answer on ASCII values, or `None` when it
@@ -246,15 +245,16 @@ const ASCII_DFA_SIZE_LIMIT: usize = 256 << 10;
 /// (`\w`, `\s`, `\d`, `.`, `[^…]`, `\b`) and of case folding agree: they differ only on
 /// characters the value does not hold. So the pattern is compiled with Unicode off (over
 /// bytes), which keeps the DFA small; a non-ASCII pattern is left alone. A search costs a
-/// table step per byte with no per-call set-up, where the general engine spends several
-/// hundred instructions setting up each search of a 20–40-byte command.
-fn ascii_dfa(pattern: &str, case_sensitive: bool) -> Option<AsciiDfa> {
-    use regex_automata::dfa::{dense, StartKind};
-    use regex_automata::util::syntax;
+/// table step per byte and no set-up, where the general engine spends several hundred
+/// instructions setting up each search of a 20–40-byte command.
+fn ascii_dfa(pattern: &str, case_sensitive: bool) -> Option<FlatDfa> {
+    use regex_automata::dfa::{dense, Automaton, StartKind};
+    use regex_automata::util::{start, syntax};
+    use regex_automata::Anchored;
     if !pattern.is_ascii() {
         return None;
     }
-    dense::Builder::new()
+    let dfa = dense::Builder::new()
         .syntax(
             syntax::Config::new()
                 .unicode(false)
@@ -269,17 +269,19 @@ fn ascii_dfa(pattern: &str, case_sensitive: bool) -> Option<AsciiDfa> {
                 .determinize_size_limit(Some(4 * ASCII_DFA_SIZE_LIMIT)),
         )
         .build(pattern)
-        .ok()
+        .ok()?;
+    // A search of a whole value starts at the start of the text, with nothing behind it.
+    let start = dfa
+        .start_state(&start::Config::new().anchored(Anchored::No))
+        .ok()?;
+    FlatDfa::new(&dfa, start).ok()
 }
 
 impl Compiled {
     /// Whether the primitive's regex matches `value`, which is ASCII.
     fn regex_matches_ascii(&self, value: &str) -> bool {
-        use regex_automata::{dfa::Automaton, Input};
         if let Some(dfa) = &self.ascii_dfa {
-            if let Ok(m) = dfa.try_search_fwd(&Input::new(value).earliest(true)) {
-                return m.is_some();
-            }
+            return dfa.is_match(value.as_bytes());
         }
         self.regex.as_ref().is_some_and(|r| r.is_match(value))
     }
