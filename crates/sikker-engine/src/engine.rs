@@ -226,19 +226,14 @@ impl Engine {
         let mut set = PrimSet::new(n);
         let mut facts = SessionFacts::default();
         // Without the cache, a line typed again in the same session still adds nothing.
-        let mut lines_seen: [(u32, &str); MAX_LINES_SEEN] = [(0, ""); MAX_LINES_SEEN];
-        let mut n_seen = 0usize;
+        let mut lines_seen = LinesSeen::default();
         for e in events {
             facts.see(e);
             let bit = protocol_bit(e.protocol);
             let matcher = &self.matcher;
             if let (EventData::Command { line }, None) = (&e.data, cache.as_ref()) {
-                if lines_seen[..n_seen].contains(&(bit, line.as_str())) {
+                if !lines_seen.first_time(bit, line) {
                     continue;
-                }
-                if let Some(slot) = lines_seen.get_mut(n_seen) {
-                    *slot = (bit, line);
-                    n_seen += 1;
                 }
             }
             // What a command line matches depends only on the line and the protocol, and bots
@@ -424,6 +419,49 @@ impl Engine {
 
 /// Lines remembered per session by the uncached path (a linear scan: sessions are short).
 const MAX_LINES_SEEN: usize = 64;
+
+/// The command lines of one session matched so far, with their protocol bits, for the
+/// uncached path. A 64-bit mask of a cheap hash of each line answers "new" for most lines
+/// without the scan, which compared each line with every one before it.
+struct LinesSeen<'a> {
+    lines: [(u32, &'a str); MAX_LINES_SEEN],
+    len: usize,
+    mask: u64,
+}
+
+impl Default for LinesSeen<'_> {
+    fn default() -> Self {
+        LinesSeen {
+            lines: [(0, ""); MAX_LINES_SEEN],
+            len: 0,
+            mask: 0,
+        }
+    }
+}
+
+impl<'a> LinesSeen<'a> {
+    /// Whether `line` is new for protocol `bit` in this session; remembers it (the first
+    /// [`MAX_LINES_SEEN`] lines).
+    fn first_time(&mut self, bit: u32, line: &'a str) -> bool {
+        let b = line.as_bytes();
+        let byte = |i: usize| u64::from(b.get(i).copied().unwrap_or(0));
+        let h = b.len() as u64
+            ^ byte(0) << 16
+            ^ byte(b.len() / 2) << 24
+            ^ byte(b.len().wrapping_sub(1)) << 32
+            ^ u64::from(bit) << 20;
+        let m = 1u64 << (h.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58);
+        if self.mask & m != 0 && self.lines[..self.len].contains(&(bit, line)) {
+            return false;
+        }
+        self.mask |= m;
+        if let Some(slot) = self.lines.get_mut(self.len) {
+            *slot = (bit, line);
+            self.len += 1;
+        }
+        true
+    }
+}
 
 thread_local! {
     static LINE_CACHE: RefCell<LineCache> = RefCell::new(LineCache::default());
@@ -939,6 +977,25 @@ when = "ua-zgrab"
         cache.insert(key, "whoami", 1, hits(7));
         assert!(cache.get(key, "id", 1).is_none());
         assert!(cache.get(key, "whoami", 1).is_some());
+    }
+
+    #[test]
+    fn lines_seen_are_per_protocol_and_bounded() {
+        let lines: Vec<String> = (0..MAX_LINES_SEEN + 8)
+            .map(|i| format!("echo {i}"))
+            .collect();
+        let mut seen = LinesSeen::default();
+        assert!(seen.first_time(1, ""));
+        assert!(!seen.first_time(1, ""));
+        for l in &lines {
+            assert!(seen.first_time(1, l), "{l}");
+        }
+        // The first lines are remembered, by protocol; those past the bound are not.
+        assert!(!seen.first_time(1, &lines[0]));
+        assert!(!seen.first_time(1, &lines[MAX_LINES_SEEN - 2]));
+        assert!(seen.first_time(2, &lines[0]));
+        assert!(seen.first_time(1, &lines[MAX_LINES_SEEN + 7]));
+        assert!(seen.first_time(1, &lines[MAX_LINES_SEEN + 7]));
     }
 
     #[test]
