@@ -365,8 +365,10 @@ struct Seen {
     /// Required literal sets (by group) that occurred.
     groups: u128,
     /// Regexes whose main literal occurred, waiting for the end of the scan to know whether
-    /// their required set did too.
-    pending: [(u32, u8); 8],
+    /// their required set did too: (primitive, group). The group is held as a `u32` so the
+    /// pairs have no padding: with it, setting up a `Seen` wrote the array in pieces and read
+    /// it back whole, and the read waited on the stores (a store-forwarding stall).
+    pending: [(u32, u32); 8],
     n_pending: usize,
     /// A [`Check::LineHint`] needle occurred.
     line_hint: bool,
@@ -376,12 +378,13 @@ impl Seen {
     /// Queues `prim` to run after the scan if `group` occurs; false when the queue is full
     /// (the caller then runs it now: the second literal is only a prefilter).
     fn wait(&mut self, prim: u32, group: u8) -> bool {
-        if self.pending[..self.n_pending].contains(&(prim, group)) {
+        let entry = (prim, u32::from(group));
+        if self.pending[..self.n_pending].contains(&entry) {
             return true;
         }
         match self.pending.get_mut(self.n_pending) {
             Some(slot) => {
-                *slot = (prim, group);
+                *slot = entry;
                 self.n_pending += 1;
                 true
             }
