@@ -157,10 +157,13 @@ impl sikker_ssh::driver::Handler for EchoHandler {
                 }
                 Ok(())
             }
-            Event::Eof { channel } => {
-                conn.send_exit_status(channel, 0)?;
-                conn.send_close(channel)
-            }
+            // After an exec our CLOSE may already be out: the client's EOF crossed it, and
+            // the channel takes no more requests. Failing here would drop the connection
+            // while the client still reads the output (a reset loses what it had not read).
+            Event::Eof { channel } => match conn.send_exit_status(channel, 0) {
+                Err(Error::NoSuchChannel(_)) => Ok(()),
+                r => r.and_then(|()| conn.send_close(channel)),
+            },
             _ => Ok(()),
         }
     }
