@@ -44,6 +44,48 @@ impl<S> RecordedStream<S> {
     }
 }
 
+impl<S> RecordedStream<S> {
+    fn over_limit(&self) -> io::Result<()> {
+        if self.session.activity().bytes_in.load(Ordering::Relaxed) >= self.max_in {
+            return Err(io::Error::other("session byte limit reached"));
+        }
+        Ok(())
+    }
+
+    /// Counts (and with `capture`, records) bytes that were read.
+    fn took_in(&self, new: &[u8]) {
+        if new.is_empty() {
+            return;
+        }
+        let activity = self.session.activity();
+        activity
+            .bytes_in
+            .fetch_add(new.len() as u64, Ordering::Relaxed);
+        activity.touch();
+        if self.capture {
+            self.session.record_input(new);
+        }
+    }
+}
+
+/// Readiness-then-read for protocols that keep no read buffer while a connection idles (see
+/// `protocols::ssh`): counted and recorded like `poll_read`.
+impl RecordedStream<TcpStream> {
+    pub async fn readable(&self) -> io::Result<()> {
+        self.inner.readable().await
+    }
+
+    /// Reads what is there into `buf`'s spare capacity without waiting (`WouldBlock` if
+    /// nothing is); `Ok(0)` is the end of the stream.
+    pub fn try_read_buf(&mut self, buf: &mut Vec<u8>) -> io::Result<usize> {
+        self.over_limit()?;
+        let before = buf.len();
+        let n = self.inner.try_read_buf(buf)?;
+        self.took_in(&buf[before..]);
+        Ok(n)
+    }
+}
+
 impl<S: AsyncRead + Unpin> AsyncRead for RecordedStream<S> {
     fn poll_read(
         self: Pin<&mut Self>,
@@ -51,23 +93,11 @@ impl<S: AsyncRead + Unpin> AsyncRead for RecordedStream<S> {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        let activity = this.session.activity();
-        if activity.bytes_in.load(Ordering::Relaxed) >= this.max_in {
-            return Poll::Ready(Err(io::Error::other("session byte limit reached")));
-        }
+        this.over_limit()?;
         let before = buf.filled().len();
         let res = Pin::new(&mut this.inner).poll_read(cx, buf);
         if let Poll::Ready(Ok(())) = &res {
-            let new = &buf.filled()[before..];
-            if !new.is_empty() {
-                activity
-                    .bytes_in
-                    .fetch_add(new.len() as u64, Ordering::Relaxed);
-                activity.touch();
-                if this.capture {
-                    this.session.record_input(new);
-                }
-            }
+            this.took_in(&buf.filled()[before..]);
         }
         res
     }

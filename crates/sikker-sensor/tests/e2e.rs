@@ -168,6 +168,47 @@ async fn real_clients_reach_central() {
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("ubnt\r\n"), "{out}");
 
+    // Keyboard-interactive, a remote forward (recorded, refused, the login goes on) and
+    // stdio forwarding (`-W`: a direct-tcpip channel, recorded and refused as if the target
+    // refused the connection).
+    let (code, out) = blocking(move || {
+        ssh(
+            ssh_addr,
+            &[
+                "-o",
+                "PreferredAuthentications=keyboard-interactive",
+                "-o",
+                "ExitOnForwardFailure=no",
+                "-R",
+                "127.0.0.1:8088:127.0.0.1:80",
+                "oracle@127.0.0.1",
+                "id",
+            ],
+            Some("kbdpw"),
+            b"",
+        )
+    })
+    .await;
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("uid="), "{out}");
+    let (code, out) = blocking(move || {
+        ssh(
+            ssh_addr,
+            &[
+                "-o",
+                "PreferredAuthentications=password",
+                "-W",
+                "192.0.2.7:25",
+                "root@127.0.0.1",
+            ],
+            Some("hunter2"),
+            b"",
+        )
+    })
+    .await;
+    assert_ne!(code, 0, "{out}");
+    assert!(out.contains("stdio forwarding failed"), "{out}");
+
     // A malformed identification gets OpenSSH's answer.
     let reply = blocking(move || {
         let mut s = std::net::TcpStream::connect(ssh_addr).unwrap();
@@ -244,6 +285,27 @@ expect eof
     assert!(auths
         .iter()
         .any(|a| a.username == "root" && a.password.as_deref() == Some("telnetpw")));
+    assert!(auths
+        .iter()
+        .any(|a| a.method == AuthMethod::KeyboardInteractive
+            && a.username == "oracle"
+            && a.password.as_deref() == Some("kbdpw")));
+    let requests: HashSet<(String, String)> = events
+        .iter()
+        .filter_map(|e| match &e.data {
+            EventData::Request(r) => Some((r.method.clone()?, r.target.clone()?)),
+            _ => None,
+        })
+        .collect();
+    for (method, target) in [
+        ("tcpip-forward", "127.0.0.1:8088"),
+        ("direct-tcpip", "192.0.2.7:25"),
+    ] {
+        assert!(
+            requests.contains(&(method.to_owned(), target.to_owned())),
+            "{method} {target} not in {requests:?}"
+        );
+    }
     let commands: Vec<String> = events
         .iter()
         .filter_map(|e| match &e.data {
@@ -276,6 +338,6 @@ expect eof
         .await
         .unwrap()
         .expect("127.0.0.1 has a record");
-    assert!(record.sessions >= 5, "{record:?}");
+    assert!(record.sessions >= 7, "{record:?}");
     sensor.shutdown().await;
 }

@@ -1,32 +1,43 @@
-//! SSH, on russh: the identification and algorithm lists of the persona's stock OpenSSH, every
-//! login accepted and recorded, exec and PTY shells on the emulated system, SCP and SFTP
-//! uploads into quarantine, forwarding recorded and refused.
+//! SSH, on `sikker-ssh`: the identification and algorithm lists of the persona's stock
+//! OpenSSH, every login accepted and recorded, exec and PTY shells on the emulated system, SCP
+//! and SFTP uploads into quarantine, forwarding recorded and refused.
+//!
+//! One task per connection drives the sans-IO state machine: wait until the socket is
+//! readable, read what is there, feed it, answer the events, write the output. An idle session
+//! is that task parked on readability, holding the state machine and its channels' shells but
+//! no buffers.
 
 use super::sftp::{SftpServer, SftpUpload};
 use super::{Connection, ProtocolError, ProtocolHandler, SensorContext};
+use crate::listener::RecordedStream;
 use crate::quarantine::Quarantine;
 use crate::session::{SessionRecorder, Stage};
 use crate::terminal::{to_crlf, Key, LineEditor, SharedFs, ShellSession};
-use russh::keys::{Algorithm, EcdsaCurve, HashAlg, PrivateKey};
-use russh::server::{Auth, ChannelOpenHandle, Msg, Response, Session};
-use russh::{Channel, ChannelId, MethodKind, MethodSet, Preferred, SshId};
 use sikker_event::{Auth as AuthEvent, AuthMethod, EventData, Protocol, Request, Transfer};
-use std::borrow::Cow;
-use std::collections::HashMap;
+use sikker_ssh::{
+    disconnect, Algorithms, AuthAttempt, ChannelKind, ChannelRequest, Error as SshError, Event,
+    HostKey, ServerConfig, ServerConnection, SignatureCheck,
+};
+use ssh_key::{Algorithm, EcdsaCurve, PrivateKey};
+use std::collections::{BTreeMap, HashMap};
 use std::io;
-use std::mem::MaybeUninit;
 use std::path::Path;
-use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Waker};
-use std::time::Duration;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+use std::sync::Arc;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// OpenSSH's `MaxAuthTries`: failed attempts (not `none`, not key queries) before it hangs up.
+const MAX_AUTH_TRIES: u32 = 6;
+
+/// Most bytes held for a channel whose client window is full; beyond it, output is dropped
+/// (a client that stops reading while sending commands cannot make the sensor grow).
+const MAX_HELD_OUTPUT: usize = 1 << 20;
+
+/// Largest read from the socket at a time.
+const READ_CHUNK: usize = 16 * 1024;
 
 pub struct Ssh {
-    config: Arc<russh::server::Config>,
-    /// The identification line as sent, CR LF included.
-    ident_line: String,
+    config: Arc<ServerConfig>,
     ctx: SensorContext,
 }
 
@@ -42,36 +53,22 @@ impl Ssh {
             .map_err(|e| setup(e.to_string()))?
             .map_err(|e| setup(format!("host keys: {e}")))?;
         let ident = ctx.system.persona().ssh_ident.clone();
-        let config = russh::server::Config {
-            server_id: SshId::Standard(Cow::Owned(ident.clone())),
-            methods: MethodSet::from(
-                &[
-                    MethodKind::PublicKey,
-                    MethodKind::Password,
-                    MethodKind::KeyboardInteractive,
-                ][..],
-            ),
-            auth_rejection_time: Duration::from_millis(0),
-            auth_rejection_time_initial: Some(Duration::from_millis(0)),
-            keys,
-            preferred: openssh_preferred(&ident),
-            inactivity_timeout: Some(ctx.limits.idle()),
-            max_auth_attempts: 6,
-            nodelay: true,
-            ..Default::default()
-        };
+        let algorithms =
+            openssh_algorithms(&ident).map_err(|e| setup(format!("algorithms of {ident}: {e}")))?;
+        let mut config = ServerConfig::new(ident.clone(), keys);
+        config.algorithms = algorithms;
+        // `publickey-hostbound@openssh.com` in EXT_INFO came with OpenSSH 8.9.
+        config.openssh_extensions = openssh_version(&ident) >= (8, 9);
         Ok(Ssh {
             config: Arc::new(config),
-            ident_line: format!("{ident}\r\n"),
             ctx: ctx.clone(),
         })
     }
 }
 
-/// OpenSSH's server algorithm lists (7.4 … 9.x), minus what russh lacks (sntrup761, umac).
-fn openssh_preferred(ident: &str) -> Preferred {
-    use russh::{cipher, compression, kex, mac};
-    let version = ident
+/// (major, minor) of `SSH-2.0-OpenSSH_9.2p1 …`; 9.2 when the line names no OpenSSH.
+fn openssh_version(ident: &str) -> (u32, u32) {
+    ident
         .split("OpenSSH_")
         .nth(1)
         .and_then(|v| {
@@ -81,63 +78,101 @@ fn openssh_preferred(ident: &str) -> Preferred {
                 it.next()?.parse::<u32>().ok()?,
             ))
         })
-        .unwrap_or((9, 2));
-    let mut kexes = Vec::new();
+        .unwrap_or((9, 2))
+}
+
+/// Whether the number right after `marker` in `ident` is at least `min` (`deb12u3` ≥ 2).
+fn build_at_least(ident: &str, marker: &str, min: u32) -> bool {
+    ident
+        .split_once(marker)
+        .and_then(|(_, rest)| {
+            rest.split(|c: char| !c.is_ascii_digit())
+                .next()?
+                .parse::<u32>()
+                .ok()
+        })
+        .is_some_and(|n| n >= min)
+}
+
+/// Whether the persona's build offers strict key exchange: OpenSSH 9.6 on, and the
+/// distributions' Terrapin (CVE-2023-48795) backports of December 2023 — Debian 12
+/// `deb12u2`, Debian 11 `deb11u3`, Ubuntu 22.04 `3ubuntu0.6`, Ubuntu 20.04 `4ubuntu0.10`,
+/// RHEL 9's 8.7.
+fn offers_strict_kex(ident: &str) -> bool {
+    let version = openssh_version(ident);
+    version >= (9, 6)
+        || version == (8, 7)
+        || build_at_least(ident, "Debian-2+deb12u", 2)
+        || build_at_least(ident, "Debian-5+deb11u", 3)
+        || (version == (8, 9) && build_at_least(ident, "Ubuntu-3ubuntu0.", 6))
+        || (version == (8, 2) && build_at_least(ident, "Ubuntu-4ubuntu0.", 10))
+}
+
+/// Stock OpenSSH's server lists (7.4 … 9.9) for the persona's version. Left out, since not
+/// implemented: `sntrup761x25519-sha512` (8.5 on), which clients only pick when offered.
+fn openssh_algorithms(ident: &str) -> Result<Algorithms, SshError> {
+    let version = openssh_version(ident);
+    let mut kex = Vec::new();
     if version >= (9, 9) {
-        kexes.push(kex::MLKEM768X25519_SHA256);
+        kex.push("mlkem768x25519-sha256");
     }
-    kexes.extend([
-        kex::CURVE25519,
-        kex::CURVE25519_PRE_RFC_8731,
-        kex::ECDH_SHA2_NISTP256,
-        kex::ECDH_SHA2_NISTP384,
-        kex::ECDH_SHA2_NISTP521,
-        kex::DH_GEX_SHA256,
-        kex::DH_G16_SHA512,
-        kex::DH_G18_SHA512,
-        kex::DH_G14_SHA256,
+    kex.extend([
+        "curve25519-sha256",
+        "curve25519-sha256@libssh.org",
+        "ecdh-sha2-nistp256",
+        "ecdh-sha2-nistp384",
+        "ecdh-sha2-nistp521",
+        "diffie-hellman-group-exchange-sha256",
+        "diffie-hellman-group16-sha512",
+        "diffie-hellman-group18-sha512",
+        "diffie-hellman-group14-sha256",
     ]);
     if version < (8, 0) {
-        kexes.push(kex::DH_G14_SHA1);
+        kex.push("diffie-hellman-group14-sha1");
     }
-    Preferred {
-        kex: Cow::Owned(kexes),
-        key: Cow::Owned(vec![
-            Algorithm::Rsa {
-                hash: Some(HashAlg::Sha512),
-            },
-            Algorithm::Rsa {
-                hash: Some(HashAlg::Sha256),
-            },
-            Algorithm::Ecdsa {
-                curve: EcdsaCurve::NistP256,
-            },
-            Algorithm::Ed25519,
-        ]),
-        cipher: Cow::Owned(vec![
-            cipher::CHACHA20_POLY1305,
-            cipher::AES_128_CTR,
-            cipher::AES_192_CTR,
-            cipher::AES_256_CTR,
-            cipher::AES_128_GCM,
-            cipher::AES_256_GCM,
-        ]),
-        mac: Cow::Owned(vec![
-            mac::HMAC_SHA256_ETM,
-            mac::HMAC_SHA512_ETM,
-            mac::HMAC_SHA1_ETM,
-            mac::HMAC_SHA256,
-            mac::HMAC_SHA512,
-            mac::HMAC_SHA1,
-        ]),
-        compression: Cow::Owned(vec![compression::NONE, compression::ZLIB_LEGACY]),
-        ..Preferred::default()
+    if version >= (9, 6) {
+        kex.push("ext-info-s");
     }
+    if offers_strict_kex(ident) {
+        kex.push("kex-strict-s-v00@openssh.com");
+    }
+    let mut host_key = vec!["rsa-sha2-512", "rsa-sha2-256"];
+    if version < (8, 8) {
+        host_key.push("ssh-rsa");
+    }
+    host_key.extend(["ecdsa-sha2-nistp256", "ssh-ed25519"]);
+    let cipher = [
+        "chacha20-poly1305@openssh.com",
+        "aes128-ctr",
+        "aes192-ctr",
+        "aes256-ctr",
+        "aes128-gcm@openssh.com",
+        "aes256-gcm@openssh.com",
+    ];
+    let mac = [
+        "umac-64-etm@openssh.com",
+        "umac-128-etm@openssh.com",
+        "hmac-sha2-256-etm@openssh.com",
+        "hmac-sha2-512-etm@openssh.com",
+        "hmac-sha1-etm@openssh.com",
+        "umac-64@openssh.com",
+        "umac-128@openssh.com",
+        "hmac-sha2-256",
+        "hmac-sha2-512",
+        "hmac-sha1",
+    ];
+    Algorithms::from_names(
+        &kex,
+        &host_key,
+        &cipher,
+        &mac,
+        &["none", "zlib@openssh.com"],
+    )
 }
 
 /// Loads the sensor's host keys, generating the missing ones once (RSA 3072, ECDSA P-256,
-/// Ed25519, as `ssh-keygen -A` makes them).
-fn host_keys(dir: &Path) -> Result<Vec<PrivateKey>, String> {
+/// Ed25519, as `ssh-keygen -A` makes them) and keeping them as OpenSSH key files.
+fn host_keys(dir: &Path) -> Result<Vec<HostKey>, String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let kinds = [
         ("ssh_host_rsa_key", None),
@@ -152,27 +187,26 @@ fn host_keys(dir: &Path) -> Result<Vec<PrivateKey>, String> {
     let mut keys = Vec::new();
     for (name, algorithm) in kinds {
         let path = dir.join(name);
-        let key = match std::fs::read_to_string(&path) {
-            Ok(text) => PrivateKey::from_openssh(text.as_bytes())
-                .map_err(|e| format!("{}: {e}", path.display()))?,
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 let mut rng = rand_core10::rng();
                 let key = match algorithm {
                     Some(a) => PrivateKey::random(&mut rng, a),
-                    None => russh::keys::ssh_key::private::RsaKeypair::random(&mut rng, 3072)
+                    None => ssh_key::private::RsaKeypair::random(&mut rng, 3072)
                         .and_then(|k| PrivateKey::new(k.into(), "")),
                 }
                 .map_err(|e| format!("generating {name}: {e}"))?;
                 let text = key
-                    .to_openssh(russh::keys::ssh_key::LineEnding::LF)
+                    .to_openssh(ssh_key::LineEnding::LF)
                     .map_err(|e| format!("encoding {name}: {e}"))?;
                 write_private(&path, text.as_bytes())
                     .map_err(|e| format!("{}: {e}", path.display()))?;
-                key
+                text.to_string()
             }
             Err(e) => return Err(format!("{}: {e}", path.display())),
         };
-        keys.push(key);
+        keys.push(HostKey::from_openssh(&text).map_err(|e| format!("{}: {e}", path.display()))?);
     }
     Ok(keys)
 }
@@ -227,165 +261,6 @@ async fn read_client_ident<S: AsyncRead + Unpin>(
     }
 }
 
-/// Lets russh run its usual exchange on a stream whose identification lines were already
-/// exchanged: the client's line is replayed to it and russh's own (identical) line is
-/// swallowed. Killing it fails every read and write, which ends russh's spawned session.
-///
-/// It also reads ahead: russh reads each packet with two exact reads (its first block, then
-/// the rest), which unbuffered are two syscalls or more per packet. Small reads are served
-/// from one read of up to [`READ_AHEAD`] bytes, kept only while it holds unread bytes, so an
-/// idle session carries no buffer.
-struct Replayed<S> {
-    inner: S,
-    /// Bytes already read from the client and not yet handed to russh.
-    pending: Vec<u8>,
-    pending_pos: usize,
-    swallow: usize,
-    kill: Arc<KillSwitch>,
-}
-
-/// Enough for any handshake packet but a large KEXINIT; a bigger read goes straight through.
-const READ_AHEAD: usize = 2048;
-
-#[derive(Default)]
-struct KillSwitch {
-    killed: AtomicBool,
-    wakers: Mutex<Vec<Waker>>,
-}
-
-impl KillSwitch {
-    fn is_killed(&self) -> bool {
-        self.killed.load(Ordering::Acquire)
-    }
-
-    /// Asks to be woken when killed; true if it already is. Called only before returning
-    /// `Pending`: a ready read or write needs no waker.
-    fn register(&self, cx: &Context<'_>) -> bool {
-        let mut w = self.wakers.lock().unwrap_or_else(|p| p.into_inner());
-        if !w.iter().any(|x| x.will_wake(cx.waker())) {
-            if w.len() >= 4 {
-                w.remove(0);
-            }
-            w.push(cx.waker().clone());
-        }
-        drop(w);
-        // After the push: a kill between the two is seen here, a later one wakes the waker.
-        self.is_killed()
-    }
-
-    fn kill(&self) {
-        self.killed.store(true, Ordering::Release);
-        let wakers = std::mem::take(&mut *self.wakers.lock().unwrap_or_else(|p| p.into_inner()));
-        for w in wakers {
-            w.wake();
-        }
-    }
-}
-
-struct KillOnDrop(Arc<KillSwitch>);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        self.0.kill();
-    }
-}
-
-fn killed() -> io::Error {
-    io::Error::new(
-        io::ErrorKind::ConnectionAborted,
-        "session ended by the sensor",
-    )
-}
-
-impl<S> Replayed<S> {
-    /// Hands out pending bytes; true if there were any.
-    fn serve_pending(&mut self, buf: &mut ReadBuf<'_>) -> bool {
-        if self.pending_pos >= self.pending.len() {
-            return false;
-        }
-        let rest = &self.pending[self.pending_pos..];
-        let n = rest.len().min(buf.remaining());
-        buf.put_slice(&rest[..n]);
-        self.pending_pos += n;
-        if self.pending_pos == self.pending.len() {
-            // Not kept for the rest of a session that may idle for hours.
-            self.pending = Vec::new();
-            self.pending_pos = 0;
-        }
-        true
-    }
-}
-
-impl<S: AsyncRead + Unpin> AsyncRead for Replayed<S> {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        let this = self.get_mut();
-        if this.kill.is_killed() {
-            return Poll::Ready(Err(killed()));
-        }
-        if buf.remaining() == 0 || this.serve_pending(buf) {
-            return Poll::Ready(Ok(()));
-        }
-        let res = if buf.remaining() >= READ_AHEAD {
-            Pin::new(&mut this.inner).poll_read(cx, buf)
-        } else {
-            // On the stack and uninitialised: most polls find nothing to read, and a zeroed
-            // heap buffer per poll was a fiftieth of a handshake's instructions.
-            let mut ahead = [MaybeUninit::<u8>::uninit(); READ_AHEAD];
-            let mut ahead_buf = ReadBuf::uninit(&mut ahead);
-            let res = Pin::new(&mut this.inner).poll_read(cx, &mut ahead_buf);
-            if let Poll::Ready(Ok(())) = res {
-                let read = ahead_buf.filled();
-                let n = read.len().min(buf.remaining());
-                buf.put_slice(&read[..n]);
-                if n < read.len() {
-                    this.pending = read[n..].to_vec();
-                    this.pending_pos = 0;
-                }
-            }
-            res
-        };
-        if res.is_pending() && this.kill.register(cx) {
-            return Poll::Ready(Err(killed()));
-        }
-        res
-    }
-}
-
-impl<S: AsyncWrite + Unpin> AsyncWrite for Replayed<S> {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        let this = self.get_mut();
-        if this.kill.is_killed() {
-            return Poll::Ready(Err(killed()));
-        }
-        if this.swallow > 0 {
-            let n = this.swallow.min(buf.len());
-            this.swallow -= n;
-            return Poll::Ready(Ok(n));
-        }
-        let res = Pin::new(&mut this.inner).poll_write(cx, buf);
-        if res.is_pending() && this.kill.register(cx) {
-            return Poll::Ready(Err(killed()));
-        }
-        res
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
-    }
-}
-
 #[async_trait::async_trait]
 impl ProtocolHandler for Ssh {
     fn protocol(&self) -> Protocol {
@@ -401,10 +276,17 @@ impl ProtocolHandler for Ssh {
             mut stream,
             session,
         } = conn;
-        let ours = self.ident_line.as_bytes();
+        let mut ssh = ServerConnection::new(self.config.clone());
+        // OpenSSH sends its identification at once and its KEXINIT only after the client's
+        // identification arrived (and never to a client whose line it refuses).
+        let ident_len = self.config.server_id.len() + 2;
+        let Some(ours) = ssh.output().get(..ident_len) else {
+            return "error";
+        };
         if stream.write_all(ours).await.is_err() {
             return "closed";
         }
+        ssh.consume_output(ident_len);
         let (theirs, line_len) = match read_client_ident(&mut stream).await {
             Ok(read) => read,
             Err("") => return "closed",
@@ -423,41 +305,85 @@ impl ProtocolHandler for Ssh {
             ),
             ..Default::default()
         }));
-        let kill = Arc::new(KillSwitch::default());
-        let _guard = KillOnDrop(kill.clone());
-        let stream = Replayed {
-            inner: stream,
-            pending: theirs,
-            pending_pos: 0,
-            swallow: ours.len(),
-            kill,
-        };
-        let handler = SshSession {
-            session: session.clone(),
+        let mut state = SshSession {
+            session,
             ctx: self.ctx.clone(),
             user: String::new(),
+            failures: 0,
             channels: HashMap::new(),
             fs: SharedFs::default(),
         };
-        // Boxed so that its state, gone once the session task is spawned, is not kept in this
-        // future for the whole session.
-        let started = Box::pin(russh::server::run_stream(
-            self.config.clone(),
-            stream,
-            handler,
-        ))
-        .await;
-        match started {
-            Ok(running) => match running.await {
-                Ok(()) => "closed",
-                Err(e) => {
-                    tracing::debug!("ssh session {}: {e}", session.id());
-                    "closed"
+        drive(&mut stream, &mut ssh, &mut state, theirs).await
+    }
+}
+
+/// The key type a public key blob begins with (`ssh-rsa` for a key used with `rsa-sha2-512`).
+fn key_type(blob: &[u8]) -> Option<String> {
+    let len = u32::from_be_bytes(blob.get(..4)?.try_into().ok()?) as usize;
+    let name = blob.get(4..4usize.checked_add(len)?)?;
+    Some(String::from_utf8_lossy(name).into_owned())
+}
+
+/// Runs the connection until it ends; returns the disconnect reason.
+async fn drive(
+    stream: &mut RecordedStream<TcpStream>,
+    ssh: &mut ServerConnection,
+    state: &mut SshSession,
+    first: Vec<u8>,
+) -> &'static str {
+    let mut input = first;
+    loop {
+        // Boxed: what answering an event needs (a shell command, a quarantine write) is held
+        // only while it runs, not in every idle session's task.
+        let stepped = Box::pin(state.step(ssh, &input)).await;
+        let flushed = flush(stream, ssh).await;
+        if let Err(e) = stepped {
+            return match e {
+                SshError::PeerDisconnected { .. } | SshError::Closed => "closed",
+                e => {
+                    tracing::debug!("ssh session {}: {e}", state.session.id());
+                    ssh.disconnect(disconnect::PROTOCOL_ERROR, "Protocol error");
+                    let _ = flush(stream, ssh).await;
+                    "error"
                 }
-            },
-            Err(_) => "closed",
+            };
+        }
+        if flushed.is_err() || ssh.is_closed() {
+            return "closed";
+        }
+        let room = ssh.input_room().min(READ_CHUNK);
+        if room == 0 {
+            // Every event is answered as it comes, so this is the state machine's bug.
+            tracing::warn!("ssh session {}: input stalled", state.session.id());
+            return "error";
+        }
+        if stream.readable().await.is_err() {
+            return "closed";
+        }
+        // Spare capacity, not a zeroed buffer, and dropped once fed: an idle session keeps
+        // no read buffer.
+        input = Vec::with_capacity(room);
+        match stream.try_read_buf(&mut input) {
+            Ok(0) => return "closed",
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(_) => return "closed",
         }
     }
+}
+
+async fn flush(
+    stream: &mut RecordedStream<TcpStream>,
+    ssh: &mut ServerConnection,
+) -> io::Result<()> {
+    while !ssh.output().is_empty() {
+        let n = stream.write(ssh.output()).await?;
+        if n == 0 {
+            return Err(io::ErrorKind::WriteZero.into());
+        }
+        ssh.consume_output(n);
+    }
+    Ok(())
 }
 
 enum Mode {
@@ -476,37 +402,99 @@ struct Chan {
     shell: Option<ShellSession>,
     /// Without a PTY, input is split into lines as they end.
     raw_line: Vec<u8>,
+    /// Output the client's window has no room for yet.
+    held: Vec<u8>,
+    /// Exit status to send (then EOF and CLOSE) once `held` is out.
+    exit: Option<u32>,
 }
 
 struct SshSession {
     session: SessionRecorder,
     ctx: SensorContext,
     user: String,
+    /// Failed authentication attempts, against [`MAX_AUTH_TRIES`].
+    failures: u32,
     /// Boxed: a map with one channel has room for four, and a `Chan` holds a whole shell.
-    channels: HashMap<ChannelId, Box<Chan>>,
+    channels: HashMap<u32, Box<Chan>>,
     /// One filesystem for every channel of the connection, as on a real host: a file put
     /// there by SFTP or SCP is there for an exec in the next channel.
     fs: SharedFs,
 }
 
 impl SshSession {
-    async fn auth(&mut self, method: AuthMethod, user: &str, password: Option<String>) {
-        self.auth_key(method, user, password, None, None).await
+    /// Feeds what was read, then answers every event it produced.
+    async fn step(&mut self, ssh: &mut ServerConnection, input: &[u8]) -> Result<(), SshError> {
+        if !input.is_empty() {
+            ssh.feed(input)?;
+        }
+        while let Some(event) = ssh.poll()? {
+            self.on_event(ssh, event).await?;
+        }
+        Ok(())
     }
 
-    async fn auth_key(
+    async fn on_event(&mut self, ssh: &mut ServerConnection, event: Event) -> Result<(), SshError> {
+        match event {
+            Event::Auth(attempt) => self.on_auth(ssh, attempt).await?,
+            Event::ChannelOpen { channel, kind } => {
+                self.on_channel_open(ssh, channel, kind).await?
+            }
+            Event::ChannelRequest {
+                channel,
+                want_reply,
+                request,
+            } => self.on_request(ssh, channel, want_reply, request).await?,
+            Event::Data { channel, data } => self.on_data(ssh, channel, &data).await,
+            Event::ExtendedData { data, .. } => self.session.record_input(&data),
+            Event::Eof { channel } => self.on_eof(ssh, channel).await,
+            Event::Close { channel } => self.on_close(channel).await,
+            Event::WindowAdjusted { channel, .. } => self.pump(ssh, channel),
+            Event::KeyExchangeDone { .. } => {
+                let open: Vec<u32> = self.channels.keys().copied().collect();
+                for channel in open {
+                    self.pump(ssh, channel);
+                }
+            }
+            Event::GlobalRequest {
+                name,
+                forward: Some((address, port)),
+                ..
+            } => {
+                self.record_request(&name, format!("{address}:{port}"), BTreeMap::new())
+                    .await
+            }
+            Event::GlobalRequest { .. }
+            | Event::ClientIdentification(_)
+            | Event::KexInit { .. }
+            | Event::Disconnected { .. } => {}
+        }
+        Ok(())
+    }
+
+    async fn record_request(&self, method: &str, target: String, fields: BTreeMap<String, String>) {
+        self.session
+            .record(EventData::Request(Request {
+                method: Some(method.to_owned()),
+                target: Some(target),
+                fields,
+                ..Default::default()
+            }))
+            .await;
+    }
+
+    async fn record_auth(
         &mut self,
         method: AuthMethod,
         user: &str,
         password: Option<String>,
-        key_type: Option<String>,
-        key_fingerprint: Option<String>,
+        key: Option<(String, String)>,
+        success: bool,
     ) {
         self.session.set_stage(Stage::Authenticating);
-        let success = method != AuthMethod::None;
         if success {
             self.user = user.to_owned();
         }
+        let (key_type, key_fingerprint) = key.unzip();
         self.session
             .record(EventData::Auth(AuthEvent {
                 method,
@@ -519,29 +507,189 @@ impl SshSession {
             .await;
     }
 
-    fn send(&self, session: &mut Session, channel: ChannelId, bytes: Vec<u8>) {
-        if bytes.is_empty() {
-            return;
+    /// Every password and every verified key is accepted; `none` and bad signatures are not.
+    async fn on_auth(
+        &mut self,
+        ssh: &mut ServerConnection,
+        attempt: AuthAttempt,
+    ) -> Result<(), SshError> {
+        use sikker_ssh::AuthMethod as Method;
+        let user = attempt.user;
+        match attempt.method {
+            Method::None => {
+                self.record_auth(AuthMethod::None, &user, None, None, false)
+                    .await;
+                ssh.reject_auth()?;
+            }
+            Method::Password { password, .. } => {
+                self.record_auth(AuthMethod::Password, &user, Some(password), None, true)
+                    .await;
+                ssh.accept_auth()?;
+            }
+            Method::PublicKey {
+                algorithm,
+                fingerprint,
+                key,
+                signature,
+                ..
+            } => match signature {
+                // "Would this key do?": yes; the signed attempt follows and is recorded.
+                SignatureCheck::Query => ssh.accept_auth()?,
+                SignatureCheck::Valid | SignatureCheck::Invalid => {
+                    let valid = signature == SignatureCheck::Valid;
+                    let key_type = key_type(&key).unwrap_or(algorithm);
+                    let key = Some((key_type, fingerprint));
+                    self.record_auth(AuthMethod::Publickey, &user, None, key, valid)
+                        .await;
+                    if valid {
+                        ssh.accept_auth()?;
+                    } else {
+                        self.failures += 1;
+                        ssh.reject_auth()?;
+                    }
+                }
+            },
+            Method::KeyboardInteractiveStart { .. } => {
+                self.session.set_stage(Stage::Authenticating);
+                ssh.keyboard_interactive_prompt("", "", &[("Password: ", false)])?;
+            }
+            Method::KeyboardInteractive { responses } => {
+                let password = responses.into_iter().next().unwrap_or_default();
+                self.record_auth(
+                    AuthMethod::KeyboardInteractive,
+                    &user,
+                    Some(password),
+                    None,
+                    true,
+                )
+                .await;
+                ssh.accept_auth()?;
+            }
+            Method::Other(_) => {
+                self.failures += 1;
+                ssh.reject_auth()?;
+            }
         }
-        self.session.record_output(&bytes);
-        let _ = session.data(channel, bytes);
+        if ssh.is_authenticated() {
+            self.session.set_stage(Stage::Authenticated);
+        } else if self.failures >= MAX_AUTH_TRIES {
+            ssh.disconnect(
+                disconnect::NO_MORE_AUTH_METHODS_AVAILABLE,
+                "Too many authentication failures",
+            );
+        }
+        Ok(())
     }
 
-    fn finish(&mut self, session: &mut Session, channel: ChannelId, status: u32) {
-        if let Some(c) = self.channels.get_mut(&channel) {
-            c.mode = Mode::Done;
+    async fn on_channel_open(
+        &mut self,
+        ssh: &mut ServerConnection,
+        channel: u32,
+        kind: ChannelKind,
+    ) -> Result<(), SshError> {
+        match kind {
+            ChannelKind::Session => {
+                self.channels.insert(
+                    channel,
+                    Box::new(Chan {
+                        pty: false,
+                        mode: Mode::Idle,
+                        editor: LineEditor::new(self.ctx.limits.line_bytes),
+                        shell: None,
+                        raw_line: Vec::new(),
+                        held: Vec::new(),
+                        exit: None,
+                    }),
+                );
+                ssh.accept_channel(channel)?;
+            }
+            // Already refused by the state machine: a honeypot never connects out.
+            ChannelKind::DirectTcpip {
+                host,
+                port,
+                originator,
+                originator_port,
+            } => {
+                let mut fields = BTreeMap::new();
+                fields.insert(
+                    "originator".into(),
+                    format!("{originator}:{originator_port}"),
+                );
+                self.record_request("direct-tcpip", format!("{host}:{port}"), fields)
+                    .await;
+            }
+            ChannelKind::Other(kind) => {
+                self.record_request("channel-open", kind, BTreeMap::new())
+                    .await;
+            }
         }
-        let _ = session.exit_status_request(channel, status);
-        let _ = session.eof(channel);
-        let _ = session.close(channel);
+        Ok(())
     }
 
-    fn shell_for(&mut self, channel: ChannelId) -> Option<&mut Chan> {
-        let user = if self.user.is_empty() {
+    async fn on_request(
+        &mut self,
+        ssh: &mut ServerConnection,
+        channel: u32,
+        want_reply: bool,
+        request: ChannelRequest,
+    ) -> Result<(), SshError> {
+        let reply = |ssh: &mut ServerConnection, ok: bool| {
+            if want_reply {
+                ssh.channel_request_reply(channel, ok)
+            } else {
+                Ok(())
+            }
+        };
+        let known = self.channels.contains_key(&channel);
+        match request {
+            ChannelRequest::PtyReq { .. } => {
+                if let Some(c) = self.channels.get_mut(&channel) {
+                    c.pty = true;
+                }
+                reply(ssh, known)?;
+            }
+            // Debian's and Ubuntu's sshd_config: `AcceptEnv LANG LC_*`.
+            ChannelRequest::Env { name, .. } => {
+                reply(ssh, known && (name == "LANG" || name.starts_with("LC_")))?
+            }
+            ChannelRequest::Shell => {
+                reply(ssh, known)?;
+                self.start_shell(ssh, channel);
+            }
+            ChannelRequest::Exec { command } => {
+                reply(ssh, known)?;
+                if known {
+                    let command = String::from_utf8_lossy(&command).into_owned();
+                    self.exec(ssh, channel, command).await;
+                }
+            }
+            ChannelRequest::Subsystem { name } => {
+                self.record_request("subsystem", name.clone(), BTreeMap::new())
+                    .await;
+                // Refused as OpenSSH refuses a subsystem it has no `Subsystem` line for.
+                let ok = known && name == "sftp";
+                if ok {
+                    self.start_sftp(channel);
+                }
+                reply(ssh, ok)?;
+            }
+            ChannelRequest::WindowChange { .. }
+            | ChannelRequest::Signal { .. }
+            | ChannelRequest::Other { .. } => reply(ssh, false)?,
+        }
+        Ok(())
+    }
+
+    fn login_user(&self) -> String {
+        if self.user.is_empty() {
             "root".to_owned()
         } else {
             self.user.clone()
-        };
+        }
+    }
+
+    fn shell_for(&mut self, channel: u32) -> Option<&mut Chan> {
+        let user = self.login_user();
         let chan = self.channels.get_mut(&channel)?;
         if chan.shell.is_none() {
             chan.shell = Some(
@@ -552,8 +700,126 @@ impl SshSession {
         Some(chan)
     }
 
+    fn start_shell(&mut self, ssh: &mut ServerConnection, channel: u32) {
+        let peer = self.session.peer().ip().to_string();
+        let Some(chan) = self.shell_for(channel) else {
+            return;
+        };
+        chan.mode = Mode::Shell;
+        if !chan.pty {
+            return;
+        }
+        let Some(shell) = chan.shell.as_ref() else {
+            return;
+        };
+        let mut text = to_crlf(shell.shell().login_banner(Some(&peer)).as_bytes());
+        text.extend_from_slice(shell.shell().prompt().as_bytes());
+        self.send(ssh, channel, text);
+    }
+
+    async fn exec(&mut self, ssh: &mut ServerConnection, channel: u32, command: String) {
+        if let Some(target) = scp_sink_target(&command) {
+            self.session
+                .record(EventData::Command {
+                    line: command.clone(),
+                })
+                .await;
+            if let Some(c) = self.channels.get_mut(&channel) {
+                c.mode = Mode::Scp(ScpSink::new(target, self.ctx.limits.upload_bytes));
+            }
+            // Ready for the first header.
+            self.send(ssh, channel, vec![0]);
+            return;
+        }
+        let Some(chan) = self.shell_for(channel) else {
+            return;
+        };
+        let pty = chan.pty;
+        let Some(shell) = chan.shell.as_mut() else {
+            return;
+        };
+        shell.set_exec_mode(true);
+        let outcome = shell.run(&command).await;
+        let out = if pty {
+            to_crlf(&outcome.output)
+        } else {
+            outcome.output
+        };
+        self.send(ssh, channel, out);
+        self.finish(ssh, channel, outcome.exit_code as u32);
+    }
+
+    fn start_sftp(&mut self, channel: u32) {
+        let shell = sikker_shell::Shell::new(&self.ctx.system, &self.login_user());
+        let persona = self.ctx.system.persona();
+        let server = SftpServer::new(shell, self.ctx.limits.upload_bytes)
+            .with_disk(persona.root_disk_bytes(), persona.disk_used_pct)
+            .with_shared_fs(self.fs.clone());
+        if let Some(c) = self.channels.get_mut(&channel) {
+            c.mode = Mode::Sftp(Box::new(server));
+        }
+    }
+
+    /// Records output to the client and sends it, holding what its window has no room for.
+    fn send(&mut self, ssh: &mut ServerConnection, channel: u32, bytes: Vec<u8>) {
+        if !bytes.is_empty() {
+            self.session.record_output(&bytes);
+            self.send_unrecorded(ssh, channel, bytes);
+        }
+    }
+
+    fn send_unrecorded(&mut self, ssh: &mut ServerConnection, channel: u32, bytes: Vec<u8>) {
+        let Some(chan) = self.channels.get_mut(&channel) else {
+            return;
+        };
+        if chan.held.is_empty() {
+            chan.held = bytes;
+        } else {
+            let room = MAX_HELD_OUTPUT.saturating_sub(chan.held.len());
+            chan.held.extend_from_slice(&bytes[..bytes.len().min(room)]);
+        }
+        self.pump(ssh, channel);
+    }
+
+    /// Sends what the window allows of a channel's held output; once all of it is out, the
+    /// exit status, EOF and CLOSE the channel was finished with.
+    fn pump(&mut self, ssh: &mut ServerConnection, channel: u32) {
+        let Some(chan) = self.channels.get_mut(&channel) else {
+            return;
+        };
+        let mut sent = 0;
+        while sent < chan.held.len() {
+            match ssh.send_data(channel, &chan.held[sent..]) {
+                Ok(0) => break,
+                Ok(n) => sent += n,
+                // The channel is closing: nothing more can go out on it.
+                Err(_) => sent = chan.held.len(),
+            }
+        }
+        if sent == chan.held.len() {
+            chan.held = Vec::new();
+        } else {
+            chan.held.drain(..sent);
+            return;
+        }
+        if let Some(status) = chan.exit.take() {
+            let _ = ssh.send_exit_status(channel, status);
+            let _ = ssh.send_eof(channel);
+            let _ = ssh.send_close(channel);
+        }
+    }
+
+    /// Ends a channel: exit status, EOF and CLOSE, after any output still held.
+    fn finish(&mut self, ssh: &mut ServerConnection, channel: u32, status: u32) {
+        if let Some(c) = self.channels.get_mut(&channel) {
+            c.mode = Mode::Done;
+            c.exit = Some(status);
+        }
+        self.pump(ssh, channel);
+    }
+
     /// Runs one line in a channel's shell and sends what it printed; true when it exited.
-    async fn run_line(&mut self, session: &mut Session, channel: ChannelId, line: &str) -> bool {
+    async fn run_line(&mut self, ssh: &mut ServerConnection, channel: u32, line: &str) -> bool {
         let Some(chan) = self.shell_for(channel) else {
             return true;
         };
@@ -568,470 +834,149 @@ impl SshSession {
             outcome.output
         };
         if outcome.close_session {
-            self.send(session, channel, out);
-            self.finish(session, channel, outcome.exit_code as u32);
+            self.send(ssh, channel, out);
+            self.finish(ssh, channel, outcome.exit_code as u32);
             return true;
         }
         if pty {
             out.extend_from_slice(shell.shell().prompt().as_bytes());
         }
-        self.send(session, channel, out);
+        self.send(ssh, channel, out);
         false
     }
-}
 
-/// Each handler that records or runs something boxes its body: russh holds the future of the
-/// handler it is in inline in every session's task (which it also copies once), so an unboxed
-/// body is paid for by every idle session; boxed, only while it runs.
-impl russh::server::Handler for SshSession {
-    type Error = russh::Error;
-
-    async fn auth_none(&mut self, user: &str) -> Result<Auth, Self::Error> {
-        Box::pin(async move {
-            self.auth(AuthMethod::None, user, None).await;
-            Ok(Auth::Reject {
-                proceed_with_methods: None,
-                partial_success: false,
-            })
-        })
-        .await
-    }
-
-    async fn auth_password(&mut self, user: &str, password: &str) -> Result<Auth, Self::Error> {
-        Box::pin(async move {
-            self.auth(AuthMethod::Password, user, Some(password.to_owned()))
-                .await;
-            Ok(Auth::Accept)
-        })
-        .await
-    }
-
-    async fn auth_publickey(
-        &mut self,
-        user: &str,
-        key: russh::server::VerifiedPublicKey<'_>,
-    ) -> Result<Auth, Self::Error> {
-        Box::pin(async move {
-            let fingerprint = key.public_key.fingerprint(HashAlg::Sha256).to_string();
-            let key_type = key.public_key.algorithm().to_string();
-            self.auth_key(
-                AuthMethod::Publickey,
-                user,
-                None,
-                Some(key_type),
-                Some(fingerprint),
-            )
-            .await;
-            Ok(Auth::Accept)
-        })
-        .await
-    }
-
-    async fn auth_keyboard_interactive<'a>(
-        &'a mut self,
-        user: &str,
-        _submethods: &str,
-        response: Option<Response<'a>>,
-    ) -> Result<Auth, Self::Error> {
-        Box::pin(async move {
-            let Some(mut response) = response else {
-                self.session.set_stage(Stage::Authenticating);
-                return Ok(Auth::Partial {
-                    name: Cow::Borrowed(""),
-                    instructions: Cow::Borrowed(""),
-                    prompts: Cow::Owned(vec![(Cow::Borrowed("Password: "), false)]),
-                });
-            };
-            let password = response
-                .next()
-                .map(|b| String::from_utf8_lossy(&b).into_owned())
-                .unwrap_or_default();
-            self.auth(AuthMethod::KeyboardInteractive, user, Some(password))
-                .await;
-            Ok(Auth::Accept)
-        })
-        .await
-    }
-
-    async fn auth_succeeded(&mut self, _session: &mut Session) -> Result<(), Self::Error> {
-        self.session.set_stage(Stage::Authenticated);
-        Ok(())
-    }
-
-    async fn channel_open_session(
-        &mut self,
-        channel: Channel<Msg>,
-        reply: ChannelOpenHandle,
-        _session: &mut Session,
-    ) -> Result<(), Self::Error> {
-        Box::pin(async move {
-            if self.channels.len() >= 10 {
-                return Ok(());
-            }
-            self.channels.insert(
-                channel.id(),
-                Box::new(Chan {
-                    pty: false,
-                    mode: Mode::Idle,
-                    editor: LineEditor::new(self.ctx.limits.line_bytes),
-                    shell: None,
-                    raw_line: Vec::new(),
-                }),
-            );
-            reply.accept().await;
-            Ok(())
-        })
-        .await
-    }
-
-    async fn channel_open_direct_tcpip(
-        &mut self,
-        _channel: Channel<Msg>,
-        host: &str,
-        port: u32,
-        originator: &str,
-        originator_port: u32,
-        reply: ChannelOpenHandle,
-        _session: &mut Session,
-    ) -> Result<(), Self::Error> {
-        Box::pin(async move {
-            let mut fields = std::collections::BTreeMap::new();
-            fields.insert(
-                "originator".into(),
-                format!("{originator}:{originator_port}"),
-            );
-            self.session
-                .record(EventData::Request(Request {
-                    method: Some("direct-tcpip".into()),
-                    target: Some(format!("{host}:{port}")),
-                    fields,
-                    ..Default::default()
-                }))
-                .await;
-            reply
-                .reject(russh::ChannelOpenFailure::AdministrativelyProhibited)
-                .await;
-            Ok(())
-        })
-        .await
-    }
-
-    async fn tcpip_forward(
-        &mut self,
-        address: &str,
-        port: &mut u32,
-        _session: &mut Session,
-    ) -> Result<bool, Self::Error> {
-        Box::pin(async move {
-            self.session
-                .record(EventData::Request(Request {
-                    method: Some("tcpip-forward".into()),
-                    target: Some(format!("{address}:{port}")),
-                    ..Default::default()
-                }))
-                .await;
-            Ok(false)
-        })
-        .await
-    }
-
-    async fn pty_request(
-        &mut self,
-        channel: ChannelId,
-        _term: &str,
-        _cols: u32,
-        _rows: u32,
-        _pw: u32,
-        _ph: u32,
-        _modes: &[(russh::Pty, u32)],
-        session: &mut Session,
-    ) -> Result<(), Self::Error> {
-        if let Some(c) = self.channels.get_mut(&channel) {
-            c.pty = true;
-            session.channel_success(channel)?;
-        } else {
-            session.channel_failure(channel)?;
-        }
-        Ok(())
-    }
-
-    async fn shell_request(
-        &mut self,
-        channel: ChannelId,
-        session: &mut Session,
-    ) -> Result<(), Self::Error> {
-        let peer = self.session.peer().ip().to_string();
-        let Some(chan) = self.shell_for(channel) else {
-            session.channel_failure(channel)?;
-            return Ok(());
+    async fn on_data(&mut self, ssh: &mut ServerConnection, channel: u32, data: &[u8]) {
+        let Some(chan) = self.channels.get_mut(&channel) else {
+            self.session.record_input(data);
+            return;
         };
-        chan.mode = Mode::Shell;
-        let pty = chan.pty;
-        session.channel_success(channel)?;
-        if pty {
-            if let Some(shell) = chan.shell.as_ref() {
-                let mut text = to_crlf(shell.shell().login_banner(Some(&peer)).as_bytes());
-                text.extend_from_slice(shell.shell().prompt().as_bytes());
-                self.send(session, channel, text);
-            }
+        // SFTP payloads are binary file content: the content goes to quarantine and each
+        // operation is recorded, rather than the raw bytes.
+        if !matches!(chan.mode, Mode::Sftp(_)) {
+            self.session.record_input(data);
         }
-        Ok(())
-    }
-
-    async fn exec_request(
-        &mut self,
-        channel: ChannelId,
-        data: &[u8],
-        session: &mut Session,
-    ) -> Result<(), Self::Error> {
-        Box::pin(async move {
-            let command = String::from_utf8_lossy(data).into_owned();
-            if !self.channels.contains_key(&channel) {
-                session.channel_failure(channel)?;
-                return Ok(());
-            }
-            session.channel_success(channel)?;
-            if let Some(target) = scp_sink_target(&command) {
-                self.session
-                    .record(EventData::Command {
-                        line: command.clone(),
-                    })
-                    .await;
-                if let Some(c) = self.channels.get_mut(&channel) {
-                    c.mode = Mode::Scp(ScpSink::new(target, self.ctx.limits.upload_bytes));
-                }
-                // Ready for the first header.
-                self.send(session, channel, vec![0]);
-                return Ok(());
-            }
-            if let Some(c) = self.shell_for(channel) {
-                if let Some(shell) = c.shell.as_mut() {
-                    shell.set_exec_mode(true);
-                }
-            }
-            let Some(chan) = self.channels.get_mut(&channel) else {
-                return Ok(());
-            };
-            let pty = chan.pty;
-            let Some(shell) = chan.shell.as_mut() else {
-                return Ok(());
-            };
-            let outcome = shell.run(&command).await;
-            let out = if pty {
-                to_crlf(&outcome.output)
-            } else {
-                outcome.output
-            };
-            self.send(session, channel, out);
-            self.finish(session, channel, outcome.exit_code as u32);
-            Ok(())
-        })
-        .await
-    }
-
-    async fn subsystem_request(
-        &mut self,
-        channel: ChannelId,
-        name: &str,
-        session: &mut Session,
-    ) -> Result<(), Self::Error> {
-        Box::pin(async move {
-            self.session
-                .record(EventData::Request(Request {
-                    method: Some("subsystem".into()),
-                    target: Some(name.to_owned()),
-                    ..Default::default()
-                }))
-                .await;
-            if name != "sftp" || !self.channels.contains_key(&channel) {
-                // Refused as OpenSSH refuses a subsystem it has no `Subsystem` line for.
-                session.channel_failure(channel)?;
-                return Ok(());
-            }
-            let user = if self.user.is_empty() {
-                "root".to_owned()
-            } else {
-                self.user.clone()
-            };
-            let shell = sikker_shell::Shell::new(&self.ctx.system, &user);
-            let persona = self.ctx.system.persona();
-            let server = SftpServer::new(shell, self.ctx.limits.upload_bytes)
-                .with_disk(persona.root_disk_bytes(), persona.disk_used_pct)
-                .with_shared_fs(self.fs.clone());
-            if let Some(c) = self.channels.get_mut(&channel) {
-                c.mode = Mode::Sftp(Box::new(server));
-            }
-            session.channel_success(channel)?;
-            Ok(())
-        })
-        .await
-    }
-
-    async fn data(
-        &mut self,
-        channel: ChannelId,
-        data: &[u8],
-        session: &mut Session,
-    ) -> Result<(), Self::Error> {
-        Box::pin(async move {
-            let Some(chan) = self.channels.get_mut(&channel) else {
-                self.session.record_input(data);
-                return Ok(());
-            };
-            // SFTP payloads are binary file content: the content goes to quarantine and each
-            // operation is recorded, rather than the raw bytes.
-            if !matches!(chan.mode, Mode::Sftp(_)) {
-                self.session.record_input(data);
-            }
-            match &mut chan.mode {
-                Mode::Sftp(server) => match server.feed(data) {
-                    Ok(out) => {
-                        let _ = session.data(channel, out.reply);
-                        for a in out.actions {
-                            let mut fields = std::collections::BTreeMap::new();
-                            if let Some(t) = a.target {
-                                fields.insert("to".into(), t);
-                            }
-                            self.session
-                                .record(EventData::Request(Request {
-                                    method: Some(format!("sftp-{}", a.op)),
-                                    target: Some(a.path),
-                                    fields,
-                                    ..Default::default()
-                                }))
-                                .await;
+        match &mut chan.mode {
+            Mode::Sftp(server) => match server.feed(data) {
+                Ok(out) => {
+                    self.send_unrecorded(ssh, channel, out.reply);
+                    for a in out.actions {
+                        let mut fields = BTreeMap::new();
+                        if let Some(t) = a.target {
+                            fields.insert("to".into(), t);
                         }
-                        for file in out.uploads {
-                            record_sftp_upload(&self.session, &self.ctx.quarantine, file).await;
-                        }
-                        Ok(())
+                        self.record_request(&format!("sftp-{}", a.op), a.path, fields)
+                            .await;
                     }
-                    Err(e) => {
-                        tracing::debug!("ssh session {}: {e}", self.session.id());
-                        let files = server.finish();
-                        for file in files {
-                            record_sftp_upload(&self.session, &self.ctx.quarantine, file).await;
-                        }
-                        self.finish(session, channel, 1);
-                        Ok(())
+                    for file in out.uploads {
+                        record_sftp_upload(&self.session, &self.ctx.quarantine, file).await;
                     }
-                },
-                Mode::Scp(sink) => {
-                    let (reply, files) = sink.feed(data);
-                    for file in files {
-                        place_scp_upload(&self.fs, &self.ctx.system, &self.user, &sink.dir, &file);
-                        record_upload(&self.session, &self.ctx.quarantine, file).await;
-                    }
-                    self.send(session, channel, reply);
-                    Ok(())
                 }
-                Mode::Shell if chan.pty => {
-                    let keys = chan.editor.feed(data);
-                    for key in keys {
-                        match key {
-                            Key::Echo(bytes) => self.send(session, channel, bytes),
-                            Key::Line(line) => {
-                                if self.run_line(session, channel, &line).await {
-                                    return Ok(());
-                                }
-                            }
-                            Key::Interrupt => {
-                                let prompt = self
-                                    .channels
-                                    .get(&channel)
-                                    .and_then(|c| c.shell.as_ref())
-                                    .map(|s| s.shell().prompt())
-                                    .unwrap_or_default();
-                                self.send(session, channel, prompt.into_bytes());
-                            }
-                            Key::Eof => {
-                                self.send(session, channel, b"logout\r\n".to_vec());
-                                self.finish(session, channel, 0);
-                                return Ok(());
-                            }
-                        }
-                    }
-                    Ok(())
-                }
-                Mode::Shell => {
-                    let limit = self.ctx.limits.line_bytes;
-                    let mut lines = Vec::new();
-                    for &b in data {
-                        if b == b'\n' {
-                            lines.push(String::from_utf8_lossy(&chan.raw_line).into_owned());
-                            chan.raw_line.clear();
-                        } else if chan.raw_line.len() < limit {
-                            chan.raw_line.push(b);
-                        }
-                    }
-                    for line in lines {
-                        if self.run_line(session, channel, &line).await {
-                            return Ok(());
-                        }
-                    }
-                    Ok(())
-                }
-                Mode::Idle | Mode::Done => Ok(()),
-            }
-        })
-        .await
-    }
-
-    async fn channel_eof(
-        &mut self,
-        channel: ChannelId,
-        session: &mut Session,
-    ) -> Result<(), Self::Error> {
-        Box::pin(async move {
-            let Some(chan) = self.channels.get_mut(&channel) else {
-                return Ok(());
-            };
-            match &mut chan.mode {
-                Mode::Shell if !chan.pty => {
-                    let rest = std::mem::take(&mut chan.raw_line);
-                    if !rest.is_empty() {
-                        let line = String::from_utf8_lossy(&rest).into_owned();
-                        if self.run_line(session, channel, &line).await {
-                            return Ok(());
-                        }
-                    }
-                    self.finish(session, channel, 0);
-                }
-                Mode::Scp(sink) => {
-                    if let Some(file) = sink.abandon() {
-                        place_scp_upload(&self.fs, &self.ctx.system, &self.user, &sink.dir, &file);
-                        record_upload(&self.session, &self.ctx.quarantine, file).await;
-                    }
-                    self.finish(session, channel, 0);
-                }
-                Mode::Sftp(server) => {
+                Err(e) => {
+                    tracing::debug!("ssh session {}: {e}", self.session.id());
                     let files = server.finish();
                     for file in files {
                         record_sftp_upload(&self.session, &self.ctx.quarantine, file).await;
                     }
-                    self.finish(session, channel, 0);
+                    self.finish(ssh, channel, 1);
                 }
-                _ => {}
+            },
+            Mode::Scp(sink) => {
+                let (reply, files) = sink.feed(data);
+                let dir = sink.dir.clone();
+                for file in files {
+                    place_scp_upload(&self.fs, &self.ctx.system, &self.user, &dir, &file);
+                    record_upload(&self.session, &self.ctx.quarantine, file).await;
+                }
+                self.send(ssh, channel, reply);
             }
-            Ok(())
-        })
-        .await
+            Mode::Shell if chan.pty => {
+                let keys = chan.editor.feed(data);
+                for key in keys {
+                    match key {
+                        Key::Echo(bytes) => self.send(ssh, channel, bytes),
+                        Key::Line(line) => {
+                            if self.run_line(ssh, channel, &line).await {
+                                return;
+                            }
+                        }
+                        Key::Interrupt => {
+                            let prompt = self
+                                .channels
+                                .get(&channel)
+                                .and_then(|c| c.shell.as_ref())
+                                .map(|s| s.shell().prompt())
+                                .unwrap_or_default();
+                            self.send(ssh, channel, prompt.into_bytes());
+                        }
+                        Key::Eof => {
+                            self.send(ssh, channel, b"logout\r\n".to_vec());
+                            self.finish(ssh, channel, 0);
+                            return;
+                        }
+                    }
+                }
+            }
+            Mode::Shell => {
+                let limit = self.ctx.limits.line_bytes;
+                let mut lines = Vec::new();
+                for &b in data {
+                    if b == b'\n' {
+                        lines.push(String::from_utf8_lossy(&chan.raw_line).into_owned());
+                        chan.raw_line.clear();
+                    } else if chan.raw_line.len() < limit {
+                        chan.raw_line.push(b);
+                    }
+                }
+                for line in lines {
+                    if self.run_line(ssh, channel, &line).await {
+                        return;
+                    }
+                }
+            }
+            Mode::Idle | Mode::Done => {}
+        }
     }
 
-    async fn channel_close(
-        &mut self,
-        channel: ChannelId,
-        _session: &mut Session,
-    ) -> Result<(), Self::Error> {
-        Box::pin(async move {
-            if let Some(Mode::Sftp(mut server)) = self.channels.remove(&channel).map(|c| c.mode) {
-                for file in server.finish() {
+    async fn on_eof(&mut self, ssh: &mut ServerConnection, channel: u32) {
+        let Some(chan) = self.channels.get_mut(&channel) else {
+            return;
+        };
+        match &mut chan.mode {
+            Mode::Shell if !chan.pty => {
+                let rest = std::mem::take(&mut chan.raw_line);
+                if !rest.is_empty() {
+                    let line = String::from_utf8_lossy(&rest).into_owned();
+                    if self.run_line(ssh, channel, &line).await {
+                        return;
+                    }
+                }
+                self.finish(ssh, channel, 0);
+            }
+            Mode::Scp(sink) => {
+                if let Some(file) = sink.abandon() {
+                    let dir = sink.dir.clone();
+                    place_scp_upload(&self.fs, &self.ctx.system, &self.user, &dir, &file);
+                    record_upload(&self.session, &self.ctx.quarantine, file).await;
+                }
+                self.finish(ssh, channel, 0);
+            }
+            Mode::Sftp(server) => {
+                let files = server.finish();
+                for file in files {
                     record_sftp_upload(&self.session, &self.ctx.quarantine, file).await;
                 }
+                self.finish(ssh, channel, 0);
             }
-            Ok(())
-        })
-        .await
+            _ => {}
+        }
+    }
+
+    async fn on_close(&mut self, channel: u32) {
+        if let Some(Mode::Sftp(mut server)) = self.channels.remove(&channel).map(|c| c.mode) {
+            for file in server.finish() {
+                record_sftp_upload(&self.session, &self.ctx.quarantine, file).await;
+            }
+        }
     }
 }
 
@@ -1315,9 +1260,39 @@ mod tests {
 
     #[test]
     fn algorithm_lists_follow_the_openssh_version() {
-        let p = openssh_preferred("SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3");
-        assert_eq!(p.kex[0], russh::kex::CURVE25519);
-        let p = openssh_preferred("SSH-2.0-OpenSSH_9.9p1");
-        assert_eq!(p.kex[0], russh::kex::MLKEM768X25519_SHA256);
+        let names = |ident: &str| {
+            let a = openssh_algorithms(ident).expect("every listed name is implemented");
+            format!("{a:?}")
+        };
+        let debian12 = names("SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3");
+        assert!(!debian12.contains("Mlkem"), "{debian12}");
+        assert!(debian12.contains("strict: true"), "{debian12}");
+        assert!(debian12.contains("ext_info_s: false"), "{debian12}");
+        assert!(names("SSH-2.0-OpenSSH_9.9p1").contains("Mlkem"));
+        assert!(names("SSH-2.0-OpenSSH_9.6p1 Ubuntu-3ubuntu13.5").contains("ext_info_s: true"));
+        // Before the Terrapin backports: no strict key exchange.
+        assert!(names("SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u1").contains("strict: false"));
+        assert!(names("SSH-2.0-OpenSSH_8.2p1 Ubuntu-4ubuntu0.9").contains("strict: false"));
+        assert!(names("SSH-2.0-OpenSSH_8.2p1 Ubuntu-4ubuntu0.11").contains("strict: true"));
+        assert!(names("SSH-2.0-OpenSSH_8.4p1 Debian-5+deb11u3").contains("strict: true"));
+        // SHA-1 kex and ssh-rsa signatures only for the old ones.
+        let centos7 = names("SSH-2.0-OpenSSH_7.4");
+        assert!(
+            centos7.contains("DhGroup14Sha1") && centos7.contains("SshRsa"),
+            "{centos7}"
+        );
+        assert!(
+            !debian12.contains("DhGroup14Sha1") && !debian12.contains("SshRsa"),
+            "{debian12}"
+        );
+    }
+
+    #[test]
+    fn key_type_is_read_from_the_blob() {
+        let mut blob = 7u32.to_be_bytes().to_vec();
+        blob.extend_from_slice(b"ssh-rsa\0\0\0\x01\x03");
+        assert_eq!(key_type(&blob).as_deref(), Some("ssh-rsa"));
+        assert_eq!(key_type(&blob[..6]), None);
+        assert_eq!(key_type(&[0xff, 0xff, 0xff, 0xff]), None);
     }
 }
