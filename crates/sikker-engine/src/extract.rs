@@ -108,8 +108,9 @@ fn command_line(line: &str, out: &mut dyn FnMut(Field, &str)) {
 
 /// The values of a command line besides the line itself: each single command, and the URLs
 /// the download tools among them fetch. `line` as [`command_line_text`] gives it. Returns how
-/// many commands there were.
-pub fn commands_of_line(line: &str, out: &mut dyn FnMut(Field, &str)) -> usize {
+/// many commands there were. Generic over `out`, so the caller's matching is inlined into
+/// the splitter's callback rather than called through one more indirection per command.
+pub fn commands_of_line(line: &str, out: &mut (impl FnMut(Field, &str) + ?Sized)) -> usize {
     let mut commands = 0;
     shell::split_commands_with_program(line, &mut |cmd, program| {
         commands += 1;
