@@ -336,6 +336,8 @@ async fn drive(
         // Boxed: what answering an event needs (a shell command, a quarantine write) is held
         // only while it runs, not in every idle session's task.
         let stepped = Box::pin(state.step(ssh, &input)).await;
+        // Fed, so not kept while the session waits for its next bytes.
+        input = Vec::new();
         let flushed = flush(stream, ssh).await;
         if let Err(e) = stepped {
             return match e {
@@ -360,9 +362,8 @@ async fn drive(
         if stream.readable().await.is_err() {
             return "closed";
         }
-        // Spare capacity, not a zeroed buffer, and dropped once fed: an idle session keeps
-        // no read buffer.
-        input = Vec::with_capacity(room);
+        // Spare capacity, not a zeroed buffer.
+        input.reserve_exact(room);
         match stream.try_read_buf(&mut input) {
             Ok(0) => return "closed",
             Ok(_) => {}
