@@ -56,10 +56,9 @@ impl PrimSet {
             .is_some_and(|w| w & (1 << (i % 64)) != 0)
     }
     pub fn is_subset(&self, other: &PrimSet) -> bool {
-        self.words
-            .iter()
-            .enumerate()
-            .all(|(i, a)| a & !other.words.get(i).copied().unwrap_or(0) == 0)
+        // Pairs of words first (no lookup per word), then any words `other` lacks.
+        let (common, rest) = self.words.split_at(self.words.len().min(other.words.len()));
+        common.iter().zip(&other.words).all(|(a, b)| a & !b == 0) && rest.iter().all(|a| *a == 0)
     }
     /// Adds every member of `other`.
     pub fn union_with(&mut self, other: &PrimSet) {
@@ -919,6 +918,23 @@ impl Matcher {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn subsets_of_sets_of_any_capacity() {
+        use super::PrimSet;
+        let set = |cap: usize, xs: &[u32]| {
+            let mut p = PrimSet::new(cap);
+            xs.iter().for_each(|&x| p.insert(x));
+            p
+        };
+        assert!(set(64, &[]).is_subset(&set(64, &[])));
+        assert!(set(200, &[3, 130]).is_subset(&set(200, &[3, 4, 130])));
+        assert!(!set(200, &[3, 131]).is_subset(&set(200, &[3, 130])));
+        // Words the other set lacks must be empty.
+        assert!(set(200, &[3]).is_subset(&set(64, &[3])));
+        assert!(!set(200, &[3, 130]).is_subset(&set(64, &[3])));
+        assert!(set(64, &[3]).is_subset(&set(200, &[3, 199])));
+    }
+
     #[test]
     fn builtin_regexes_mostly_have_a_literal_prefilter() {
         let c = crate::Catalog::builtin();
