@@ -297,6 +297,25 @@ expect eof
             _ => None,
         })
         .collect();
+    // Every SSH session fingerprints its client (HASSH): OpenSSH's lists, hashed.
+    let kexinits: Vec<_> = events
+        .iter()
+        .filter_map(|e| match &e.data {
+            EventData::Request(r) if r.method.as_deref() == Some("kexinit") => Some(r),
+            _ => None,
+        })
+        .collect();
+    assert!(kexinits.len() >= 5, "{kexinits:?}");
+    for r in &kexinits {
+        let hassh = r.target.as_deref().unwrap_or("");
+        assert!(
+            hassh.len() == 32 && hassh.bytes().all(|b| b.is_ascii_hexdigit()),
+            "{r:?}"
+        );
+        let algorithms = &r.fields["hassh_algorithms"];
+        assert_eq!(algorithms.split(';').count(), 4, "{r:?}");
+        assert!(algorithms.contains("curve25519-sha256"), "{r:?}");
+    }
     for (method, target) in [
         ("tcpip-forward", "127.0.0.1:8088"),
         ("direct-tcpip", "192.0.2.7:25"),

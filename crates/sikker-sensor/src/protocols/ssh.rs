@@ -15,8 +15,8 @@ use crate::session::{SessionRecorder, Stage};
 use crate::terminal::{to_crlf, Key, LineEditor, SharedFs, ShellSession};
 use sikker_event::{Auth as AuthEvent, AuthMethod, EventData, Protocol, Request, Transfer};
 use sikker_ssh::{
-    disconnect, Algorithms, AuthAttempt, ChannelKind, ChannelRequest, Error as SshError, Event,
-    HostKey, ServerConfig, ServerConnection, SignatureCheck,
+    disconnect, Algorithms, AuthAttempt, ChannelKind, ChannelRequest, ClientKexInit,
+    Error as SshError, Event, HostKey, ServerConfig, ServerConnection, SignatureCheck,
 };
 use ssh_key::{Algorithm, EcdsaCurve, PrivateKey};
 use std::collections::{BTreeMap, HashMap};
@@ -310,11 +310,24 @@ impl ProtocolHandler for Ssh {
             ctx: self.ctx.clone(),
             user: String::new(),
             failures: 0,
+            fingerprinted: false,
             channels: HashMap::new(),
             fs: SharedFs::default(),
         };
         drive(&mut stream, &mut ssh, &mut state, theirs).await
     }
+}
+
+/// What HASSH hashes: `kex;encryption;mac;compression`, the client-to-server lists.
+fn hassh_algorithms(client: &ClientKexInit) -> String {
+    [
+        &client.kex,
+        &client.cipher_c2s,
+        &client.mac_c2s,
+        &client.compression_c2s,
+    ]
+    .map(|list| list.join(","))
+    .join(";")
 }
 
 /// The key type a public key blob begins with (`ssh-rsa` for a key used with `rsa-sha2-512`).
@@ -415,6 +428,8 @@ struct SshSession {
     user: String,
     /// Failed authentication attempts, against [`MAX_AUTH_TRIES`].
     failures: u32,
+    /// The client's first KEXINIT is recorded.
+    fingerprinted: bool,
     /// Boxed: a map with one channel has room for four, and a `Chan` holds a whole shell.
     channels: HashMap<u32, Box<Chan>>,
     /// One filesystem for every channel of the connection, as on a real host: a file put
@@ -464,12 +479,32 @@ impl SshSession {
                 self.record_request(&name, format!("{address}:{port}"), BTreeMap::new())
                     .await
             }
+            // The first key exchange fingerprints the client (HASSH); re-keys repeat it.
+            Event::KexInit { client, .. } if !self.fingerprinted => {
+                self.fingerprinted = true;
+                self.record_kexinit(&client);
+            }
             Event::GlobalRequest { .. }
             | Event::ClientIdentification(_)
             | Event::KexInit { .. }
             | Event::Disconnected { .. } => {}
         }
         Ok(())
+    }
+
+    /// `kexinit`, its target the client's HASSH (MD5 of its kex, client-to-server cipher,
+    /// MAC and compression lists, `;`-joined, as Salesforce's HASSH defines it), with the
+    /// string it hashes; recorded without waiting, ordered before the login's records.
+    fn record_kexinit(&self, client: &ClientKexInit) {
+        let algorithms = hassh_algorithms(client);
+        let mut fields = BTreeMap::new();
+        fields.insert("hassh_algorithms".into(), algorithms.clone());
+        self.session.record_nowait(EventData::Request(Request {
+            method: Some("kexinit".into()),
+            target: Some(format!("{:x}", md5::compute(algorithms.as_bytes()))),
+            fields,
+            ..Default::default()
+        }));
     }
 
     async fn record_request(&self, method: &str, target: String, fields: BTreeMap<String, String>) {
@@ -1285,6 +1320,28 @@ mod tests {
         assert!(
             !debian12.contains("DhGroup14Sha1") && !debian12.contains("SshRsa"),
             "{debian12}"
+        );
+    }
+
+    #[test]
+    fn hassh_hashes_the_client_to_server_lists() {
+        let client = ClientKexInit {
+            kex: vec!["curve25519-sha256".into(), "ext-info-c".into()],
+            cipher_c2s: vec!["aes128-ctr".into()],
+            cipher_s2c: vec!["not-in-hassh".into()],
+            mac_c2s: vec!["hmac-sha2-256".into()],
+            compression_c2s: vec!["none".into()],
+            ..Default::default()
+        };
+        let s = hassh_algorithms(&client);
+        assert_eq!(
+            s,
+            "curve25519-sha256,ext-info-c;aes128-ctr;hmac-sha2-256;none"
+        );
+        // MD5 of that string, as `printf %s "$s" | md5sum` prints it.
+        assert_eq!(
+            format!("{:x}", md5::compute(s.as_bytes())),
+            "cafb69eb1dbb2a4a505b5b25342a4940"
         );
     }
 
