@@ -273,18 +273,24 @@ impl Engine {
     fn match_line(&self, line: &str, bit: u32, hits: &mut PrimSet) {
         let matcher = &self.matcher;
         let line = extract::command_line_text(line);
-        let folded = matcher.folds_command_line(bit) && line.is_ascii();
+        // Every value taken from an ASCII line (commands, scripts, URLs) is ASCII too.
+        let ascii = line.is_ascii();
+        let folded = matcher.folds_command_line(bit) && ascii;
         let mut hint = !folded;
         let commands = extract::commands_of_line(line, &mut |f, v| {
             if matcher.wants(f, bit) {
-                hint |= matcher.match_value(f, v, bit, hits);
+                hint |= if ascii {
+                    matcher.match_text(f, v, true, bit, hits)
+                } else {
+                    matcher.match_value(f, v, bit, hits)
+                };
             }
         });
         // A line the splitter stopped short in may hold a literal in no command it gave.
         if (hint || commands >= shell::MAX_COMMANDS_PER_LINE)
             && matcher.wants(Field::CommandLine, bit)
         {
-            matcher.match_value(Field::CommandLine, line, bit, hits);
+            matcher.match_text(Field::CommandLine, line, ascii, bit, hits);
         }
     }
 

@@ -711,11 +711,25 @@ impl Matcher {
     /// when [`Matcher::folds_command_line`]); otherwise false.
     #[inline]
     pub fn match_value(&self, field: Field, value: &str, proto: u32, hits: &mut PrimSet) -> bool {
+        self.match_text(field, value, value.is_ascii(), proto, hits)
+    }
+
+    /// [`Matcher::match_value`] for a value whose caller knows whether it is ASCII (a command
+    /// of an ASCII line is): `ascii` must be `value.is_ascii()`.
+    #[inline]
+    pub(crate) fn match_text(
+        &self,
+        field: Field,
+        value: &str,
+        ascii: bool,
+        proto: u32,
+        hits: &mut PrimSet,
+    ) -> bool {
+        debug_assert_eq!(ascii, value.is_ascii());
         let Some(fm) = self.fields.get(field as usize) else {
             return false;
         };
         let mut line_hint = false;
-        let ascii = value.is_ascii();
         if let Some(needles) = &fm.needles {
             // Set up on the first hit only: most values have none, and zeroing the scratch
             // state costs more than scanning a short value.
