@@ -73,7 +73,8 @@ pub struct SessionClassification {
 
 enum Cond {
     Prim(u32),
-    Any(Vec<u32>),
+    /// Any member of the set: a group, or an `OR` of primitives and groups, as one mask.
+    Any(PrimSet),
     All(Vec<Cond>),
     Either(Vec<Cond>),
 }
@@ -82,7 +83,7 @@ impl Cond {
     fn holds(&self, p: &PrimSet) -> bool {
         match self {
             Cond::Prim(i) => p.contains(*i),
-            Cond::Any(xs) => xs.iter().any(|i| p.contains(*i)),
+            Cond::Any(m) => m.intersects(p),
             Cond::All(xs) => xs.iter().all(|x| x.holds(p)),
             Cond::Either(xs) => xs.iter().any(|x| x.holds(p)),
         }
@@ -144,7 +145,7 @@ impl Engine {
             behaviors.push(CompiledBehavior {
                 named_count: named.len(),
                 named,
-                cond: compile_expr(&b.when, &prim_index, &groups),
+                cond: compile_expr(&b.when, &prim_index, &groups, n),
             });
         }
         let prim_ids = catalog
@@ -662,16 +663,45 @@ impl SessionFacts {
     }
 }
 
-fn compile_expr(e: &Expr, prims: &HashMap<String, u32>, groups: &HashMap<&str, Vec<u32>>) -> Cond {
+fn compile_expr(
+    e: &Expr,
+    prims: &HashMap<String, u32>,
+    groups: &HashMap<&str, Vec<u32>>,
+    n: usize,
+) -> Cond {
+    let any = |members: &[u32]| {
+        let mut m = PrimSet::new(n);
+        members.iter().for_each(|&i| m.insert(i));
+        Cond::Any(m)
+    };
     match e {
         Expr::Ref(id) => match (prims.get(id), groups.get(id.as_str())) {
             (Some(&i), _) => Cond::Prim(i),
-            (None, Some(members)) => Cond::Any(members.clone()),
+            (None, Some(members)) => any(members),
             // Validation rejects unknown ids; an empty Any never holds.
-            (None, None) => Cond::Any(Vec::new()),
+            (None, None) => any(&[]),
         },
-        Expr::And(xs) => Cond::All(xs.iter().map(|x| compile_expr(x, prims, groups)).collect()),
-        Expr::Or(xs) => Cond::Either(xs.iter().map(|x| compile_expr(x, prims, groups)).collect()),
+        Expr::And(xs) => Cond::All(
+            xs.iter()
+                .map(|x| compile_expr(x, prims, groups, n))
+                .collect(),
+        ),
+        Expr::Or(xs) => {
+            let parts: Vec<Cond> = xs
+                .iter()
+                .map(|x| compile_expr(x, prims, groups, n))
+                .collect();
+            // An OR of primitives and groups is one mask test, not a walk over its members.
+            let mut members = PrimSet::new(n);
+            for p in &parts {
+                match p {
+                    Cond::Prim(i) => members.insert(*i),
+                    Cond::Any(m) => members.union_with(m),
+                    _ => return Cond::Either(parts),
+                }
+            }
+            Cond::Any(members)
+        }
     }
 }
 
@@ -983,6 +1013,56 @@ when = "ua-zgrab"
         cache.insert(key, "whoami", 1, hits(7));
         assert!(cache.get(key, "id", 1).is_none());
         assert!(cache.get(key, "whoami", 1).is_some());
+    }
+
+    /// The compiled `when` of every builtin behavior holds exactly where the expression does,
+    /// on random sets drawn from the primitives it names and its groups' members.
+    #[test]
+    fn compiled_conditions_agree_with_the_expressions() {
+        let e = Engine::builtin();
+        let n = e.matcher.primitive_count();
+        let groups: HashMap<&str, Vec<u32>> = e
+            .catalog
+            .groups
+            .iter()
+            .map(|g| {
+                let members = g
+                    .members
+                    .iter()
+                    .filter_map(|m| e.prim_index.get(m).copied());
+                (g.id.as_str(), members.collect())
+            })
+            .collect();
+        let mut rng = 0x9E37_79B9_7F4A_7C15u64;
+        for (b, cb) in e.catalog.behaviors.iter().zip(&e.behaviors) {
+            let mut pool: Vec<u32> = Vec::new();
+            for id in b.when.refs() {
+                match (e.prim_index.get(id), groups.get(id)) {
+                    (Some(&i), _) => pool.push(i),
+                    (None, Some(members)) => pool.extend(members),
+                    (None, None) => {}
+                }
+            }
+            for _ in 0..64 {
+                let mut set = PrimSet::new(n);
+                for &i in &pool {
+                    rng ^= rng << 13;
+                    rng ^= rng >> 7;
+                    rng ^= rng << 17;
+                    if rng & 1 == 1 {
+                        set.insert(i);
+                    }
+                }
+                let expected =
+                    b.when
+                        .eval(&|id: &str| match (e.prim_index.get(id), groups.get(id)) {
+                            (Some(&i), _) => set.contains(i),
+                            (None, Some(members)) => members.iter().any(|&i| set.contains(i)),
+                            (None, None) => false,
+                        });
+                assert_eq!(cb.cond.holds(&set), expected, "{}: {:?}", b.id, set);
+            }
+        }
     }
 
     #[test]

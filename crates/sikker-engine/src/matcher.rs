@@ -60,6 +60,10 @@ impl PrimSet {
         let (common, rest) = self.words.split_at(self.words.len().min(other.words.len()));
         common.iter().zip(&other.words).all(|(a, b)| a & !b == 0) && rest.iter().all(|a| *a == 0)
     }
+    /// Whether the two sets have a member in common.
+    pub fn intersects(&self, other: &PrimSet) -> bool {
+        self.words.iter().zip(&other.words).any(|(a, b)| a & b != 0)
+    }
     /// Adds every member of `other`.
     pub fn union_with(&mut self, other: &PrimSet) {
         for (a, b) in self.words.iter_mut().zip(other.words.iter()) {
