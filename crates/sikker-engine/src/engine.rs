@@ -643,14 +643,10 @@ struct SessionFacts {
 impl SessionFacts {
     fn see(&mut self, e: &Event) {
         self.protocol.get_or_insert(e.protocol);
-        match e.data {
-            EventData::Auth(_) => self.auth = true,
-            EventData::Input { .. }
-            | EventData::Command { .. }
-            | EventData::Request(_)
-            | EventData::Upload(_)
-            | EventData::Download(_) => self.active = true,
-            _ => {}
+        match extract::sign(e) {
+            extract::Sign::Login => self.auth = true,
+            extract::Sign::Activity => self.active = true,
+            extract::Sign::Neither => {}
         }
     }
 

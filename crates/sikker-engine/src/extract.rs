@@ -56,19 +56,45 @@ pub fn visit(event: &Event, out: &mut dyn FnMut(Field, &str)) {
     }
 }
 
+/// What one event says about its session as a whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Sign {
+    Login,
+    /// Input, a command, a request or a transfer: more than a connection and logins.
+    Activity,
+    Neither,
+}
+
+/// The SSH handshake's records (the client's version line, its KEXINIT fingerprint) come from
+/// every client, scanners included: they are not activity, so a banner grab stays
+/// `connect-only`.
+pub(crate) fn sign(e: &Event) -> Sign {
+    match &e.data {
+        EventData::Auth(_) => Sign::Login,
+        EventData::Request(r)
+            if e.protocol == Protocol::Ssh
+                && matches!(r.method.as_deref(), Some("identification" | "kexinit")) =>
+        {
+            Sign::Neither
+        }
+        EventData::Input { .. }
+        | EventData::Command { .. }
+        | EventData::Request(_)
+        | EventData::Upload(_)
+        | EventData::Download(_) => Sign::Activity,
+        EventData::Connect | EventData::Output { .. } | EventData::Disconnect(_) => Sign::Neither,
+    }
+}
+
 /// Session facts (the `session` field), derived from the kinds of events seen.
 pub fn session_facts(events: &[Event], out: &mut dyn FnMut(Field, &str)) {
     let mut auth = false;
     let mut active = false;
     for e in events {
-        match e.data {
-            EventData::Auth(_) => auth = true,
-            EventData::Input { .. }
-            | EventData::Command { .. }
-            | EventData::Request(_)
-            | EventData::Upload(_)
-            | EventData::Download(_) => active = true,
-            _ => {}
+        match sign(e) {
+            Sign::Login => auth = true,
+            Sign::Activity => active = true,
+            Sign::Neither => {}
         }
     }
     if events.is_empty() || active {
@@ -372,6 +398,41 @@ mod tests {
         let v = fields(&[ev(Protocol::Rdp, EventData::Connect)]);
         assert_eq!(v, [(Field::Session, "connect-only".to_string())]);
         assert!(fields(&[]).is_empty());
+    }
+
+    #[test]
+    fn the_ssh_handshake_is_not_activity() {
+        let handshake = |method: &str| {
+            ev(
+                Protocol::Ssh,
+                EventData::Request(Request {
+                    method: Some(method.into()),
+                    target: Some("x".into()),
+                    ..Default::default()
+                }),
+            )
+        };
+        let banner_grab = [
+            ev(Protocol::Ssh, EventData::Connect),
+            handshake("identification"),
+            handshake("kexinit"),
+        ];
+        assert_eq!(
+            fields(&banner_grab),
+            [(Field::Session, "connect-only".to_string())]
+        );
+        let mut forward = banner_grab.to_vec();
+        forward.push(handshake("tcpip-forward"));
+        assert!(!has(&fields(&forward), Field::Session, "connect-only"));
+        // Elsewhere a request named so is a request like any other.
+        let http = [ev(
+            Protocol::Http,
+            EventData::Request(Request {
+                method: Some("kexinit".into()),
+                ..Default::default()
+            }),
+        )];
+        assert!(!has(&fields(&http), Field::Session, "connect-only"));
     }
 
     #[test]

@@ -40,7 +40,7 @@ macro_rules! fields {
 }
 
 fields! {
-    Session => "session": "Facts about the whole session: `connect-only` (no auth, input, command, request or transfer), `auth-only` (logins and nothing after them).",
+    Session => "session": "Facts about the whole session: `connect-only` (no auth, input, command, request or transfer; the SSH handshake's records do not count), `auth-only` (logins and nothing after them).",
     Command => "command": "One single command, after splitting lines on ; && || | & newlines, $(…), backticks and sh -c '…' (SSH, Telnet).",
     CommandLine => "command_line": "The command line exactly as typed (SSH, Telnet).",
     DownloadUrl => "download_url": "A URL the attacker wanted fetched: from wget/curl/tftp/ftpget/busybox commands, download events, HTTP targets and bodies.",

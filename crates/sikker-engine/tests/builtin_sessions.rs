@@ -240,6 +240,30 @@ fn connect_only_is_a_scan() {
     }
 }
 
+/// What `nmap -sV` or a banner grabber leaves on the SSH sensor: its version line and its
+/// KEXINIT fingerprint, then nothing.
+#[test]
+fn ssh_banner_grab_is_a_scan() {
+    let handshake = |method: &str, target: &str| {
+        req(
+            Protocol::Ssh,
+            Request {
+                method: Some(method.into()),
+                target: Some(target.into()),
+                ..Default::default()
+            },
+        )
+    };
+    expect(
+        &[
+            ev(Protocol::Ssh, EventData::Connect),
+            handshake("identification", "SSH-2.0-Nmap-SSH2-Hostkey"),
+            handshake("kexinit", "c1c596caaeb93c566b8ecf3cae9b5a9e"),
+        ],
+        "port-scan",
+    );
+}
+
 #[test]
 fn unknown_command_mix_is_unclassified() {
     let mut s = vec![login(Protocol::Ssh, "root", "root")];

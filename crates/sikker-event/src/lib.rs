@@ -231,6 +231,10 @@ pub struct Auth {
 /// - SMTP, IMAP, FTP: `method` (the verb), `args`; SMTP adds `fields.mail_from`,
 ///   `fields.rcpt_to` (comma-separated), `fields.subject` and `body` for DATA.
 /// - SMB, RDP: `method` (the request type), `fields` for what was parsed (e.g. `fields.share`).
+/// - SSH: the handshake, `method` `identification` (`target` the client's version line) and
+///   `kexinit` (`target` its HASSH, `fields.hassh_algorithms` what was hashed); forwarding,
+///   `method` `tcpip-forward` or `direct-tcpip` with `target` `host:port`; `subsystem`;
+///   `sftp-<operation>` with `target` the path.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Request {
     #[serde(default, skip_serializing_if = "Option::is_none")]
