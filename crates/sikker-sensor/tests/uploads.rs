@@ -242,11 +242,11 @@ async fn upload_cut_by_the_session_limit_is_still_recorded() {
         }
     }
     // scp (SFTP mode) writes in blocks as large as the server's `limits@openssh.com` allows,
-    // 255 KiB as with OpenSSH's sftp-server, and a block counts once it is whole: the limit
-    // leaves room for the handshake and two blocks, so the cap is reached before the cut.
+    // 255 KiB as with OpenSSH's sftp-server: the cut comes in the middle of the second one,
+    // whose part that arrived fills the cap.
     let rig = Rig::start(Limits {
         upload_bytes: CAP,
-        session_bytes: 3 * CAP,
+        session_bytes: 2 * CAP,
         ..Limits::default()
     })
     .await;

@@ -212,11 +212,13 @@ impl SftpServer {
         out
     }
 
-    /// Ends the channel: files still open are handed over as they are.
+    /// Ends the channel: files still open are handed over as they are, with whatever part of
+    /// a WRITE had arrived.
     pub fn finish(&mut self) -> Vec<SftpUpload> {
         if let Some((fs, seen)) = &mut self.fs {
             fs.adopt(seen, &mut self.shell);
         }
+        self.salvage_partial_write();
         let ids: Vec<u32> = self.handles.keys().copied().collect();
         let files = ids
             .into_iter()
@@ -226,6 +228,39 @@ impl SftpServer {
             fs.publish(seen, &self.shell);
         }
         files
+    }
+
+    /// A WRITE cut off mid-packet (the session ended while its data came in) still adds the
+    /// data that arrived, so a cut upload keeps every byte the sensor received. Its file is
+    /// marked truncated and sized to what the WRITE announced: what is kept is not the file.
+    fn salvage_partial_write(&mut self) {
+        let packet = std::mem::take(&mut self.inbuf);
+        if !self.initialized || packet.len() <= 4 {
+            return;
+        }
+        let mut r = Reader(&packet[4..]);
+        let mut header = || -> Result<(u32, u64, u32), SftpError> {
+            if r.u8("type")? != SSH_FXP_WRITE {
+                return Err(SftpError::Truncated("a write"));
+            }
+            r.u32("request id")?;
+            Ok((r.handle()?, r.u64("offset")?, r.u32("data length")?))
+        };
+        let Ok((h, offset, declared)) = header() else {
+            return;
+        };
+        let arrived = &r.0[..r.0.len().min(declared as usize)];
+        if !matches!(self.handles.get(&h), Some(Handle::Write { .. })) {
+            return;
+        }
+        self.write(0, h, offset, arrived);
+        if let Some(Handle::Write {
+            size, truncated, ..
+        }) = self.handles.get_mut(&h)
+        {
+            *size = (*size).max(offset.saturating_add(u64::from(declared)));
+            *truncated = true;
+        }
     }
 
     fn feed_packets(&mut self, mut data: &[u8]) -> Result<SftpOutput, SftpError> {
@@ -1181,6 +1216,35 @@ mod tests {
         assert_eq!(sv.shell.read_file("/tmp/x.sh").unwrap(), b"#!/bin/sh\n");
         let a = sv.stat("/tmp/x.sh", true).unwrap();
         assert_eq!((a.size, a.mode & 0o170000), (10, 0o100000));
+    }
+
+    #[test]
+    fn a_write_cut_off_mid_packet_keeps_what_arrived() {
+        let mut sv = server(1024);
+        init(&mut sv);
+        let h = open_write(&mut sv, "/tmp/cut.bin");
+        write(&mut sv, &h, 0, b"first ");
+        let mut body = 2u32.to_be_bytes().to_vec();
+        body.extend(s(&h));
+        body.extend(6u64.to_be_bytes());
+        body.extend(s(b"second half never came"));
+        let whole = packet(SSH_FXP_WRITE, &body);
+        // Everything up to and including "second" arrived.
+        let cut = whole.len() - b" half never came".len();
+        assert!(sv.feed(&whole[..cut]).unwrap().reply.is_empty());
+        let files = sv.finish();
+        assert_eq!(files[0].content, b"first second");
+        assert_eq!(files[0].size, 6 + 22);
+        assert!(files[0].truncated);
+        // A cut that ends inside the header adds nothing, and nothing is held after.
+        let h = open_write(&mut sv, "/tmp/cut2.bin");
+        let mut body = 3u32.to_be_bytes().to_vec();
+        body.extend(s(&h));
+        let header = packet(SSH_FXP_WRITE, &body);
+        sv.feed(&header[..header.len() - 2]).unwrap();
+        let files = sv.finish();
+        assert!(files[0].content.is_empty());
+        assert!(sv.inbuf.is_empty());
     }
 
     #[test]
