@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Server cost per SSH handshake (kex + `none` + password auth, russh's client, ed25519 host
 # key, curve25519-sha256), in the same run, of:
-#   sensor  - the current sikker-sensor (russh 0.65, recording, spool): sikker-sensor-harness
+#   sensor  - sikker-sensor-harness: the sensor with its recording and spool (on this crate
+#             since 4804d76; on russh 0.65 before)
 #   russh   - a bare russh 0.65 server with the sensor's settings (benches/handshake.rs)
 #   sikker  - this crate with its tokio driver (benches/handshake.rs)
 # Two measures: user-space instructions under callgrind (counted only while the load runs;
