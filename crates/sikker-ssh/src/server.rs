@@ -79,9 +79,11 @@ pub struct ServerConfig {
     pub auth_methods: Vec<String>,
     /// `server-sig-algs` sent in EXT_INFO when the client offers `ext-info-c`.
     pub server_sig_algs: Vec<String>,
-    /// Also announce `publickey-hostbound@openssh.com` and `ping@openssh.com` in EXT_INFO, as
-    /// OpenSSH ≥ 9.0 servers do (both are implemented).
-    pub openssh_extensions: bool,
+    /// Also announce `publickey-hostbound@openssh.com` in EXT_INFO, as OpenSSH ≥ 8.9 does.
+    pub ext_info_hostbound: bool,
+    /// Also announce `ping@openssh.com` in EXT_INFO, as OpenSSH ≥ 9.5 does. (Both are
+    /// implemented whatever is announced.)
+    pub ext_info_ping: bool,
     /// Largest packet_length accepted from the client (capped at 256 KiB).
     pub max_packet: u32,
     /// The window granted to the client per channel; refilled as data is handed out in events.
@@ -116,7 +118,8 @@ impl ServerConfig {
                 "rsa-sha2-512".into(),
                 "rsa-sha2-256".into(),
             ],
-            openssh_extensions: true,
+            ext_info_hostbound: true,
+            ext_info_ping: true,
             max_packet: 64 * 1024,
             channel_window: 2 * 1024 * 1024,
             channel_max_packet: 32 * 1024,
@@ -827,15 +830,17 @@ impl ServerConnection {
         ]));
         if self.kex_count == 0 && neg.ext_info {
             let algs = self.config.server_sig_algs.clone();
-            let extras = self.config.openssh_extensions;
+            let (hostbound, ping) = (self.config.ext_info_hostbound, self.config.ext_info_ping);
             self.send_now(|o| {
                 put_u8(o, MSG_EXT_INFO);
-                put_u32(o, if extras { 3 } else { 1 });
+                put_u32(o, 1 + u32::from(hostbound) + u32::from(ping));
                 put_string(o, b"server-sig-algs");
                 put_name_list(o, &algs);
-                if extras {
+                if hostbound {
                     put_string(o, b"publickey-hostbound@openssh.com");
                     put_string(o, b"0");
+                }
+                if ping {
                     put_string(o, b"ping@openssh.com");
                     put_string(o, b"0");
                 }

@@ -246,6 +246,47 @@ async fn public_keys_of_every_type() {
     );
 }
 
+/// A server that does not announce `publickey-hostbound@openssh.com` (OpenSSH before 8.9)
+/// gets plain `publickey` signatures from OpenSSH's client.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn host_bound_signatures_follow_ext_info() {
+    let mut config = common::config();
+    config.ext_info_hostbound = false;
+    config.ext_info_ping = false;
+    let (port, log) = start(config).await;
+    let key = key_dir().join("user_ed25519");
+    let key = key.to_str().expect("utf-8 path");
+    let opts = [
+        "-i",
+        key,
+        "-o",
+        "IdentitiesOnly=yes",
+        "-o",
+        "PreferredAuthentications=publickey",
+        "-o",
+        "BatchMode=yes",
+    ];
+    let r = ssh(port, None, &opts, &["id"], b"").await;
+    assert_eq!(r.stdout, "exec:id\n", "{}", r.stderr);
+    let signed: Vec<bool> = log
+        .lock()
+        .expect("log")
+        .iter()
+        .filter_map(|e| match e {
+            Event::Auth(a) => match &a.method {
+                AuthMethod::PublicKey {
+                    host_bound,
+                    signature: SignatureCheck::Valid,
+                    ..
+                } => Some(*host_bound),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect();
+    assert_eq!(signed, [false]);
+}
+
 fn events_with_algorithm(log: &Log, alg: &str) -> bool {
     log.lock().expect("log").iter().any(|e| {
         matches!(e, Event::Auth(a) if matches!(&a.method,

@@ -57,8 +57,10 @@ impl Ssh {
             openssh_algorithms(&ident).map_err(|e| setup(format!("algorithms of {ident}: {e}")))?;
         let mut config = ServerConfig::new(ident.clone(), keys);
         config.algorithms = algorithms;
-        // `publickey-hostbound@openssh.com` in EXT_INFO came with OpenSSH 8.9.
-        config.openssh_extensions = openssh_version(&ident) >= (8, 9);
+        // The EXT_INFO extensions of the persona's OpenSSH.
+        let version = openssh_version(&ident);
+        config.ext_info_hostbound = version >= (8, 9);
+        config.ext_info_ping = version >= (9, 5);
         Ok(Ssh {
             config: Arc::new(config),
             ctx: ctx.clone(),
