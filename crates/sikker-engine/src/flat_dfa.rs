@@ -18,6 +18,8 @@ pub struct FlatDfa {
     /// log2 of the row width (the classes, rounded up to a power of two).
     shift: u32,
     /// `table[state + class]` is the next state; states are premultiplied by the row width.
+    /// The length is a power of two (unused rows pad it), so a walk masks its index with
+    /// `len - 1`, which changes no index and proves it in bounds (as in [`crate::needles`]).
     table: Box<[u32]>,
     start: u32,
     /// States at or above this one end the walk: a match (below `first_dead`) or no match.
@@ -112,7 +114,7 @@ impl FlatDfa {
         let count = |r: usize| order.iter().filter(|(_, k)| rank(k) < r).count();
         let (walking, not_dead) = (count(1), count(2));
 
-        let mut table = vec![0u32; order.len() * stride];
+        let mut table = vec![0u32; (order.len() * stride).next_power_of_two()];
         let mut eoi_match = vec![false; walking];
         for (new, &old) in renumbered.iter().enumerate().take(walking) {
             let s = order[old].0;
@@ -137,8 +139,12 @@ impl FlatDfa {
     /// Whether the regex matches somewhere in `hay`.
     pub fn is_match(&self, hay: &[u8]) -> bool {
         let (table, classes, first_special) = (&*self.table, &self.classes, self.first_special);
+        let Some(mask) = table.len().checked_sub(1) else {
+            return false;
+        };
         // Complete by construction: every state has a full row.
-        let step = |s: u32, b: u8| table[s as usize + usize::from(classes[usize::from(b)])];
+        let step =
+            |s: u32, b: u8| table[(s as usize + usize::from(classes[usize::from(b)])) & mask];
         let mut s = self.start;
         // Four bytes a round, as in the needle scan: the loop's counting is paid once.
         let mut chunks = hay.chunks_exact(4);
