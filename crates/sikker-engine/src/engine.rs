@@ -1110,6 +1110,33 @@ when = "ua-zgrab"
         );
     }
 
+    /// A `^`-anchored regex with a second, inner literal set runs on that set's hits only (its
+    /// common start is not a needle): it must still match wherever the naive matcher does.
+    #[test]
+    fn anchored_regexes_found_by_their_inner_literals() {
+        let e = Engine::builtin();
+        let has = |c: &Classification, id: &str| c.primitives.iter().any(|p| &**p == id);
+        for (line, id, expected) in [
+            ("lspci | grep -i VGA", "cmd-grep-vga", true),
+            ("grep nvidia /proc/x; echo vga", "cmd-grep-vga", true),
+            ("echo nvidia | tee x; grep x y", "cmd-grep-vga", false),
+            ("mkdir -p ~/.ssh; chmod 700 ~/.ssh", "cmd-mkdir-ssh", true),
+            ("MKDIR /root/.ssh", "cmd-mkdir-ssh", true),
+            ("cat ~/.ssh/x; mkdir x", "cmd-mkdir-ssh", false),
+            (
+                "echo 'ssh-rsa AAAA x' >> ~/.ssh/authorized_keys",
+                "cmd-ssh-key-echo",
+                true,
+            ),
+            ("echo ok; cat ssh-rsa ", "cmd-ssh-key-echo", false),
+            ("sudo dd if=/dev/zero of=/dev/sda", "cmd-dd-disk", true),
+            ("cat of=/dev/sda; dd x", "cmd-dd-disk", false),
+        ] {
+            let c = both(&e, &[login(), cmd(line)]);
+            assert_eq!(has(&c, id), expected, "{line}: {c:?}");
+        }
+    }
+
     /// The `command_line` scan runs only for lines whose commands held one of its literals;
     /// the result must be the one scanning every line gives (the naive matcher does).
     #[test]

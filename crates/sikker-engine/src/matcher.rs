@@ -161,8 +161,8 @@ fn shortest(lits: Option<&[String]>) -> usize {
 /// `main`: the
 /// prefixes of one part of its top-level concatenation (`ssh-rsa|ssh-ed25519…` in
 /// `^echo\s+(ssh-rsa|ssh-ed25519…) `). The regex then runs only when a literal of each set
-/// occurs, not on every `echo`. The part with the longest shortest literal wins; none shorter
-/// than two bytes.
+/// occurs, not on every `echo`; when `main` is anchored at the start, on this set's hits
+/// alone. The part with the longest shortest literal wins; none shorter than two bytes.
 fn required_literals(pattern: &str, main: &[String]) -> Option<Vec<String>> {
     use regex_syntax::hir::{literal::Extractor, HirKind};
     let hir = regex_syntax::ParserBuilder::new()
@@ -628,19 +628,31 @@ impl Matcher {
                             let required = prefixes
                                 .then(|| required_literals(&p.value, &lits))
                                 .flatten();
-                            let group = match required {
+                            match required {
+                                // An anchored start is mostly a common program (`grep`,
+                                // `mkdir`): the rarer inner literals alone call the regex,
+                                // whose walk ends within a few bytes on any other start.
+                                Some(required) if anchored => {
+                                    for lit in required {
+                                        set.add(&lit, false, Check::Regex { prim, group: None });
+                                    }
+                                }
                                 Some(required) if groups < MAX_GROUPS => {
                                     let group = groups as u8;
                                     groups += 1;
                                     for lit in required {
                                         set.add(&lit, false, Check::Requires { group });
                                     }
-                                    Some(group)
+                                    for lit in lits {
+                                        let group = Some(group);
+                                        set.add(&lit, anchored, Check::Regex { prim, group });
+                                    }
                                 }
-                                _ => None,
-                            };
-                            for lit in lits {
-                                set.add(&lit, anchored, Check::Regex { prim, group });
+                                _ => {
+                                    for lit in lits {
+                                        set.add(&lit, anchored, Check::Regex { prim, group: None });
+                                    }
+                                }
                             }
                         }
                         None => {
