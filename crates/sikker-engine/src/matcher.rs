@@ -428,34 +428,46 @@ impl NeedleSet {
 struct NeedleInfo {
     len: u32,
     checks: std::ops::Range<u32>,
-    /// When the needle's only check is a hit that proves its primitive (`CONTAINS` without
-    /// exact case, `word*`, `*word*`; with `at_end`, `EQUALS` and `*word`): that primitive,
-    /// added without the general verification. Most hits are of this kind.
+    /// When the needle's only check can be settled without the general verification and its
+    /// scratch state: see [`Direct`]. Most hits are of this kind.
     direct: Option<Direct>,
 }
 
+/// A needle's one check, settled on the spot.
 #[derive(Clone, Copy)]
 struct Direct {
     prim: u32,
-    at_end: bool,
+    kind: DirectKind,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum DirectKind {
+    /// A hit proves the primitive (`CONTAINS` without exact case, `word*`, `*word*`).
+    Hit,
+    /// A hit that ends the value proves it (`EQUALS` without exact case, `*word`).
+    HitAtEnd,
+    /// A hit runs the regex: a start-of-value needle hits once per value at most, so no
+    /// record of regexes already tried is needed.
+    AnchoredRegex,
 }
 
 impl Direct {
-    fn of(checks: &[Check]) -> Option<Direct> {
+    fn of(checks: &[Check], anchored: bool) -> Option<Direct> {
         let [check] = checks else {
             return None;
         };
-        let (prim, at_end) = match check {
-            Check::Contains { prim, exact: None } => (*prim, false),
-            Check::Equals { prim, exact: None } => (*prim, true),
+        let (prim, kind) = match check {
+            Check::Contains { prim, exact: None } => (*prim, DirectKind::Hit),
+            Check::Equals { prim, exact: None } => (*prim, DirectKind::HitAtEnd),
             Check::Glob { prim, proof } => match proof {
-                Proof::Hit => (*prim, false),
-                Proof::HitAtEnd => (*prim, true),
+                Proof::Hit => (*prim, DirectKind::Hit),
+                Proof::HitAtEnd => (*prim, DirectKind::HitAtEnd),
                 Proof::None => return None,
             },
+            Check::Regex { prim, group: None } if anchored => (*prim, DirectKind::AnchoredRegex),
             _ => return None,
         };
-        Some(Direct { prim, at_end })
+        Some(Direct { prim, kind })
     }
 }
 
@@ -684,7 +696,7 @@ impl Matcher {
             fm.needles = Some(needles);
             for (n, checks) in set.needles.iter().zip(set.checks) {
                 let from = fm.checks.len() as u32;
-                let direct = Direct::of(&checks);
+                let direct = Direct::of(&checks, n.anchored);
                 fm.checks.extend(checks);
                 fm.needle_info.push(NeedleInfo {
                     len: n.bytes.len() as u32,
@@ -752,12 +764,21 @@ impl Matcher {
             let mut seen: Option<Seen> = None;
             needles.scan(value.as_bytes(), &mut |id, end| {
                 if let Some(d) = fm.needle_info.get(id as usize).and_then(|i| i.direct) {
-                    if (!d.at_end || end == value.len())
-                        && self
-                            .prims
-                            .get(d.prim as usize)
-                            .is_some_and(|p| p.protocols & proto != 0)
-                    {
+                    let Some(p) = self.prims.get(d.prim as usize) else {
+                        return;
+                    };
+                    if p.protocols & proto == 0 {
+                        return;
+                    }
+                    let proven = match d.kind {
+                        DirectKind::Hit => true,
+                        DirectKind::HitAtEnd => end == value.len(),
+                        // A regex check holds only for ASCII values (see `verify_hit`).
+                        DirectKind::AnchoredRegex => {
+                            ascii && !hits.contains(d.prim) && p.regex_matches_ascii(value)
+                        }
+                    };
+                    if proven {
                         hits.insert(d.prim);
                     }
                     return;
