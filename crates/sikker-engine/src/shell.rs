@@ -425,13 +425,11 @@ fn download_urls_of_tool(cmd: &str, first: &str, out: &mut dyn FnMut(&str)) {
     let name = basename(&word);
     match name {
         "wget" | "curl" => {
-            let takes_value: &[&str] = if name == "wget" {
-                &["-O", "-o", "-P", "-a", "-U", "-e", "-t", "-T", "-i", "-Y"]
+            // The short options whose value is the next argument, by letter.
+            let takes_value: &[u8] = if name == "wget" {
+                b"OoPaUetTiY"
             } else {
-                &[
-                    "-o", "-H", "-A", "-d", "-u", "-x", "-e", "-X", "-T", "-m", "-b", "-c", "-w",
-                    "-F", "-E", "-K", "-r", "-y", "-Y", "-z",
-                ]
+                b"oHAduxeXTmbcwFEKryYz"
             };
             let mut skip = false;
             for a in w {
@@ -464,8 +462,10 @@ fn download_urls_of_tool(cmd: &str, first: &str, out: &mut dyn FnMut(&str)) {
                                 | "retry"
                         );
                 } else if a.starts_with('-') && a.len() > 1 {
-                    let last = &a[a.len() - 1..];
-                    skip = takes_value.iter().any(|t| &t[1..] == last);
+                    // The last letter of an option group (`-qO`) may take a value. A last
+                    // byte that is not ASCII ends a longer character and is no letter (cutting
+                    // the text there would panic).
+                    skip = a.as_bytes().last().is_some_and(|l| takes_value.contains(l));
                 } else if looks_like_host_path(&a) {
                     out(&format!("http://{a}"));
                 }
@@ -883,6 +883,11 @@ mod tests {
         assert_eq!(urls("curl -fsSL 'http://a.b/c'|bash"), ["http://a.b/c"]);
         assert_eq!(urls("echo wget http://x/y"), Vec::<String>::new());
         assert!(urls("wget -O").is_empty());
+        assert_eq!(urls("wget -qO 1.2.3.4/o http://h/a"), ["http://h/a"]);
+        // An option ending in a non-ASCII character takes no value, and cutting its last
+        // byte off would not be a character boundary.
+        assert_eq!(urls("wget -é http://h/x"), ["http://h/x"]);
+        assert_eq!(urls("curl -\u{a0} http://h/y"), ["http://h/y"]);
     }
 
     #[test]
