@@ -542,13 +542,10 @@ fn looks_like_host_path(a: &str) -> bool {
         && !host.ends_with(".sh")
 }
 
+/// The URLs in a download tool's argument that holds `://`: those [`urls_in_text`] finds, or
+/// the whole argument when none has a known scheme.
 fn emit_url(raw: &str, out: &mut dyn FnMut(&str)) {
-    let mut found = false;
-    urls_in_text(raw, &mut |u| {
-        found = true;
-        out(u)
-    });
-    if !found {
+    if scheme_separator(raw.as_bytes(), 0).map_or(0, |sep| urls_from(raw, sep, out)) == 0 {
         out(raw);
     }
 }
@@ -556,11 +553,30 @@ fn emit_url(raw: &str, out: &mut dyn FnMut(&str)) {
 /// Calls `out` with each `http://`, `https://`, `ftp://` or `tftp://` URL found in free text
 /// (an HTTP body, a query string, an injected command), up to a bound.
 pub fn urls_in_text(text: &str, out: &mut dyn FnMut(&str)) {
+    if let Some(sep) = scheme_separator(text.as_bytes(), 0) {
+        urls_from(text, sep, out);
+    }
+}
+
+/// Where the first `://` at or after `from` starts: found through the colons, where a
+/// substring search spends more on its set-up than a short text takes to walk.
+fn scheme_separator(b: &[u8], from: usize) -> Option<usize> {
+    let mut i = from;
+    loop {
+        i += b.get(i..)?.iter().position(|&c| c == b':')?;
+        if b.get(i + 1..i + 3) == Some(b"//") {
+            return Some(i);
+        }
+        i += 1;
+    }
+}
+
+/// [`urls_in_text`] from the first `://`, found by the caller at `sep`; returns how many URLs
+/// it gave.
+fn urls_from(text: &str, mut sep: usize, out: &mut dyn FnMut(&str)) -> usize {
     let b = text.as_bytes();
     let mut count = 0;
-    let mut from = 0;
-    while let Some(pos) = text[from..].find("://") {
-        let sep = from + pos;
+    loop {
         let mut s = sep;
         while s > 0 && b[s - 1].is_ascii_alphabetic() && sep - s < 5 {
             s -= 1;
@@ -570,7 +586,7 @@ pub fn urls_in_text(text: &str, out: &mut dyn FnMut(&str)) {
         while e < b.len() && !is_url_terminator(b[e]) {
             e += 1;
         }
-        from = e.max(sep + 3);
+        let from = e.max(sep + 3);
         let known = ["http", "https", "ftp", "tftp"]
             .iter()
             .any(|k| scheme.eq_ignore_ascii_case(k));
@@ -578,11 +594,15 @@ pub fn urls_in_text(text: &str, out: &mut dyn FnMut(&str)) {
             out(&text[s..e]);
             count += 1;
             if count >= MAX_URLS_PER_TEXT {
-                return;
+                return count;
             }
         }
         if from >= text.len() {
-            return;
+            return count;
+        }
+        match scheme_separator(b, from) {
+            Some(next) => sep = next,
+            None => return count,
         }
     }
 }
@@ -929,6 +949,32 @@ mod tests {
             urls_in_text(text, &mut |u| v.push(u.to_string()));
         }
         assert_eq!(v, ["tftp://h/f", "ftp://h/é"]);
+    }
+
+    #[test]
+    fn scheme_separators_are_found_as_by_a_substring_search() {
+        for text in [
+            "",
+            ":",
+            "://",
+            "a:b:/c://",
+            "http:/x ftp://h",
+            "é:://",
+            "::///",
+            "x:/",
+            "ab:",
+            "a://b://c",
+        ] {
+            for from in (0..=text.len()).filter(|&i| text.is_char_boundary(i)) {
+                let expected = text[from..].find("://").map(|p| from + p);
+                assert_eq!(
+                    super::scheme_separator(text.as_bytes(), from),
+                    expected,
+                    "{text:?} {from}"
+                );
+            }
+        }
+        assert_eq!(super::scheme_separator(b"ab", 5), None);
     }
 
     #[test]
