@@ -282,6 +282,7 @@ fn ascii_dfa(pattern: &str, case_sensitive: bool) -> Option<FlatDfa> {
 
 impl Compiled {
     /// Whether the primitive's regex matches `value`, which is ASCII.
+    #[inline]
     fn regex_matches_ascii(&self, value: &str) -> bool {
         if let Some(dfa) = &self.ascii_dfa {
             return dfa.is_match(value.as_bytes());
