@@ -6,6 +6,10 @@ use crate::Error;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kex {
     Mlkem768X25519Sha256,
+    /// sntrup761x25519-sha512 under its IANA name (OpenSSH ≥ 9.9 offers both names).
+    Sntrup761X25519Sha512,
+    /// The same method under OpenSSH's vendor name (OpenSSH 8.5 on).
+    Sntrup761X25519Sha512Openssh,
     Curve25519Sha256,
     Curve25519Sha256Libssh,
     EcdhSha2Nistp256,
@@ -85,8 +89,10 @@ pub const KEX_STRICT_CLIENT: &str = "kex-strict-c-v00@openssh.com";
 pub const EXT_INFO_CLIENT: &str = "ext-info-c";
 
 impl Kex {
-    pub const ALL: [Kex; 12] = [
+    pub const ALL: [Kex; 14] = [
         Kex::Mlkem768X25519Sha256,
+        Kex::Sntrup761X25519Sha512,
+        Kex::Sntrup761X25519Sha512Openssh,
         Kex::Curve25519Sha256,
         Kex::Curve25519Sha256Libssh,
         Kex::EcdhSha2Nistp256,
@@ -102,6 +108,8 @@ impl Kex {
     pub(crate) fn family(self) -> KexFamily {
         match self {
             Kex::Mlkem768X25519Sha256
+            | Kex::Sntrup761X25519Sha512
+            | Kex::Sntrup761X25519Sha512Openssh
             | Kex::Curve25519Sha256
             | Kex::Curve25519Sha256Libssh
             | Kex::EcdhSha2Nistp256
@@ -116,6 +124,8 @@ impl Kex {
     pub fn name(self) -> &'static str {
         match self {
             Kex::Mlkem768X25519Sha256 => "mlkem768x25519-sha256",
+            Kex::Sntrup761X25519Sha512 => "sntrup761x25519-sha512",
+            Kex::Sntrup761X25519Sha512Openssh => "sntrup761x25519-sha512@openssh.com",
             Kex::Curve25519Sha256 => "curve25519-sha256",
             Kex::Curve25519Sha256Libssh => "curve25519-sha256@libssh.org",
             Kex::EcdhSha2Nistp256 => "ecdh-sha2-nistp256",
@@ -132,9 +142,11 @@ impl Kex {
     pub fn hash(self) -> &'static ring::digest::Algorithm {
         match self {
             Kex::EcdhSha2Nistp384 => &ring::digest::SHA384,
-            Kex::EcdhSha2Nistp521 | Kex::DhGroup16Sha512 | Kex::DhGroup18Sha512 => {
-                &ring::digest::SHA512
-            }
+            Kex::Sntrup761X25519Sha512
+            | Kex::Sntrup761X25519Sha512Openssh
+            | Kex::EcdhSha2Nistp521
+            | Kex::DhGroup16Sha512
+            | Kex::DhGroup18Sha512 => &ring::digest::SHA512,
             Kex::DhGroup14Sha1 | Kex::DhGexSha1 => &ring::digest::SHA1_FOR_LEGACY_USE_ONLY,
             _ => &ring::digest::SHA256,
         }
@@ -288,11 +300,12 @@ pub struct Algorithms {
 }
 
 impl Default for Algorithms {
-    /// Everything implemented, in OpenSSH 9.9's order of preference (SHA-1 key exchanges,
-    /// which OpenSSH no longer enables by default, left out).
+    /// Everything implemented, in OpenSSH 10's order of preference (SHA-1 key exchanges,
+    /// which OpenSSH no longer enables by default, left out; the finite-field groups that
+    /// sshd 10 dropped from its list kept at the end, where its client still has them).
     fn default() -> Self {
         Algorithms {
-            kex: Kex::ALL[..10].to_vec(),
+            kex: Kex::ALL[..12].to_vec(),
             host_key: HostKeyAlg::ALL[..5].to_vec(),
             cipher: Cipher::ALL.to_vec(),
             mac: MacAlg::ALL.to_vec(),
@@ -475,7 +488,7 @@ mod tests {
     fn the_clients_preference_wins() {
         let c = client(
             &[
-                "sntrup761x25519-sha512",
+                "sntrup4591761x25519-sha512@tinyssh.org",
                 "ecdh-sha2-nistp256",
                 "curve25519-sha256",
             ],
@@ -530,13 +543,16 @@ mod tests {
     #[test]
     fn unknown_names_in_the_configuration_are_refused() {
         let e = Algorithms::from_names(
-            &["curve25519-sha256", "sntrup761x25519-sha512@openssh.com"],
+            &[
+                "curve25519-sha256",
+                "sntrup4591761x25519-sha512@tinyssh.org",
+            ],
             &["ssh-ed25519"],
             &["aes128-ctr"],
             &["hmac-sha1"],
             &["none"],
         );
-        assert!(matches!(e, Err(Error::UnsupportedAlgorithm(n)) if n.starts_with("sntrup")));
+        assert!(matches!(e, Err(Error::UnsupportedAlgorithm(n)) if n.starts_with("sntrup4591761")));
         let ok = Algorithms::from_names(
             &["curve25519-sha256", KEX_STRICT_SERVER],
             &["ssh-ed25519"],
@@ -562,5 +578,40 @@ mod tests {
             &["hmac-sha1"],
         );
         assert!(!negotiate(&c, &old, &HostKeyAlg::ALL).unwrap().strict);
+    }
+
+    #[test]
+    fn both_sntrup761_names_are_one_sha512_method() {
+        let names = [
+            "sntrup761x25519-sha512",
+            "sntrup761x25519-sha512@openssh.com",
+        ];
+        let a = Algorithms::from_names(
+            &names,
+            &["ssh-ed25519"],
+            &["aes128-ctr"],
+            &["hmac-sha1"],
+            &["none"],
+        )
+        .unwrap();
+        assert_eq!(
+            a.kex,
+            [
+                Kex::Sntrup761X25519Sha512,
+                Kex::Sntrup761X25519Sha512Openssh
+            ]
+        );
+        for k in &a.kex {
+            assert_eq!(k.hash(), &ring::digest::SHA512);
+            assert!(matches!(k.family(), KexFamily::Ecdh));
+        }
+        // An OpenSSH 8.9–9.8 client knows only the vendor name.
+        let c = client(
+            &["sntrup761x25519-sha512@openssh.com", "curve25519-sha256"],
+            &["aes128-ctr"],
+            &["hmac-sha1"],
+        );
+        let n = negotiate(&c, &Algorithms::default(), &HostKeyAlg::ALL).unwrap();
+        assert_eq!(n.kex, Kex::Sntrup761X25519Sha512Openssh);
     }
 }

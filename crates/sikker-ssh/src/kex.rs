@@ -1,5 +1,6 @@
-//! Key exchange: KEXINIT encoding and parsing, the ECDH methods on ring, the exchange hash and
-//! key derivation (RFC 4253 §7–7.2, RFC 5656, RFC 8731).
+//! Key exchange: KEXINIT encoding and parsing, the ECDH methods on ring, the hybrid
+//! post-quantum methods, the exchange hash and key derivation (RFC 4253 §7–7.2, RFC 5656,
+//! RFC 8731, RFC 9941 for sntrup761x25519-sha512, draft-ietf-sshm-mlkem-hybrid-kex).
 
 use crate::algorithms::{
     Algorithms, ClientKexInit, HostKeyAlg, Kex, EXT_INFO_SERVER, KEX_STRICT_SERVER,
@@ -87,38 +88,68 @@ pub fn parse_kexinit(payload: &[u8]) -> Result<ClientKexInit, Error> {
 }
 
 /// K as it enters the exchange hash and the key derivation: an mpint, except for the hybrid
-/// post-quantum method, whose K is a hash and is encoded as a string.
+/// post-quantum methods, whose K is a hash and is encoded as a string.
 pub fn encode_secret(kex: Kex, secret: &[u8]) -> Vec<u8> {
     let mut k = Vec::with_capacity(secret.len() + 5);
     match kex {
-        Kex::Mlkem768X25519Sha256 => put_string(&mut k, secret),
+        Kex::Mlkem768X25519Sha256
+        | Kex::Sntrup761X25519Sha512
+        | Kex::Sntrup761X25519Sha512Openssh => put_string(&mut k, secret),
         _ => put_mpint(&mut k, secret),
     }
     k
 }
 
-/// ML-KEM-768 encapsulation key and X25519 public key lengths in the hybrid method's C_INIT.
+/// ML-KEM-768 encapsulation key length; an X25519 public key (32 bytes) follows it in C_INIT.
 const MLKEM768_PUBLIC: usize = 1184;
 
-/// mlkem768x25519-sha256: encapsulate to the client's ML-KEM key, agree on X25519, and return
-/// (ciphertext ‖ our X25519 public, SHA-256(K_pq ‖ K_cl)).
-fn agree_hybrid(client_public: &[u8]) -> Result<(Vec<u8>, Vec<u8>), Error> {
-    use ml_kem::{Encapsulate, EncapsulationKey, MlKem768, TryKeyInit};
-    if client_public.len() != MLKEM768_PUBLIC + 32 {
+/// The hybrid methods (mlkem768x25519-sha256, sntrup761x25519-sha512 under either name): the
+/// client sends its KEM public key ‖ its X25519 public key; we encapsulate to the first, agree
+/// on the second, and return (ciphertext ‖ our X25519 public, HASH(K_pq ‖ K_cl)).
+fn agree_hybrid(kex: Kex, client_public: &[u8]) -> Result<(Vec<u8>, Vec<u8>), Error> {
+    let pq_len = match kex {
+        Kex::Mlkem768X25519Sha256 => MLKEM768_PUBLIC,
+        _ => sntrup761::PUBLIC_KEY_SIZE,
+    };
+    if client_public.len() != pq_len + 32 {
         return Err(Error::Kex("hybrid client value has the wrong length"));
     }
-    let (pq, classic) = client_public.split_at(MLKEM768_PUBLIC);
-    let ek = EncapsulationKey::<MlKem768>::new_from_slice(pq)
-        .map_err(|_| Error::Kex("client's ML-KEM key rejected"))?;
-    let (ct, k_pq) = ek.encapsulate();
+    let (pq, classic) = client_public.split_at(pq_len);
+    // X25519 first: a bad point is refused before the costlier encapsulation.
     let (s_pub, k_cl) = agree(Kex::Curve25519Sha256, classic)?;
+    let (ct, k_pq) = match kex {
+        Kex::Mlkem768X25519Sha256 => encapsulate_mlkem768(pq)?,
+        _ => encapsulate_sntrup761(pq)?,
+    };
     let mut reply = Vec::with_capacity(ct.len() + s_pub.len());
     reply.extend_from_slice(&ct);
     reply.extend_from_slice(&s_pub);
-    let mut h = digest::Context::new(&digest::SHA256);
-    h.update(&k_pq);
-    h.update(&k_cl);
-    Ok((reply, h.finish().as_ref().to_vec()))
+    Ok((reply, combine_hybrid(kex, &k_pq, &k_cl)))
+}
+
+/// A hybrid method's shared secret before encoding: its hash over K_pq ‖ K_cl.
+fn combine_hybrid(kex: Kex, k_pq: &[u8], k_cl: &[u8]) -> Vec<u8> {
+    let mut h = digest::Context::new(kex.hash());
+    h.update(k_pq);
+    h.update(k_cl);
+    h.finish().as_ref().to_vec()
+}
+
+fn encapsulate_mlkem768(pq: &[u8]) -> Result<(Vec<u8>, Vec<u8>), Error> {
+    use ml_kem::{Encapsulate, EncapsulationKey, MlKem768, TryKeyInit};
+    let ek = EncapsulationKey::<MlKem768>::new_from_slice(pq)
+        .map_err(|_| Error::Kex("client's ML-KEM key rejected"))?;
+    let (ct, k) = ek.encapsulate();
+    Ok((ct.to_vec(), k.to_vec()))
+}
+
+/// Streamlined NTRU Prime 761 (1158-byte key, 1039-byte ciphertext, 32-byte key). Any 1158
+/// bytes decode to a key, as in OpenSSH: only the length can be wrong.
+fn encapsulate_sntrup761(pq: &[u8]) -> Result<(Vec<u8>, Vec<u8>), Error> {
+    let ek = sntrup761::EncapsulationKey::try_from(pq)
+        .map_err(|_| Error::Kex("client's sntrup761 key rejected"))?;
+    let (ct, k) = ek.encapsulate(rand10::rng());
+    Ok((ct.as_ref().to_vec(), k.as_ref().to_vec()))
 }
 
 /// ecdh-sha2-nistp521, which ring lacks, on RustCrypto's p521.
@@ -148,7 +179,9 @@ pub fn agree(kex: Kex, client_public: &[u8]) -> Result<(Vec<u8>, Vec<u8>), Error
         Kex::Curve25519Sha256 | Kex::Curve25519Sha256Libssh => &agreement::X25519,
         Kex::EcdhSha2Nistp256 => &agreement::ECDH_P256,
         Kex::EcdhSha2Nistp384 => &agreement::ECDH_P384,
-        Kex::Mlkem768X25519Sha256 => return agree_hybrid(client_public),
+        Kex::Mlkem768X25519Sha256
+        | Kex::Sntrup761X25519Sha512
+        | Kex::Sntrup761X25519Sha512Openssh => return agree_hybrid(kex, client_public),
         Kex::EcdhSha2Nistp521 => return agree_p521(client_public),
         _ => return Err(Error::Kex("not an ECDH method")),
     };
@@ -259,6 +292,115 @@ mod tests {
         assert!(agree(Kex::Mlkem768X25519Sha256, &[0u8; 1215]).is_err());
         // An ML-KEM key of the right length whose coefficients are out of range.
         assert!(agree(Kex::Mlkem768X25519Sha256, &[0xffu8; 1216]).is_err());
+    }
+
+    fn hex(s: &str) -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    /// Fixed inputs through the combiner, K's encoding and the key derivation, against values
+    /// computed with Python's hashlib (SHA-512 throughout; K a 64-byte string, not an mpint,
+    /// though its first byte has the high bit set).
+    #[test]
+    fn sntrup761_known_answers() {
+        let k_pq: Vec<u8> = (1..=32).collect();
+        let k_cl = [6u8; 32];
+        let combined = hex(
+            "93ce5b1c73a466de7c066c08ecf7bbe50498d1121fbd5dae91f4449f21aa800d\
+             fbad1f06cb7309f3b8eabf42204768167c1ffbe9c42ebbd92cec6c8bca0d1990",
+        );
+        let okm = hex(
+            "22efa443018c3a699ca184aefcb803d030fa7ac78fc7cb986c296410e099ad81\
+             5fdacb723928eed9e074396de126c5581bd3520a15731f1ef828a15efd037fc1\
+             98d03bdbfc08bdfdfaaefb005e544227",
+        );
+        for kex in [
+            Kex::Sntrup761X25519Sha512,
+            Kex::Sntrup761X25519Sha512Openssh,
+        ] {
+            let k = combine_hybrid(kex, &k_pq, &k_cl);
+            assert_eq!(k, combined, "{kex:?}");
+            let encoded = encode_secret(kex, &k);
+            assert_eq!(encoded[..4], [0, 0, 0, 64]);
+            assert_eq!(encoded[4..], combined[..]);
+            assert_eq!(
+                derive(kex, &encoded, &[0x5a; 64], b'C', &[0xa5; 64], 80),
+                okm
+            );
+        }
+        // The string encoding keeps leading zeros and adds none.
+        let kex = Kex::Sntrup761X25519Sha512;
+        assert_eq!(encode_secret(kex, &[0, 1]), [0, 0, 0, 2, 0, 1]);
+        assert_eq!(encode_secret(kex, &[0x80]), [0, 0, 0, 1, 0x80]);
+    }
+
+    /// The server's half against a client's: sntrup761 decapsulation, ring's X25519 and the
+    /// `sha2` crate's SHA-512 must give the server's K.
+    #[test]
+    fn sntrup761_both_sides_agree() {
+        use sha2::{Digest, Sha512};
+        for kex in [
+            Kex::Sntrup761X25519Sha512,
+            Kex::Sntrup761X25519Sha512Openssh,
+        ] {
+            let (pk, sk) = sntrup761::generate_key(rand10::rng());
+            let rng = ring::rand::SystemRandom::new();
+            let c = agreement::EphemeralPrivateKey::generate(&agreement::X25519, &rng).unwrap();
+            let mut q_c = pk.as_ref().to_vec();
+            q_c.extend_from_slice(c.compute_public_key().unwrap().as_ref());
+            assert_eq!(q_c.len(), 1158 + 32);
+            let (q_s, k) = agree(kex, &q_c).unwrap();
+            assert_eq!(q_s.len(), 1039 + 32);
+            let (ct, s_pub) = q_s.split_at(1039);
+            let ct = sntrup761::Ciphertext::try_from(ct).unwrap();
+            let k_pq = sk.decapsulate(&ct);
+            let k_cl = agreement::agree_ephemeral(
+                c,
+                &agreement::UnparsedPublicKey::new(&agreement::X25519, s_pub),
+                |k| k.to_vec(),
+            )
+            .unwrap();
+            let mut h = Sha512::new();
+            h.update(k_pq.as_ref());
+            h.update(&k_cl);
+            assert_eq!(k, h.finalize().to_vec(), "{kex:?}");
+        }
+    }
+
+    #[test]
+    fn malformed_sntrup761_client_values_are_refused() {
+        let (pk, _) = sntrup761::generate_key(rand10::rng());
+        let rng = ring::rand::SystemRandom::new();
+        let c = agreement::EphemeralPrivateKey::generate(&agreement::X25519, &rng).unwrap();
+        let x25519 = c.compute_public_key().unwrap();
+        let with = |pq: &[u8], cl: &[u8]| [pq, cl].concat();
+        for kex in [
+            Kex::Sntrup761X25519Sha512,
+            Kex::Sntrup761X25519Sha512Openssh,
+        ] {
+            for len in [0, 32, 1158, 1189, 1191, 1216, 4096] {
+                let r = agree(kex, &vec![9u8; len]);
+                assert!(
+                    matches!(r, Err(Error::Kex(m)) if m.contains("wrong length")),
+                    "{len}"
+                );
+            }
+            // X25519 points whose shared secret is all zero: u = 0 and u = 1 (low order).
+            let mut one = [0u8; 32];
+            one[0] = 1;
+            for bad in [[0u8; 32], one] {
+                let r = agree(kex, &with(pk.as_ref(), &bad));
+                assert!(matches!(r, Err(Error::Kex(_))), "{bad:?}");
+            }
+            // Every 1158-byte string decodes to some sntrup761 key: no panic, a reply.
+            for pq in [[0u8; 1158], [0xffu8; 1158]] {
+                let (q_s, k) = agree(kex, &with(&pq, x25519.as_ref())).unwrap();
+                assert_eq!((q_s.len(), k.len()), (1071, 64));
+            }
+        }
     }
 
     #[test]

@@ -238,6 +238,47 @@ fn a_valid_ephemeral_key_gets_a_reply_and_newkeys() {
     assert_eq!(c.session_id().len(), 32);
 }
 
+/// sntrup761x25519-sha512 through the state machine: C_INIT values of the wrong length or
+/// with a bad X25519 point end the exchange with a key exchange error, a good one gets the
+/// 1039 + 32 byte Q_S and a 64-byte (SHA-512) session id.
+#[test]
+fn sntrup761x25519_client_values() {
+    let rng = ring::rand::SystemRandom::new();
+    let x = ring::agreement::EphemeralPrivateKey::generate(&ring::agreement::X25519, &rng).unwrap();
+    let x = x.compute_public_key().unwrap();
+    let (pk, _) = sntrup761::generate_key(rand10::rng());
+    let good = [pk.as_ref(), x.as_ref()].concat();
+    let init = |q: &[u8]| {
+        let mut p = vec![30];
+        p.extend_from_slice(&(q.len() as u32).to_be_bytes());
+        p.extend_from_slice(q);
+        p
+    };
+    for name in [
+        "sntrup761x25519-sha512",
+        "sntrup761x25519-sha512@openssh.com",
+    ] {
+        for q in [
+            vec![],
+            good[..1189].to_vec(),
+            [&good[..], &[0]].concat(),
+            [pk.as_ref(), &[0u8; 32]].concat(),
+        ] {
+            let r = after_id(&[plain_packet(&kexinit(name)), plain_packet(&init(&q))]);
+            assert!(matches!(r, Err(Error::Kex(_))), "{name} {}: {r:?}", q.len());
+        }
+        let mut c = ServerConnection::new(config());
+        let mut bytes = b"SSH-2.0-test_1\r\n".to_vec();
+        bytes.extend(plain_packet(&kexinit(name)));
+        bytes.extend(plain_packet(&init(&good)));
+        let before = c.output().len();
+        run(&mut c, &bytes).unwrap();
+        // KEX_ECDH_REPLY: host key, Q_S (1071 bytes), signature; then NEWKEYS.
+        assert!(c.output().len() > before + 1071 + 100, "{name}");
+        assert_eq!(c.session_id().len(), 64, "{name}");
+    }
+}
+
 fn ecdh_init() -> Vec<u8> {
     let rng = ring::rand::SystemRandom::new();
     let k = ring::agreement::EphemeralPrivateKey::generate(&ring::agreement::X25519, &rng).unwrap();
@@ -253,7 +294,7 @@ fn a_wrong_guess_is_skipped_and_a_right_one_is_used() {
     let mut c = ServerConnection::new(config());
     let mut bytes = b"SSH-2.0-test_1\r\n".to_vec();
     bytes.extend(plain_packet(&kexinit_guess(
-        "sntrup761x25519-sha512,curve25519-sha256",
+        "sntrup4591761x25519-sha512@tinyssh.org,curve25519-sha256",
         true,
     )));
     bytes.extend(plain_packet(&[30, 0, 0, 0, 1, 0]));
