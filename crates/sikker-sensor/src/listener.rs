@@ -7,6 +7,7 @@ use crate::session::{SessionRecorder, Stage};
 use crate::spool::Spool;
 use sikker_event::{canonical_ip, Disconnect, EventData};
 use std::collections::HashMap;
+use std::future::Future;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
@@ -14,7 +15,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 
@@ -77,12 +78,17 @@ impl RecordedStream<TcpStream> {
 
     /// Reads what is there into `buf`'s spare capacity without waiting (`WouldBlock` if
     /// nothing is); `Ok(0)` is the end of the stream.
-    pub fn try_read_buf(&mut self, buf: &mut Vec<u8>) -> io::Result<usize> {
-        self.over_limit()?;
-        let before = buf.len();
-        let n = self.inner.try_read_buf(buf)?;
-        self.took_in(&buf[before..]);
-        Ok(n)
+    ///
+    /// Through `poll_read`, polled once, rather than `TcpStream::try_read_buf`: after a short
+    /// read tokio's `poll_read` marks the socket drained, so the next [`Self::readable`] waits
+    /// for new data instead of returning at once into a read that finds nothing (a wasted
+    /// `recvfrom` on most reads of a handshake).
+    pub async fn try_read_buf(&mut self, buf: &mut Vec<u8>) -> io::Result<usize> {
+        let mut read = std::pin::pin!(self.read_buf(buf));
+        match std::future::poll_fn(|cx| Poll::Ready(read.as_mut().poll(cx))).await {
+            Poll::Ready(result) => result,
+            Poll::Pending => Err(io::ErrorKind::WouldBlock.into()),
+        }
     }
 }
 

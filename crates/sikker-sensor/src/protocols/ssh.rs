@@ -379,7 +379,7 @@ async fn drive(
         }
         // Spare capacity, not a zeroed buffer.
         input.reserve_exact(room);
-        match stream.try_read_buf(&mut input) {
+        match stream.try_read_buf(&mut input).await {
             Ok(0) => return "closed",
             Ok(_) => {}
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
