@@ -110,13 +110,28 @@ fn offers_strict_kex(ident: &str) -> bool {
         || (version == (8, 2) && build_at_least(ident, "Ubuntu-4ubuntu0.", 10))
 }
 
-/// Stock OpenSSH's server lists (7.4 … 9.9) for the persona's version. Left out, since not
-/// implemented: `sntrup761x25519-sha512` (8.5 on), which clients only pick when offered.
-fn openssh_algorithms(ident: &str) -> Result<Algorithms, SshError> {
+/// Stock sshd's default key exchange list, in order, for the persona's version and build
+/// (from OpenSSH's `myproposal.h` of each release and Debian's changelog):
+/// - `diffie-hellman-group14-sha1` until 8.1;
+/// - `sntrup761x25519-sha512@openssh.com` from 8.9 (after the NIST curves), first from 9.0;
+/// - its plain name `sntrup761x25519-sha512` first from 9.9, and in Debian's 9.2p1 from
+///   `deb12u4`;
+/// - `mlkem768x25519-sha256` third in 9.9, first from 10.0, where the finite-field groups go;
+/// - `ext-info-s` from 9.6 and `kex-strict-s-v00@openssh.com` where the Terrapin fix is.
+fn openssh_kex(ident: &str) -> Vec<&'static str> {
     let version = openssh_version(ident);
+    let sntrup = "sntrup761x25519-sha512";
+    let sntrup_openssh = "sntrup761x25519-sha512@openssh.com";
     let mut kex = Vec::new();
-    if version >= (9, 9) {
-        kex.push("mlkem768x25519-sha256");
+    if version >= (10, 0) {
+        kex.extend(["mlkem768x25519-sha256", sntrup, sntrup_openssh]);
+    } else if version >= (9, 9) {
+        kex.extend([sntrup, sntrup_openssh, "mlkem768x25519-sha256"]);
+    } else if version >= (9, 0) {
+        if build_at_least(ident, "Debian-2+deb12u", 4) {
+            kex.push(sntrup);
+        }
+        kex.push(sntrup_openssh);
     }
     kex.extend([
         "curve25519-sha256",
@@ -124,12 +139,19 @@ fn openssh_algorithms(ident: &str) -> Result<Algorithms, SshError> {
         "ecdh-sha2-nistp256",
         "ecdh-sha2-nistp384",
         "ecdh-sha2-nistp521",
-        "diffie-hellman-group-exchange-sha256",
-        "diffie-hellman-group16-sha512",
-        "diffie-hellman-group18-sha512",
-        "diffie-hellman-group14-sha256",
     ]);
-    if version < (8, 0) {
+    if version == (8, 9) {
+        kex.push(sntrup_openssh);
+    }
+    if version < (10, 0) {
+        kex.extend([
+            "diffie-hellman-group-exchange-sha256",
+            "diffie-hellman-group16-sha512",
+            "diffie-hellman-group18-sha512",
+            "diffie-hellman-group14-sha256",
+        ]);
+    }
+    if version < (8, 2) {
         kex.push("diffie-hellman-group14-sha1");
     }
     if version >= (9, 6) {
@@ -138,19 +160,29 @@ fn openssh_algorithms(ident: &str) -> Result<Algorithms, SshError> {
     if offers_strict_kex(ident) {
         kex.push("kex-strict-s-v00@openssh.com");
     }
+    kex
+}
+
+/// Stock OpenSSH's server lists (7.4 … 10.x) for the persona's version.
+fn openssh_algorithms(ident: &str) -> Result<Algorithms, SshError> {
+    let version = openssh_version(ident);
+    let kex = openssh_kex(ident);
     let mut host_key = vec!["rsa-sha2-512", "rsa-sha2-256"];
     if version < (8, 8) {
         host_key.push("ssh-rsa");
     }
     host_key.extend(["ecdsa-sha2-nistp256", "ssh-ed25519"]);
-    let cipher = [
-        "chacha20-poly1305@openssh.com",
-        "aes128-ctr",
-        "aes192-ctr",
-        "aes256-ctr",
-        "aes128-gcm@openssh.com",
-        "aes256-gcm@openssh.com",
-    ];
+    let (ctr, gcm) = (
+        ["aes128-ctr", "aes192-ctr", "aes256-ctr"],
+        ["aes128-gcm@openssh.com", "aes256-gcm@openssh.com"],
+    );
+    // 10.0 moved AES-GCM ahead of AES-CTR.
+    let mut cipher = vec!["chacha20-poly1305@openssh.com"];
+    if version >= (10, 0) {
+        cipher.extend(gcm.iter().chain(&ctr));
+    } else {
+        cipher.extend(ctr.iter().chain(&gcm));
+    }
     let mac = [
         "umac-64-etm@openssh.com",
         "umac-128-etm@openssh.com",
@@ -1304,6 +1336,10 @@ mod tests {
         };
         let debian12 = names("SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3");
         assert!(!debian12.contains("Mlkem"), "{debian12}");
+        assert!(
+            debian12.contains("Sntrup761X25519Sha512Openssh"),
+            "{debian12}"
+        );
         assert!(debian12.contains("strict: true"), "{debian12}");
         assert!(debian12.contains("ext_info_s: false"), "{debian12}");
         assert!(names("SSH-2.0-OpenSSH_9.9p1").contains("Mlkem"));
@@ -1323,6 +1359,52 @@ mod tests {
             !debian12.contains("DhGroup14Sha1") && !debian12.contains("SshRsa"),
             "{debian12}"
         );
+    }
+
+    #[test]
+    fn key_exchange_lists_are_stock_sshds_in_order() {
+        let first = |ident: &str| openssh_kex(ident)[0];
+        let has = |ident: &str, name: &str| openssh_kex(ident).contains(&name);
+        let sntrup = "sntrup761x25519-sha512@openssh.com";
+        // Debian 12's 9.2p1 gained the plain name in deb12u4.
+        assert_eq!(first("SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3"), sntrup);
+        let u5 = openssh_kex("SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u5");
+        assert_eq!(
+            &u5[..3],
+            ["sntrup761x25519-sha512", sntrup, "curve25519-sha256"]
+        );
+        assert_eq!(first("SSH-2.0-OpenSSH_9.6p1 Ubuntu-3ubuntu13.5"), sntrup);
+        // 8.9 offers it after the NIST curves; 8.2–8.8 implement it but do not offer it.
+        let jammy = openssh_kex("SSH-2.0-OpenSSH_8.9p1 Ubuntu-3ubuntu0.6");
+        assert_eq!(jammy[5], sntrup, "{jammy:?}");
+        assert!(!has("SSH-2.0-OpenSSH_8.4p1 Debian-5+deb11u3", sntrup));
+        assert!(!has("SSH-2.0-OpenSSH_8.7", sntrup));
+        // ML-KEM: third in 9.9, first in 10.0, which also dropped the finite-field groups.
+        let v99 = openssh_kex("SSH-2.0-OpenSSH_9.9p1");
+        assert_eq!(v99[2], "mlkem768x25519-sha256", "{v99:?}");
+        assert!(v99.contains(&"diffie-hellman-group16-sha512"));
+        let v10 = openssh_kex("SSH-2.0-OpenSSH_10.0");
+        assert_eq!(
+            v10[..2],
+            ["mlkem768x25519-sha256", "sntrup761x25519-sha512"]
+        );
+        assert!(
+            !v10.iter().any(|k| k.starts_with("diffie-hellman")),
+            "{v10:?}"
+        );
+        // group14-sha1 left the defaults in 8.2.
+        assert!(has("SSH-2.0-OpenSSH_8.1", "diffie-hellman-group14-sha1"));
+        assert!(!has(
+            "SSH-2.0-OpenSSH_8.2p1 Ubuntu-4ubuntu0.11",
+            "diffie-hellman-group14-sha1"
+        ));
+        for ident in [
+            "SSH-2.0-OpenSSH_7.4",
+            "SSH-2.0-OpenSSH_9.6",
+            "SSH-2.0-OpenSSH_10.0",
+        ] {
+            openssh_algorithms(ident).expect("every name offered is implemented");
+        }
     }
 
     #[test]
