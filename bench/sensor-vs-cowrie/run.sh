@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # SSH sensor benchmark (issue 4): the sikker sensor against Cowrie on this machine, in one run,
-# both serving an ssh-ed25519 host key, driven by the same clients: handshakes by a russh client
-# (loadgen-rs/, cheap enough not to be the bottleneck) and by asyncssh (loadgen.py), idle
-# sessions by asyncssh.
+# both serving an ssh-ed25519 host key, driven by the same clients: handshakes by loadgen-rs/'s
+# bare client (only what a handshake needs, so the client takes little of the shared CPUs), by
+# a russh client (loadgen-rs/ too) and by asyncssh (loadgen.py), idle sessions by asyncssh.
 # A benchmark, not a test: it prints figures, ratios and goals; it fails only when a server
 # cannot be started (Cowrie failing is reported and sikker's figures are still printed).
 #
@@ -16,7 +16,7 @@
 #   BENCH_VENV [/var/tmp/sikker-bench-cowrie-venv] venv with cowrie + asyncssh (made if missing;
 #     outside /root so the unprivileged user can read it), BENCH_PYTHON [/usr/bin/python3]
 #   COWRIE_USER [sikkerbench] made with useradd if missing, SKIP_COWRIE=1
-#   HS_CLIENTS ["russh asyncssh"] handshake clients, each run against both servers
+#   HS_CLIENTS ["bare russh asyncssh"] handshake clients, each run against both servers
 #   SENSOR_BIN (a release sikker-sensor-harness; skips building), LOADGEN_BIN (a release
 #   sensor-vs-cowrie-loadgen; skips building), CARGO_TARGET_DIR
 #   PHASE_TIMEOUT [600] seconds any one phase may take, BENCH_DIR (kept), BENCH_KEEP=1
@@ -26,7 +26,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 hs_n="${HS_N:-3000}"
 hs_conc="${HS_CONC:-64}"
-hs_clients="${HS_CLIENTS:-russh asyncssh}"
+hs_clients="${HS_CLIENTS:-bare russh asyncssh}"
 client_procs="${CLIENT_PROCS:-2}"
 idle_k="${IDLE_K:-1000}"
 big_k="${BIG_K:-10000}"
@@ -207,19 +207,19 @@ co_idle=""
 [[ -n "$cowrie_ok" ]] && co_idle="$(run_phase "Cowrie: $idle_k idle sessions" idle --port "$cowrie_port" --pid "$cowrie_pid" -n "$idle_k" --concurrency 64)"
 # ---------------------------------------------------------------- 4. handshakes/s
 # Each client against sikker, then against Cowrie, one after the other.
-run_rust_phase() { # name, loadgen-rs args… -> JSON line on stdout
-  local name="$1"; shift
+run_rust_phase() { # client, name, loadgen-rs args… -> JSON line on stdout
+  local client="$1" name="$2"; shift 2
   log "$name"
-  timeout -k 10 $((phase_timeout + 60)) "$LOADGEN_BIN" "$@" --hostkey "$hostkey" \
+  timeout -k 10 $((phase_timeout + 60)) "$LOADGEN_BIN" "$@" --client "$client" --hostkey "$hostkey" \
     --threads "$client_procs" --timeout "$phase_timeout" 2>>"$work/loadgen.err" \
     | tail -1 | tee -a "$work/results.jsonl" || true
 }
 declare -A sk_hs co_hs
 for client in $hs_clients; do
   case "$client" in
-    russh) phase=run_rust_phase ;;
+    bare|russh) phase="run_rust_phase $client" ;;
     asyncssh) phase="run_phase" ;;
-    *) echo "HS_CLIENTS: unknown client $client (russh, asyncssh)" >&2; exit 2 ;;
+    *) echo "HS_CLIENTS: unknown client $client (bare, russh, asyncssh)" >&2; exit 2 ;;
   esac
   sk_hs[$client]="$($phase "sikker ($client): $hs_n handshakes, concurrency $hs_conc" handshakes --port "$sensor_port" --pid "$sensor_pid" -n "$hs_n" --concurrency "$hs_conc")"
   co_hs[$client]=""
@@ -268,7 +268,7 @@ cat <<EOF
 
 ================ sensor-vs-cowrie ($(date -u +%FT%TZ), $(nproc) CPUs, $(uname -r)) ================
 load average before the load phases: $load_before
-clients: handshakes by $hs_clients (russh: $client_procs threads; $client_ver: $client_procs processes), idle sessions by $client_ver; host key forced: $hostkey
+clients: handshakes by $hs_clients (bare, russh: $client_procs threads; $client_ver: $client_procs processes), idle sessions by $client_ver; host key forced: $hostkey
 sikker: sikker-sensor-harness (release), pid $sensor_pid; Cowrie: ${cowrie_ver:-not installed} ${cowrie_ok:+pid $cowrie_pid}${cowrie_err:+-- $cowrie_err}
 
 $(for c in $hs_clients; do hs_block "$c" "${sk_hs[$c]}" "${co_hs[$c]}"; done)

@@ -1,8 +1,8 @@
 //! Handshake load for bench/sensor-vs-cowrie, with russh as the client.
 //!
 //! `sensor-vs-cowrie-loadgen handshakes --port P --pid PID -n N [--concurrency C] [--threads T]
-//! [--hostkey ssh-ed25519] [--kex curve25519-sha256] [--user root] [--password x]
-//! [--timeout SECS]`
+//! [--client russh|bare] [--hostkey ssh-ed25519] [--kex curve25519-sha256] [--user root]
+//! [--password x] [--timeout SECS]`
 //!
 //! Each handshake is what `loadgen.py handshakes` does with asyncssh: TCP connect, version
 //! exchange, key exchange with the host key type forced, `none` then `password`
@@ -10,6 +10,12 @@
 //! JSON object in `loadgen.py`'s format. The server's CPU seconds are read from
 //! `/proc/PID/stat` (the process and its descendants) before and after; the client's are this
 //! process's own. Only 127.0.0.1 is contacted.
+//!
+//! `--client bare` sends the same messages with a client of this crate's own that does only
+//! what the handshake needs (`bare.rs`), for a load generator that costs less CPU than the
+//! servers it measures.
+
+mod bare;
 
 use russh::keys::{Algorithm, PublicKeyOrCertificate};
 use russh::{client, kex, Disconnect, Preferred};
@@ -23,7 +29,23 @@ use std::time::{Duration, Instant};
 /// `/proc` reports CPU time in USER_HZ ticks, which Linux fixes at 100 for user space.
 const TICKS_PER_SEC: f64 = 100.0;
 
+#[derive(Clone, Copy, PartialEq)]
+enum ClientKind {
+    Russh,
+    Bare,
+}
+
+impl ClientKind {
+    fn name(self) -> &'static str {
+        match self {
+            ClientKind::Russh => "russh",
+            ClientKind::Bare => "bare",
+        }
+    }
+}
+
 struct Args {
+    client: ClientKind,
     port: u16,
     pid: u32,
     n: usize,
@@ -43,6 +65,7 @@ fn parse_args() -> Result<Args, String> {
         other => return Err(format!("mode must be `handshakes`, not {other:?}")),
     }
     let mut a = Args {
+        client: ClientKind::Russh,
         port: 0,
         pid: 0,
         n: 0,
@@ -58,6 +81,13 @@ fn parse_args() -> Result<Args, String> {
         let value = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
         let num = |v: &str| v.parse::<u64>().map_err(|e| format!("{flag} {v}: {e}"));
         match flag.as_str() {
+            "--client" => {
+                a.client = match value.as_str() {
+                    "russh" => ClientKind::Russh,
+                    "bare" => ClientKind::Bare,
+                    v => return Err(format!("--client {v}: russh or bare")),
+                }
+            }
             "--port" => a.port = num(&value)? as u16,
             "--pid" => a.pid = num(&value)? as u32,
             "-n" => a.n = num(&value)? as usize,
@@ -73,6 +103,9 @@ fn parse_args() -> Result<Args, String> {
     }
     if a.port == 0 || a.pid == 0 || a.n == 0 {
         return Err("--port, --pid and -n are required".into());
+    }
+    if a.client == ClientKind::Bare && a.kex != kex::CURVE25519.as_ref() {
+        return Err("--client bare speaks curve25519-sha256 only".into());
     }
     Ok(a)
 }
@@ -249,7 +282,23 @@ fn main() {
             );
             workers.push(tokio::spawn(async move {
                 while next.fetch_add(1, Ordering::Relaxed) < a.n {
-                    let one = one_handshake(config.clone(), &a, seen.clone());
+                    let one = async {
+                        match a.client {
+                            ClientKind::Russh => {
+                                one_handshake(config.clone(), &a, seen.clone()).await
+                            }
+                            ClientKind::Bare => {
+                                let key = bare::handshake(a.port, &a.hostkey, &a.user, &a.password)
+                                    .await?;
+                                if let Ok(mut seen) = seen.lock() {
+                                    if !seen.contains(&key) {
+                                        seen.insert(key);
+                                    }
+                                }
+                                Ok(())
+                            }
+                        }
+                    };
                     let r = match tokio::time::timeout(Duration::from_secs(60), one).await {
                         Ok(r) => r,
                         Err(_) => Err("timed out after 60 s".into()),
@@ -288,10 +337,11 @@ fn main() {
         .collect();
     let seen_json: Vec<String> = seen.iter().map(|s| json_str(s)).collect();
     println!(
-        "{{\"mode\": \"handshakes\", \"client\": \"russh\", \"n\": {}, \"concurrency\": {}, \
+        "{{\"mode\": \"handshakes\", \"client\": {}, \"n\": {}, \"concurrency\": {}, \
          \"procs\": 1, \"threads\": {}, \"kex\": {}, \"ok\": {ok}, \"failed\": {}, \
          \"errors\": {{{}}}, \"timed_out\": {timed_out}, \"elapsed_s\": {:.3}, \"rate\": {:.1}, \
          \"server_cpu_s\": {:.2}, \"client_cpu_s\": {:.2}, \"hostkey_seen\": [{}]}}",
+        json_str(a.client.name()),
         a.n,
         a.concurrency,
         a.threads,
