@@ -52,9 +52,10 @@ impl Ssh {
             .await
             .map_err(|e| setup(e.to_string()))?
             .map_err(|e| setup(format!("host keys: {e}")))?;
-        let ident = ctx.system.persona().ssh_ident.clone();
-        let algorithms =
-            openssh_algorithms(&ident).map_err(|e| setup(format!("algorithms of {ident}: {e}")))?;
+        let persona = ctx.system.persona();
+        let ident = persona.ssh_ident.clone();
+        let algorithms = openssh_algorithms(&persona.os.id, &ident)
+            .map_err(|e| setup(format!("algorithms of {ident}: {e}")))?;
         let mut config = ServerConfig::new(ident.clone(), keys);
         config.algorithms = algorithms;
         // The EXT_INFO extensions of the persona's OpenSSH.
@@ -163,12 +164,74 @@ fn openssh_kex(ident: &str) -> Vec<&'static str> {
     kex
 }
 
-/// Stock OpenSSH's server lists (7.4 … 10.x) for the persona's version.
-fn openssh_algorithms(ident: &str) -> Result<Algorithms, SshError> {
+/// The lists a default install of the persona's sshd sends: upstream OpenSSH's for the
+/// version (7.4 … 10.x), except where the distribution changes them. Red Hat's do, and both
+/// lists below match KEXINITs captured from stock servers:
+/// - RHEL 9 (Rocky, `OpenSSH_8.7`) takes them from the system's DEFAULT crypto policy: no
+///   sntrup761, UMAC-64, AES-192 or `ssh-rsa` signatures, AES-256-GCM first, group14 before
+///   16 and 18; strict kex since the Terrapin update (`8.7p1-34.el9_3.3`), no `ext-info-s`.
+/// - RHEL 7 (CentOS, `OpenSSH_7.4`) patches the compiled-in defaults back towards the legacy
+///   algorithms: `diffie-hellman-group-exchange-sha1` before group14, and `ssh-rsa` first
+///   among the host key algorithms.
+fn openssh_algorithms(os_id: &str, ident: &str) -> Result<Algorithms, SshError> {
     let version = openssh_version(ident);
-    let kex = openssh_kex(ident);
+    let red_hat = matches!(os_id, "rhel" | "rocky" | "almalinux" | "centos");
+    if red_hat && version == (8, 7) {
+        let mut kex = vec![
+            "curve25519-sha256",
+            "curve25519-sha256@libssh.org",
+            "ecdh-sha2-nistp256",
+            "ecdh-sha2-nistp384",
+            "ecdh-sha2-nistp521",
+            "diffie-hellman-group-exchange-sha256",
+            "diffie-hellman-group14-sha256",
+            "diffie-hellman-group16-sha512",
+            "diffie-hellman-group18-sha512",
+        ];
+        if offers_strict_kex(ident) {
+            kex.push("kex-strict-s-v00@openssh.com");
+        }
+        return Algorithms::from_names(
+            &kex,
+            &[
+                "rsa-sha2-512",
+                "rsa-sha2-256",
+                "ecdsa-sha2-nistp256",
+                "ssh-ed25519",
+            ],
+            &[
+                "aes256-gcm@openssh.com",
+                "chacha20-poly1305@openssh.com",
+                "aes256-ctr",
+                "aes128-gcm@openssh.com",
+                "aes128-ctr",
+            ],
+            &[
+                "hmac-sha2-256-etm@openssh.com",
+                "hmac-sha1-etm@openssh.com",
+                "umac-128-etm@openssh.com",
+                "hmac-sha2-512-etm@openssh.com",
+                "hmac-sha2-256",
+                "hmac-sha1",
+                "umac-128@openssh.com",
+                "hmac-sha2-512",
+            ],
+            &["none", "zlib@openssh.com"],
+        );
+    }
+    let mut kex = openssh_kex(ident);
+    if red_hat && version == (7, 4) {
+        if let Some(at) = kex
+            .iter()
+            .position(|k| *k == "diffie-hellman-group14-sha256")
+        {
+            kex.insert(at, "diffie-hellman-group-exchange-sha1");
+        }
+    }
     let mut host_key = vec!["rsa-sha2-512", "rsa-sha2-256"];
-    if version < (8, 8) {
+    if red_hat && version == (7, 4) {
+        host_key.insert(0, "ssh-rsa");
+    } else if version < (8, 8) {
         host_key.push("ssh-rsa");
     }
     host_key.extend(["ecdsa-sha2-nistp256", "ssh-ed25519"]);
@@ -1331,7 +1394,7 @@ mod tests {
     #[test]
     fn algorithm_lists_follow_the_openssh_version() {
         let names = |ident: &str| {
-            let a = openssh_algorithms(ident).expect("every listed name is implemented");
+            let a = openssh_algorithms("debian", ident).expect("every listed name is implemented");
             format!("{a:?}")
         };
         let debian12 = names("SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3");
@@ -1358,6 +1421,39 @@ mod tests {
         assert!(
             !debian12.contains("DhGroup14Sha1") && !debian12.contains("SshRsa"),
             "{debian12}"
+        );
+    }
+
+    #[test]
+    fn red_hat_personas_send_red_hats_lists() {
+        let names = |os: &str, ident: &str| {
+            let a = openssh_algorithms(os, ident).expect("every listed name is implemented");
+            format!("{a:?}")
+        };
+        // RHEL 9's DEFAULT crypto policy: AES-256-GCM first, no UMAC-64, AES-192, sntrup761
+        // or SHA-1 signatures; strict kex but no ext-info-s.
+        let rocky = names("rocky", "SSH-2.0-OpenSSH_8.7");
+        assert!(
+            rocky
+                .contains("cipher: [Aes256Gcm, ChaCha20Poly1305, Aes256Ctr, Aes128Gcm, Aes128Ctr]"),
+            "{rocky}"
+        );
+        assert!(
+            rocky.contains("DhGexSha256, DhGroup14Sha256, DhGroup16Sha512"),
+            "{rocky}"
+        );
+        for absent in ["Umac64", "Aes192", "Sntrup", "SshRsa"] {
+            assert!(!rocky.contains(absent), "{absent} in {rocky}");
+        }
+        assert!(rocky.contains("strict: true") && rocky.contains("ext_info_s: false"));
+        // The same version string from elsewhere is upstream 8.7.
+        assert!(names("debian", "SSH-2.0-OpenSSH_8.7").contains("Umac64"));
+        // RHEL 7: gex-sha1 before group14, ssh-rsa first.
+        let centos = names("centos", "SSH-2.0-OpenSSH_7.4");
+        assert!(centos.contains("DhGexSha1, DhGroup14Sha256"), "{centos}");
+        assert!(
+            centos.contains("host_key: [SshRsa, RsaSha2_512"),
+            "{centos}"
         );
     }
 
@@ -1403,7 +1499,7 @@ mod tests {
             "SSH-2.0-OpenSSH_9.6",
             "SSH-2.0-OpenSSH_10.0",
         ] {
-            openssh_algorithms(ident).expect("every name offered is implemented");
+            openssh_algorithms("debian", ident).expect("every name offered is implemented");
         }
     }
 
