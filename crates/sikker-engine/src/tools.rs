@@ -91,7 +91,8 @@ pub fn render_sessions(engine: &Engine, sessions: &[SessionClassification]) -> S
             "{} {} {} ({} events): {}",
             s.session, s.src_ip, s.protocol, s.events, what
         );
-        let _ = writeln!(out, "  primitives: {}", c.primitives.join(", "));
+        let primitives: Vec<&str> = c.primitives.iter().collect();
+        let _ = writeln!(out, "  primitives: {}", primitives.join(", "));
     }
     out
 }

@@ -277,7 +277,7 @@ fn unknown_command_mix_is_unclassified() {
     ));
     let c = engine().classify(&s);
     assert_eq!(c.outcome, Outcome::Unclassified, "{:?}", c.primitives);
-    assert!(c.primitives.iter().any(|p| &**p == "cmd-etc-shadow"));
+    assert!(c.primitives.contains("cmd-etc-shadow"));
 }
 
 #[test]
