@@ -97,7 +97,7 @@ fn describe(engine: &Engine, corpus: &[Vec<Event>]) {
             disagree += 1;
         }
         match c.outcome {
-            Outcome::Behavior(b) => *behaviors.entry(b).or_default() += 1,
+            Outcome::Behavior(b) => *behaviors.entry(b.to_string()).or_default() += 1,
             Outcome::Unclassified => unclassified += 1,
             Outcome::Nothing => nothing += 1,
         }

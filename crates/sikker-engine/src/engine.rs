@@ -24,8 +24,9 @@ use uuid::Uuid;
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
-    /// Exactly one behavior accounts for every primitive seen.
-    Behavior(String),
+    /// Exactly one behavior accounts for every primitive seen: its id, shared with the
+    /// engine's catalog.
+    Behavior(Arc<str>),
     /// Primitives matched but no behavior accounts for exactly them: the editors' queue.
     Unclassified,
     /// No primitive matched at all.
@@ -199,6 +200,8 @@ pub struct Engine {
     prim_index: HashMap<String, u32>,
     /// Primitive ids by index, as classifications hand them out.
     prim_ids: Arc<[Box<str>]>,
+    /// Behavior ids by index, as outcomes hand them out.
+    behavior_ids: Vec<Arc<str>>,
 }
 
 impl Engine {
@@ -244,9 +247,15 @@ impl Engine {
             .iter()
             .map(|p| p.id.as_str().into())
             .collect();
+        let behavior_ids = catalog
+            .behaviors
+            .iter()
+            .map(|b| b.id.as_str().into())
+            .collect();
         Ok(Engine {
             id: NEXT_ENGINE_ID.fetch_add(1, Ordering::Relaxed),
             prim_ids,
+            behavior_ids,
             catalog,
             matcher,
             behaviors,
@@ -470,7 +479,10 @@ impl Engine {
             });
         }
         match best {
-            Some(bi) => Outcome::Behavior(self.catalog.behaviors[bi].id.clone()),
+            Some(bi) => match self.behavior_ids.get(bi) {
+                Some(id) => Outcome::Behavior(Arc::clone(id)),
+                None => Outcome::Unclassified,
+            },
             None => Outcome::Unclassified,
         }
     }

@@ -82,7 +82,7 @@ pub fn render_sessions(engine: &Engine, sessions: &[SessionClassification]) -> S
         let what = match &c.outcome {
             Outcome::Behavior(b) => match engine.behavior(b) {
                 Some(b) => format!("{} ({}, {})", b.id, b.name, b.severity),
-                None => b.clone(),
+                None => b.to_string(),
             },
             other => other.to_string(),
         };
