@@ -533,8 +533,10 @@ const MAX_LINES_SEEN: usize = 64;
 /// The command lines of one session matched so far, with their protocol bits, for the
 /// uncached path. A 64-bit mask of a cheap hash of each line answers "new" for most lines
 /// without the scan, which compared each line with every one before it.
+/// Empty slots are `None`, all zero bytes: the array is set up by clearing memory, where
+/// `(0, "")` slots were written one field at a time.
 struct LinesSeen<'a> {
-    lines: [(u32, &'a str); MAX_LINES_SEEN],
+    lines: [Option<(u32, &'a str)>; MAX_LINES_SEEN],
     len: usize,
     mask: u64,
 }
@@ -542,7 +544,7 @@ struct LinesSeen<'a> {
 impl Default for LinesSeen<'_> {
     fn default() -> Self {
         LinesSeen {
-            lines: [(0, ""); MAX_LINES_SEEN],
+            lines: [None; MAX_LINES_SEEN],
             len: 0,
             mask: 0,
         }
@@ -561,12 +563,12 @@ impl<'a> LinesSeen<'a> {
             ^ byte(b.len().wrapping_sub(1)) << 32
             ^ u64::from(bit) << 20;
         let m = 1u64 << (h.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58);
-        if self.mask & m != 0 && self.lines[..self.len].contains(&(bit, line)) {
+        if self.mask & m != 0 && self.lines[..self.len].contains(&Some((bit, line))) {
             return false;
         }
         self.mask |= m;
         if let Some(slot) = self.lines.get_mut(self.len) {
-            *slot = (bit, line);
+            *slot = Some((bit, line));
             self.len += 1;
         }
         true
