@@ -174,10 +174,20 @@ enum Cond {
 impl Cond {
     fn holds(&self, p: &PrimSet) -> bool {
         match self {
+            Cond::All(xs) => xs.iter().all(|x| x.holds_here(p)),
+            Cond::Either(xs) => xs.iter().any(|x| x.holds_here(p)),
+            leaf => leaf.holds_here(p),
+        }
+    }
+
+    /// [`Cond::holds`] with the leaves tested in place: most conditions are an `AND` of
+    /// primitives and masks, which then costs no call per member.
+    #[inline]
+    fn holds_here(&self, p: &PrimSet) -> bool {
+        match self {
             Cond::Prim(i) => p.contains(*i),
             Cond::Any(m) => m.intersects(p),
-            Cond::All(xs) => xs.iter().all(|x| x.holds(p)),
-            Cond::Either(xs) => xs.iter().any(|x| x.holds(p)),
+            nested => nested.holds(p),
         }
     }
 }
