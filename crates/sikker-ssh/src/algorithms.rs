@@ -21,6 +21,9 @@ pub enum Kex {
     DhGroup14Sha256,
     DhGroup14Sha1,
     DhGexSha1,
+    /// Oakley group 2 (1024 bits) with SHA-1: off by default, for personas of servers that
+    /// still offered it (RHEL 7's OpenSSH 7.4).
+    DhGroup1Sha1,
 }
 
 /// How a key exchange method runs.
@@ -50,6 +53,14 @@ pub enum Cipher {
     Aes128Ctr,
     Aes192Ctr,
     Aes256Ctr,
+    /// The CBC ciphers (RFC 4253 §6.3): off by default, for personas of servers that still
+    /// offered them (RHEL 7's OpenSSH 7.4 lists all six).
+    Aes128Cbc,
+    Aes192Cbc,
+    Aes256Cbc,
+    BlowfishCbc,
+    Cast128Cbc,
+    TripleDesCbc,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -89,7 +100,7 @@ pub const KEX_STRICT_CLIENT: &str = "kex-strict-c-v00@openssh.com";
 pub const EXT_INFO_CLIENT: &str = "ext-info-c";
 
 impl Kex {
-    pub const ALL: [Kex; 14] = [
+    pub const ALL: [Kex; 15] = [
         Kex::Mlkem768X25519Sha256,
         Kex::Sntrup761X25519Sha512,
         Kex::Sntrup761X25519Sha512Openssh,
@@ -104,6 +115,7 @@ impl Kex {
         Kex::DhGroup14Sha256,
         Kex::DhGroup14Sha1,
         Kex::DhGexSha1,
+        Kex::DhGroup1Sha1,
     ];
     pub(crate) fn family(self) -> KexFamily {
         match self {
@@ -115,6 +127,7 @@ impl Kex {
             | Kex::EcdhSha2Nistp256
             | Kex::EcdhSha2Nistp384
             | Kex::EcdhSha2Nistp521 => KexFamily::Ecdh,
+            Kex::DhGroup1Sha1 => KexFamily::Dh(crate::dh::group1),
             Kex::DhGroup14Sha1 | Kex::DhGroup14Sha256 => KexFamily::Dh(crate::dh::group14),
             Kex::DhGroup16Sha512 => KexFamily::Dh(crate::dh::group16),
             Kex::DhGroup18Sha512 => KexFamily::Dh(crate::dh::group18),
@@ -137,6 +150,7 @@ impl Kex {
             Kex::DhGroup14Sha256 => "diffie-hellman-group14-sha256",
             Kex::DhGroup14Sha1 => "diffie-hellman-group14-sha1",
             Kex::DhGexSha1 => "diffie-hellman-group-exchange-sha1",
+            Kex::DhGroup1Sha1 => "diffie-hellman-group1-sha1",
         }
     }
     pub fn hash(self) -> &'static ring::digest::Algorithm {
@@ -147,7 +161,9 @@ impl Kex {
             | Kex::EcdhSha2Nistp521
             | Kex::DhGroup16Sha512
             | Kex::DhGroup18Sha512 => &ring::digest::SHA512,
-            Kex::DhGroup14Sha1 | Kex::DhGexSha1 => &ring::digest::SHA1_FOR_LEGACY_USE_ONLY,
+            Kex::DhGroup14Sha1 | Kex::DhGexSha1 | Kex::DhGroup1Sha1 => {
+                &ring::digest::SHA1_FOR_LEGACY_USE_ONLY
+            }
             _ => &ring::digest::SHA256,
         }
     }
@@ -175,13 +191,20 @@ impl HostKeyAlg {
 }
 
 impl Cipher {
-    pub const ALL: [Cipher; 6] = [
+    /// The six ciphers OpenSSH ≥ 7.6 still offers, then the CBC ciphers in RHEL 7's order.
+    pub const ALL: [Cipher; 12] = [
         Cipher::ChaCha20Poly1305,
         Cipher::Aes128Gcm,
         Cipher::Aes256Gcm,
         Cipher::Aes128Ctr,
         Cipher::Aes192Ctr,
         Cipher::Aes256Ctr,
+        Cipher::Aes128Cbc,
+        Cipher::Aes192Cbc,
+        Cipher::Aes256Cbc,
+        Cipher::BlowfishCbc,
+        Cipher::Cast128Cbc,
+        Cipher::TripleDesCbc,
     ];
     pub fn name(self) -> &'static str {
         match self {
@@ -191,6 +214,12 @@ impl Cipher {
             Cipher::Aes128Ctr => "aes128-ctr",
             Cipher::Aes192Ctr => "aes192-ctr",
             Cipher::Aes256Ctr => "aes256-ctr",
+            Cipher::Aes128Cbc => "aes128-cbc",
+            Cipher::Aes192Cbc => "aes192-cbc",
+            Cipher::Aes256Cbc => "aes256-cbc",
+            Cipher::BlowfishCbc => "blowfish-cbc",
+            Cipher::Cast128Cbc => "cast128-cbc",
+            Cipher::TripleDesCbc => "3des-cbc",
         }
     }
     /// AEAD ciphers carry their own integrity: the MAC list does not apply.
@@ -200,18 +229,39 @@ impl Cipher {
             Cipher::ChaCha20Poly1305 | Cipher::Aes128Gcm | Cipher::Aes256Gcm
         )
     }
+    /// Whether this is one of the CBC ciphers, whose chaining value carries from one packet
+    /// to the next.
+    pub fn is_cbc(self) -> bool {
+        matches!(
+            self,
+            Cipher::Aes128Cbc
+                | Cipher::Aes192Cbc
+                | Cipher::Aes256Cbc
+                | Cipher::BlowfishCbc
+                | Cipher::Cast128Cbc
+                | Cipher::TripleDesCbc
+        )
+    }
+    /// Key bytes taken from the key exchange: 128 bits for Blowfish and CAST-128 (their
+    /// ciphers take other lengths; SSH fixes these), three DES keys for 3DES.
     pub fn key_len(self) -> usize {
         match self {
             Cipher::ChaCha20Poly1305 => 64,
-            Cipher::Aes128Gcm | Cipher::Aes128Ctr => 16,
-            Cipher::Aes192Ctr => 24,
-            Cipher::Aes256Gcm | Cipher::Aes256Ctr => 32,
+            Cipher::Aes128Gcm
+            | Cipher::Aes128Ctr
+            | Cipher::Aes128Cbc
+            | Cipher::BlowfishCbc
+            | Cipher::Cast128Cbc => 16,
+            Cipher::Aes192Ctr | Cipher::Aes192Cbc | Cipher::TripleDesCbc => 24,
+            Cipher::Aes256Gcm | Cipher::Aes256Ctr | Cipher::Aes256Cbc => 32,
         }
     }
+    /// IV bytes: the block size for CTR and CBC, GCM's 12-byte nonce, none for ChaCha20.
     pub fn iv_len(self) -> usize {
         match self {
             Cipher::ChaCha20Poly1305 => 0,
             Cipher::Aes128Gcm | Cipher::Aes256Gcm => 12,
+            Cipher::BlowfishCbc | Cipher::Cast128Cbc | Cipher::TripleDesCbc => 8,
             _ => 16,
         }
     }
@@ -302,12 +352,13 @@ pub struct Algorithms {
 impl Default for Algorithms {
     /// Everything implemented, in OpenSSH 10's order of preference (SHA-1 key exchanges,
     /// which OpenSSH no longer enables by default, left out; the finite-field groups that
-    /// sshd 10 dropped from its list kept at the end, where its client still has them).
+    /// sshd 10 dropped from its list kept at the end, where its client still has them). The
+    /// CBC ciphers are left out too: upstream sshd has not offered them by default since 6.7.
     fn default() -> Self {
         Algorithms {
             kex: Kex::ALL[..12].to_vec(),
             host_key: HostKeyAlg::ALL[..5].to_vec(),
-            cipher: Cipher::ALL.to_vec(),
+            cipher: Cipher::ALL[..6].to_vec(),
             mac: MacAlg::ALL.to_vec(),
             // OpenSSH's server default (Compression yes).
             compression: Compression::ALL.to_vec(),
@@ -578,6 +629,76 @@ mod tests {
             &["hmac-sha1"],
         );
         assert!(!negotiate(&c, &old, &HostKeyAlg::ALL).unwrap().strict);
+    }
+
+    /// CentOS 7's sshd (RHEL's OpenSSH 7.4): the Oakley group 2 key exchange and six CBC
+    /// ciphers, none of which the defaults offer.
+    #[test]
+    fn rhel7_cbc_ciphers_and_group1() {
+        let ciphers = [
+            "chacha20-poly1305@openssh.com",
+            "aes128-ctr",
+            "aes192-ctr",
+            "aes256-ctr",
+            "aes128-gcm@openssh.com",
+            "aes256-gcm@openssh.com",
+            "aes128-cbc",
+            "aes192-cbc",
+            "aes256-cbc",
+            "blowfish-cbc",
+            "cast128-cbc",
+            "3des-cbc",
+        ];
+        let rhel7 = Algorithms::from_names(
+            &[
+                "curve25519-sha256",
+                "diffie-hellman-group14-sha1",
+                "diffie-hellman-group1-sha1",
+            ],
+            &["ssh-rsa", "ssh-ed25519"],
+            &ciphers,
+            &["hmac-sha1", "hmac-sha1-etm@openssh.com"],
+            &["none"],
+        )
+        .unwrap();
+        assert_eq!(
+            rhel7.cipher.iter().map(|c| c.name()).collect::<Vec<_>>(),
+            ciphers
+        );
+        assert_eq!(rhel7.kex[2], Kex::DhGroup1Sha1);
+        assert_eq!(
+            Kex::DhGroup1Sha1.hash(),
+            &ring::digest::SHA1_FOR_LEGACY_USE_ONLY
+        );
+        assert!(matches!(Kex::DhGroup1Sha1.family(), KexFamily::Dh(_)));
+        for (c, key, iv) in [
+            (Cipher::BlowfishCbc, 16, 8),
+            (Cipher::Cast128Cbc, 16, 8),
+            (Cipher::TripleDesCbc, 24, 8),
+            (Cipher::Aes192Cbc, 24, 16),
+        ] {
+            assert!(c.is_cbc() && !c.is_aead());
+            assert_eq!((c.key_len(), c.iv_len()), (key, iv), "{c:?}");
+        }
+        let c = client(
+            &["diffie-hellman-group1-sha1"],
+            &["3des-cbc"],
+            &["hmac-sha1"],
+        );
+        let n = negotiate(&c, &rhel7, &HostKeyAlg::ALL).unwrap();
+        assert_eq!(
+            (n.kex, n.cipher_c2s),
+            (Kex::DhGroup1Sha1, Cipher::TripleDesCbc)
+        );
+        assert_eq!(n.mac_s2c, Some(MacAlg::HmacSha1));
+        let default = Algorithms::default();
+        assert!(!default.kex.contains(&Kex::DhGroup1Sha1));
+        assert!(!default.cipher.iter().any(|c| c.is_cbc()));
+        let c = client(&["curve25519-sha256"], &["aes128-cbc"], &["hmac-sha1"]);
+        assert!(matches!(
+            negotiate(&c, &default, &HostKeyAlg::ALL),
+            Err(Error::NoCommonAlgorithm { kind: "cipher", .. })
+        ));
     }
 
     #[test]

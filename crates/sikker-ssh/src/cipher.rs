@@ -4,7 +4,11 @@
 
 use crate::algorithms::{Cipher, MacAlg};
 use crate::Error;
-use aes::cipher::{KeyIvInit, StreamCipher};
+use aes::cipher::array::Array;
+use aes::cipher::{
+    BlockCipherDecrypt, BlockCipherEncrypt, BlockModeDecrypt, BlockModeEncrypt, BlockSizeUser,
+    InnerIvInit, KeyInit, KeyIvInit, StreamCipher,
+};
 use rand::RngCore;
 use ring::aead::{self, chacha20_poly1305_openssh as chacha};
 
@@ -35,6 +39,101 @@ impl Ctr {
             Ctr::A128(c) => c.apply_keystream(data),
             Ctr::A192(c) => c.apply_keystream(data),
             Ctr::A256(c) => c.apply_keystream(data),
+        }
+    }
+}
+
+/// One direction of a CBC cipher: the block cipher and its chaining value. In SSH the chain
+/// runs on across packets: a packet's last ciphertext block is the next packet's IV.
+trait CbcChain: Send {
+    /// Encrypts or decrypts in place; `data` is whole blocks (framing guarantees it).
+    fn apply(&mut self, data: &mut [u8]);
+    fn block(&self) -> usize;
+    fn size(&self) -> usize;
+}
+
+impl<C: BlockCipherEncrypt + Send> CbcChain for cbc::Encryptor<C> {
+    fn apply(&mut self, data: &mut [u8]) {
+        let (blocks, rest) = Array::slice_as_chunks_mut(data);
+        debug_assert!(rest.is_empty(), "CBC input not whole blocks");
+        self.encrypt_blocks(blocks);
+    }
+    fn block(&self) -> usize {
+        Self::block_size()
+    }
+    fn size(&self) -> usize {
+        std::mem::size_of::<Self>()
+    }
+}
+
+impl<C: BlockCipherDecrypt + Send> CbcChain for cbc::Decryptor<C> {
+    fn apply(&mut self, data: &mut [u8]) {
+        let (blocks, rest) = Array::slice_as_chunks_mut(data);
+        debug_assert!(rest.is_empty(), "CBC input not whole blocks");
+        self.decrypt_blocks(blocks);
+    }
+    fn block(&self) -> usize {
+        Self::block_size()
+    }
+    fn size(&self) -> usize {
+        std::mem::size_of::<Self>()
+    }
+}
+
+/// Which way a direction's keys run: CBC encrypts and decrypts differently, the rest do not.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Way {
+    Seal,
+    Open,
+}
+
+fn cbc_chain(cipher: Cipher, key: &[u8], iv: &[u8], way: Way) -> Result<Box<dyn CbcChain>, Error> {
+    fn chain<C>(key: &[u8], iv: &[u8], way: Way) -> Option<Box<dyn CbcChain>>
+    where
+        C: KeyInit + BlockCipherEncrypt + BlockCipherDecrypt + Send + 'static,
+    {
+        // Blowfish and CAST-128 take variable key lengths; SSH's are fixed by key_len.
+        let c = C::new_from_slice(key).ok()?;
+        Some(match way {
+            Way::Seal => Box::new(cbc::Encryptor::inner_iv_slice_init(c, iv).ok()?),
+            Way::Open => Box::new(cbc::Decryptor::inner_iv_slice_init(c, iv).ok()?),
+        })
+    }
+    if key.len() != cipher.key_len() {
+        return Err(Error::Kex("CBC key length"));
+    }
+    match cipher {
+        Cipher::Aes128Cbc => chain::<aes::Aes128>(key, iv, way),
+        Cipher::Aes192Cbc => chain::<aes::Aes192>(key, iv, way),
+        Cipher::Aes256Cbc => chain::<aes::Aes256>(key, iv, way),
+        Cipher::BlowfishCbc => chain::<blowfish::Blowfish>(key, iv, way),
+        Cipher::Cast128Cbc => chain::<cast5::Cast5>(key, iv, way),
+        Cipher::TripleDesCbc => chain::<des::TdesEde3>(key, iv, way),
+        _ => None,
+    }
+    .ok_or(Error::Kex("CBC key or IV length"))
+}
+
+/// The ciphers that take a separate MAC.
+// Always inside `Keys::WithMac`'s box: CTR's key schedule inline saves the common case an
+// allocation, and a CBC session's box carrying that size is a few hundred bytes.
+#[allow(clippy::large_enum_variant)]
+enum Mode {
+    Ctr(Ctr),
+    Cbc(Box<dyn CbcChain>),
+}
+
+impl Mode {
+    fn apply(&mut self, data: &mut [u8]) {
+        match self {
+            Mode::Ctr(c) => c.apply(data),
+            Mode::Cbc(c) => c.apply(data),
+        }
+    }
+    fn block(&self) -> usize {
+        match self {
+            Mode::Ctr(_) => 16,
+            Mode::Cbc(c) => c.block(),
         }
     }
 }
@@ -135,7 +234,8 @@ enum Keys {
     // Boxed: AES key schedules and HMAC states are hundreds of bytes, and an idle
     // connection on chacha20-poly1305 should not carry their size inline.
     Gcm(Box<(aead::LessSafeKey, GcmNonce)>),
-    Ctr(Box<(Ctr, Mac)>),
+    /// CTR or CBC with a MAC, encrypt-and-MAC or encrypt-then-MAC (`-etm@openssh.com`).
+    WithMac(Box<(Mode, Mac)>),
 }
 
 /// Key material for one direction, derived by the key exchange.
@@ -148,7 +248,7 @@ pub struct DirectionKeys<'a> {
 }
 
 impl Keys {
-    fn new(k: &DirectionKeys<'_>) -> Result<Self, Error> {
+    fn new(k: &DirectionKeys<'_>, way: Way) -> Result<Self, Error> {
         Ok(match k.cipher {
             Cipher::ChaCha20Poly1305 => {
                 let key: &[u8; 64] = k
@@ -176,18 +276,22 @@ impl Keys {
             }
             c => {
                 let mac = k.mac.ok_or(Error::Kex("a MAC is required"))?;
-                Keys::Ctr(Box::new((
-                    Ctr::new(c, k.key, k.iv)?,
-                    Mac::new(mac, k.mac_key)?,
-                )))
+                let mode = if c.is_cbc() {
+                    Mode::Cbc(cbc_chain(c, k.key, k.iv, way)?)
+                } else {
+                    Mode::Ctr(Ctr::new(c, k.key, k.iv)?)
+                };
+                Keys::WithMac(Box::new((mode, Mac::new(mac, k.mac_key)?)))
             }
         })
     }
 
+    /// The cipher's block size, at least 8: packets are padded to a multiple of it.
     fn block(&self) -> usize {
         match self {
             Keys::Plain | Keys::ChaCha(_) => 8,
-            _ => 16,
+            Keys::Gcm(_) => 16,
+            Keys::WithMac(b) => b.0.block().max(8),
         }
     }
 
@@ -197,7 +301,7 @@ impl Keys {
         match self {
             Keys::Plain => false,
             Keys::ChaCha(_) | Keys::Gcm(_) => true,
-            Keys::Ctr(b) => b.1.etm,
+            Keys::WithMac(b) => b.1.etm,
         }
     }
 
@@ -205,7 +309,13 @@ impl Keys {
         match self {
             Keys::ChaCha(_) => std::mem::size_of::<(chacha::OpeningKey, chacha::SealingKey)>(),
             Keys::Gcm(_) => std::mem::size_of::<(aead::LessSafeKey, GcmNonce)>(),
-            Keys::Ctr(_) => std::mem::size_of::<(Ctr, Mac)>(),
+            Keys::WithMac(b) => {
+                std::mem::size_of::<(Mode, Mac)>()
+                    + match &b.0 {
+                        Mode::Cbc(c) => c.size(),
+                        Mode::Ctr(_) => 0,
+                    }
+            }
             Keys::Plain => 0,
         }
     }
@@ -214,7 +324,7 @@ impl Keys {
         match self {
             Keys::Plain => 0,
             Keys::ChaCha(_) | Keys::Gcm(_) => 16,
-            Keys::Ctr(b) => b.1.len,
+            Keys::WithMac(b) => b.1.len,
         }
     }
 }
@@ -234,7 +344,8 @@ pub struct Opened {
 pub struct Opener {
     keys: Keys,
     pub(crate) seq: u32,
-    /// packet_length of a packet whose first block is already decrypted in place (CTR+MAC).
+    /// packet_length of a packet whose first block is already decrypted in place (CTR or
+    /// CBC with a MAC over the plaintext).
     pending_len: Option<u32>,
     max_packet: u32,
 }
@@ -250,7 +361,7 @@ impl Opener {
     }
 
     pub fn rekey(&mut self, k: &DirectionKeys<'_>) -> Result<(), Error> {
-        self.keys = Keys::new(k)?;
+        self.keys = Keys::new(k, Way::Open)?;
         self.pending_len = None;
         Ok(())
     }
@@ -293,7 +404,7 @@ impl Opener {
                 }
                 None => return Ok(None),
             },
-            Keys::Ctr(b) => {
+            Keys::WithMac(b) => {
                 let (c, m) = &mut **b;
                 if m.etm {
                     match buf.first_chunk::<4>() {
@@ -303,7 +414,8 @@ impl Opener {
                 } else if let Some(l) = self.pending_len {
                     l as usize
                 } else {
-                    let Some(first) = buf.first_chunk_mut::<16>() else {
+                    // One block holds packet_length (8 bytes for the 64-bit block ciphers).
+                    let Some(first) = buf.get_mut(..c.block()) else {
                         return Ok(None);
                     };
                     c.apply(first);
@@ -333,7 +445,7 @@ impl Opener {
                 key.open_in_place_separate_tag(nonce.next(), aead::Aad::from(&*l), tag, body, 0..)
                     .map_err(|_| Error::Mac(seq))?;
             }
-            Keys::Ctr(b) => {
+            Keys::WithMac(b) => {
                 let (c, m) = &mut **b;
                 if m.etm {
                     if !m.verify(seq, packet, tag) {
@@ -341,7 +453,8 @@ impl Opener {
                     }
                     c.apply(&mut packet[4..]);
                 } else {
-                    c.apply(&mut packet[16..]);
+                    let first = c.block();
+                    c.apply(&mut packet[first..]);
                     self.pending_len = None;
                     if !m.verify(seq, packet, tag) {
                         return Err(Error::Mac(seq));
@@ -382,7 +495,7 @@ impl Default for Sealer {
 
 impl Sealer {
     pub fn rekey(&mut self, k: &DirectionKeys<'_>) -> Result<(), Error> {
-        self.keys = Keys::new(k)?;
+        self.keys = Keys::new(k, Way::Seal)?;
         Ok(())
     }
 
@@ -433,7 +546,7 @@ impl Sealer {
                     out.extend_from_slice(tag.as_ref());
                 }
             }
-            Keys::Ctr(b) => {
+            Keys::WithMac(b) => {
                 let (c, m) = &mut **b;
                 if m.etm {
                     c.apply(&mut out[start + 4..end]);
@@ -550,6 +663,155 @@ mod tests {
                 matches!(o.open(&mut wire), Err(Error::Mac(0))),
                 "{c:?}/{m:?}"
             );
+        }
+    }
+
+    const CBC: [Cipher; 6] = [
+        Cipher::Aes128Cbc,
+        Cipher::Aes192Cbc,
+        Cipher::Aes256Cbc,
+        Cipher::BlowfishCbc,
+        Cipher::Cast128Cbc,
+        Cipher::TripleDesCbc,
+    ];
+
+    /// Two packets, padding fixed, framed as the sealer frames them: 4 bytes of padding
+    /// make both a multiple of 16 (and so of 8), 32 and 48 bytes.
+    const CBC_PAYLOADS: [&[u8]; 2] = [
+        b"CBC: first packet of 23",
+        b"CBC: the second packet, 39 bytes long!!",
+    ];
+    const CBC_PADDING: [[u8; 4]; 2] = [[0xa1, 0xa2, 0xa3, 0xa4], [0xb1, 0xb2, 0xb3, 0xb4]];
+
+    /// Those two packets encrypted as one CBC stream by OpenSSL (`openssl enc -aes-128-cbc …
+    /// -bf-cbc -cast5-cbc -des-ede3-cbc -nopad`, key 00 01 02 …, IV 64 65 66 …, as `keyed`
+    /// makes them): the second packet's IV is the first's last ciphertext block.
+    const CBC_KNOWN: [(Cipher, &str); 6] = [
+        (Cipher::Aes128Cbc, "e79c7fdbf5aa687d5785250b32fc349bb9d4ac2ffa5081fea0a63380f1073176e9b13ddde1776b454d5c1c61c1bca061fb60e7b8961e265d30e2ef67da230a285bfd8733223949655a472ca439416b38"),
+        (Cipher::Aes192Cbc, "918702f1c44baf346ee2bef79e8cb0a97407d554e4d4a36097ea8a178d7ee084aecfb87ba39121a760745b6d0ecc0b6cfc30af8959f14a6249f6d59b47ce72d5cd1b52844f8166ca5558067ced7d3732"),
+        (Cipher::Aes256Cbc, "27714994764356c0775074f0f87433372079f077bc198ae4fd32516739aa0e13782629b8739bc55a516fd517f87fe57cff43a8b944ab912b57069cfbef607d2cec77127ed78d59052b271dfcfec73aa4"),
+        (Cipher::BlowfishCbc, "c32c6dbbc47585abbfc8d34433d07ffd46b061836806e025a113af31d1b13dd7d48c289063ae165c2275c45deb70aec43a76f7d86c82953bb37b9d5a12b59eabaed8e9a5eea0e752273f762e76dfd1ae"),
+        (Cipher::Cast128Cbc, "ea504345c1e5eda61264ea8a25acdf4a318524a20ceeeeaf19af52f12691ba31b6d3fa371cece2052689531045d7429950909e2dc6c275e7e56532781f79fafbf1812c5639aa8f7478ad49da4a0382dc"),
+        (Cipher::TripleDesCbc, "122509cbf67b7d73681ca78d4ba9e3b94da79393e89a21374055e2700e88cc541c3f939478630d00177678a8ac77c86c8fe25db0ecd36879a2f5fff4704a3d9545ac99235986e092c468b051488b9f55"),
+    ];
+
+    fn unhex(s: &str) -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    fn cbc_plaintext(n: usize) -> Vec<u8> {
+        let len = (1 + CBC_PAYLOADS[n].len() + 4) as u32;
+        let mut p = len.to_be_bytes().to_vec();
+        p.push(4);
+        p.extend_from_slice(CBC_PAYLOADS[n]);
+        p.extend_from_slice(&CBC_PADDING[n]);
+        p
+    }
+
+    /// hmac-sha1 over the sequence number and the plaintext, with `keyed`'s MAC key.
+    fn hmac_sha1(seq: u32, plaintext: &[u8]) -> Vec<u8> {
+        let mk: Vec<u8> = (7..27).collect();
+        let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, &mk);
+        let mut ctx = ring::hmac::Context::with_key(&key);
+        ctx.update(&seq.to_be_bytes());
+        ctx.update(plaintext);
+        ctx.sign().as_ref().to_vec()
+    }
+
+    #[test]
+    fn cbc_opens_what_openssl_encrypted() {
+        for (c, hex) in CBC_KNOWN {
+            let (_, mut o) = keyed(c, Some(MacAlg::HmacSha1));
+            let ct = unhex(hex);
+            let mut wire = ct[..32].to_vec();
+            wire.extend(hmac_sha1(0, &cbc_plaintext(0)));
+            wire.extend_from_slice(&ct[32..]);
+            wire.extend(hmac_sha1(1, &cbc_plaintext(1)));
+            let first = o.open(&mut wire).unwrap().expect("a whole packet");
+            assert_eq!(&wire[first.payload.clone()], CBC_PAYLOADS[0], "{c:?}");
+            assert_eq!(first.consumed, 52);
+            let rest = &mut wire[first.consumed..];
+            let second = o.open(rest).unwrap().expect("a whole packet");
+            assert_eq!(&rest[second.payload], CBC_PAYLOADS[1], "{c:?}");
+            assert_eq!(second.consumed, rest.len());
+        }
+    }
+
+    /// What the sealer sends decrypts as one CBC stream (a fresh decryptor over both
+    /// packets, the tags taken out), whole packets included, with the MAC over the plaintext.
+    #[test]
+    fn cbc_seals_one_chain_across_packets() {
+        fn decrypt<C: KeyInit + BlockCipherDecrypt>(key: &[u8], iv: &[u8], data: &mut [u8]) {
+            let c = C::new_from_slice(key).unwrap();
+            let mut d = cbc::Decryptor::inner_iv_slice_init(c, iv).unwrap();
+            let (blocks, rest) = Array::slice_as_chunks_mut(data);
+            assert!(rest.is_empty());
+            d.decrypt_blocks(blocks);
+        }
+        for c in CBC {
+            let (mut s, _) = keyed(c, Some(MacAlg::HmacSha1));
+            let sealed: Vec<Vec<u8>> = CBC_PAYLOADS.iter().map(|p| seal(&mut s, p)).collect();
+            let (c0, t0) = sealed[0].split_at(sealed[0].len() - 20);
+            let (c1, t1) = sealed[1].split_at(sealed[1].len() - 20);
+            let mut stream = [c0, c1].concat();
+            let key: Vec<u8> = (0..c.key_len() as u8).collect();
+            let iv: Vec<u8> = (100..100 + c.iv_len() as u8).collect();
+            match c {
+                Cipher::Aes128Cbc => decrypt::<aes::Aes128>(&key, &iv, &mut stream),
+                Cipher::Aes192Cbc => decrypt::<aes::Aes192>(&key, &iv, &mut stream),
+                Cipher::Aes256Cbc => decrypt::<aes::Aes256>(&key, &iv, &mut stream),
+                Cipher::BlowfishCbc => decrypt::<blowfish::Blowfish>(&key, &iv, &mut stream),
+                Cipher::Cast128Cbc => decrypt::<cast5::Cast5>(&key, &iv, &mut stream),
+                _ => decrypt::<des::TdesEde3>(&key, &iv, &mut stream),
+            }
+            let (p0, p1) = stream.split_at(c0.len());
+            for (seq, (p, tag)) in [(p0, t0), (p1, t1)].into_iter().enumerate() {
+                let len = u32::from_be_bytes([p[0], p[1], p[2], p[3]]) as usize;
+                assert_eq!(len + 4, p.len(), "{c:?}");
+                assert_eq!(p.len() % c.iv_len(), 0, "{c:?}");
+                let pad = p[4] as usize;
+                assert!(pad >= 4, "{c:?}");
+                assert_eq!(&p[5..p.len() - pad], CBC_PAYLOADS[seq], "{c:?}");
+                assert_eq!(tag, hmac_sha1(seq as u32, p), "{c:?}");
+            }
+        }
+    }
+
+    /// A packet_length that does not fill whole blocks is refused, whether it came decrypted
+    /// from the first block or in the clear (encrypt-then-MAC); random bytes never panic.
+    #[test]
+    fn cbc_lengths_off_the_block_are_errors() {
+        use rand::Rng;
+        for c in CBC {
+            let bs = c.iv_len();
+            for m in [MacAlg::HmacSha1, MacAlg::HmacSha1Etm] {
+                let (_, mut o) = keyed(c, Some(m));
+                let key: Vec<u8> = (0..c.key_len() as u8).collect();
+                let iv: Vec<u8> = (100..100 + c.iv_len() as u8).collect();
+                let bad = if m.etm() { 2 * bs + 4 } else { 2 * bs + 1 } as u32;
+                let mut wire = vec![0u8; bs];
+                wire[..4].copy_from_slice(&bad.to_be_bytes());
+                wire[4] = 4;
+                if !m.etm() {
+                    cbc_chain(c, &key, &iv, Way::Seal).unwrap().apply(&mut wire);
+                }
+                wire.extend([0; 64]);
+                let r = o.open(&mut wire);
+                assert!(
+                    matches!(r, Err(Error::PacketLength(l)) if l == bad),
+                    "{c:?}/{m:?}: {r:?}"
+                );
+                let mut rng = rand::rng();
+                for _ in 0..200 {
+                    let (_, mut o) = keyed(c, Some(m));
+                    let mut junk = vec![0u8; rng.random_range(0..120)];
+                    rng.fill_bytes(&mut junk);
+                    assert!(!matches!(o.open(&mut junk), Ok(Some(_))), "{c:?}/{m:?}");
+                }
+            }
         }
     }
 

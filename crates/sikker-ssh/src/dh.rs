@@ -1,5 +1,6 @@
 //! Finite-field Diffie-Hellman (RFC 4253 §8, RFC 8268 groups, RFC 4419 group exchange) over
-//! the MODP groups 14, 16 and 18 of RFC 3526. The primes are computed from their definition
+//! the MODP groups 14, 16 and 18 of RFC 3526, and Oakley group 2 of RFC 2409 §6.2 (SSH's
+//! `group1`, 1024 bits). The primes are computed from their definition
 //! (p = 2^n − 2^(n−64) − 1 + 2^64·(⌊2^(n−130)·π⌋ + k)) once, on first use.
 //!
 //! num-bigint's modpow is not constant-time. The exponent is the server's ephemeral secret for
@@ -49,6 +50,12 @@ fn modp(n: u64, k: u32) -> Group {
         p,
         g: BigUint::from(2u32),
     }
+}
+
+/// Only for `diffie-hellman-group1-sha1`: never picked for a group exchange.
+pub fn group1() -> &'static Group {
+    static G: OnceLock<Group> = OnceLock::new();
+    G.get_or_init(|| modp(1024, 129093))
 }
 
 pub fn group14() -> &'static Group {
@@ -123,6 +130,30 @@ mod tests {
         assert_eq!(two.modpow(&(&g.p - &one), &g.p), one);
         let q = (&g.p - &one) >> 1;
         assert_eq!(BigUint::from(3u32).modpow(&(&q - &one), &q), one);
+    }
+
+    /// RFC 2409 §6.2's prime, digit for digit (OpenSSL has no name for it to compare with).
+    #[test]
+    fn group1_is_oakley_group_2() {
+        let rfc2409 = "FFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD1\
+                       29024E088A67CC74020BBEA63B139B22514A08798E3404DD\
+                       EF9519B3CD3A431B302B0A6DF25F14374FE1356D6D51C245\
+                       E485B576625E7EC6F44C42E9A637ED6B0BFF5CB6F406B7ED\
+                       EE386BFB5A899FA5AE9F24117C4B1FE649286651ECE65381\
+                       FFFFFFFFFFFFFFFF";
+        let g = group1();
+        assert_eq!(format!("{:X}", g.p), rfc2409);
+        assert_eq!(g.g, BigUint::from(2u32));
+        let one = BigUint::from(1u32);
+        let q = (&g.p - &one) >> 1;
+        assert_eq!(BigUint::from(3u32).modpow(&(&q - &one), &q), one);
+        // An exchange over it, and group exchange never hands it out.
+        let x = BigUint::from(987654321u64);
+        let e = g.g.modpow(&x, &g.p);
+        let (f, k) = agree(g, &e.to_bytes_be()).unwrap();
+        let k2 = BigUint::from_bytes_be(&f).modpow(&x, &g.p);
+        assert_eq!(BigUint::from_bytes_be(&k), k2);
+        assert!(for_request(1024, 1024, 1024).is_err());
     }
 
     /// The same groups as OpenSSL knows them (`openssl genpkey -genparam … group:modp_N`,

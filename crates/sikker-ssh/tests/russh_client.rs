@@ -133,6 +133,48 @@ async fn password_exec_with_every_shared_cipher_and_mac() {
     }
 }
 
+/// The CBC ciphers russh has (`des` feature for 3des-cbc), with the MAC over the
+/// plaintext and encrypt-then-MAC, over a few exchanges of packets.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cbc_ciphers_russh_shares_with_us() {
+    let (port, log) = start(common::config_all()).await;
+    for c in [
+        cipher::AES_128_CBC,
+        cipher::AES_192_CBC,
+        cipher::AES_256_CBC,
+        cipher::TRIPLE_DES_CBC,
+    ] {
+        for m in [mac::HMAC_SHA1, mac::HMAC_SHA256_ETM] {
+            let mut h = client::connect(config(Some(c), Some(m)), ("127.0.0.1", port), Client)
+                .await
+                .unwrap_or_else(|e| panic!("{c:?}/{m:?}: {e}"));
+            let auth = h
+                .authenticate_password("root", PASSWORD)
+                .await
+                .expect("auth");
+            assert!(auth.success(), "{c:?}/{m:?}");
+            let (out, status) = exec(&h, "big 20000").await;
+            assert_eq!(out.len(), 20000, "{c:?}/{m:?}");
+            assert_eq!(status, Some(3));
+            let n = log
+                .lock()
+                .expect("log")
+                .iter()
+                .rev()
+                .find_map(|e| match e {
+                    Event::KexInit { negotiated, .. } => Some(*negotiated),
+                    _ => None,
+                })
+                .expect("kex");
+            assert_eq!(n.cipher_c2s.name(), c.as_ref());
+            assert_eq!(n.mac_s2c.map(MacAlg::name), Some(m.as_ref()));
+            h.disconnect(Disconnect::ByApplication, "", "en")
+                .await
+                .expect("disconnect");
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn public_key_and_pty_shell() {
     let (port, log) = start(common::config()).await;
@@ -196,6 +238,7 @@ async fn every_kex_russh_shares_with_us() {
         kex::DH_G14_SHA256,
         kex::DH_G14_SHA1,
         kex::DH_GEX_SHA1,
+        kex::DH_G1_SHA1,
     ] {
         let mut h = client::connect(config_kex(method, None, None), ("127.0.0.1", port), Client)
             .await
