@@ -8,7 +8,8 @@ pub enum Error {
     Identification { reason: &'static str, line: String },
     #[error("truncated message: {0}")]
     Truncated(&'static str),
-    #[error("packet length {0} out of bounds")]
+    /// Too short, over the limit, or not whole blocks of the cipher (CBC's 8 or 16 bytes).
+    #[error("packet length {0} out of bounds or not a multiple of the block size")]
     PacketLength(u32),
     #[error("bad padding: {0}")]
     Padding(&'static str),
