@@ -368,7 +368,39 @@ impl Default for Algorithms {
     }
 }
 
+/// The name lists a server with these [`Algorithms`] sends in its KEXINIT, in order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NameLists {
+    /// With `ext-info-s` and `kex-strict-s-v00@openssh.com` where they are offered.
+    pub kex: Vec<&'static str>,
+    /// Before narrowing to the host keys the server holds.
+    pub host_key: Vec<&'static str>,
+    pub cipher: Vec<&'static str>,
+    pub mac: Vec<&'static str>,
+    pub compression: Vec<&'static str>,
+}
+
 impl Algorithms {
+    /// The lists by name, as KEXINIT carries them: what a fingerprint of the server (HASSH-server,
+    /// ssh-audit) is taken from.
+    pub fn names(&self) -> NameLists {
+        let mut kex: Vec<&'static str> = self.kex.iter().map(|k| k.name()).collect();
+        // Where OpenSSH ≥ 9.6 puts them: "…,ext-info-s,kex-strict-s-v00@openssh.com".
+        if self.ext_info_s {
+            kex.push(EXT_INFO_SERVER);
+        }
+        if self.strict {
+            kex.push(KEX_STRICT_SERVER);
+        }
+        NameLists {
+            kex,
+            host_key: self.host_key.iter().map(|h| h.name()).collect(),
+            cipher: self.cipher.iter().map(|c| c.name()).collect(),
+            mac: self.mac.iter().map(|m| m.name()).collect(),
+            compression: self.compression.iter().map(|c| c.name()).collect(),
+        }
+    }
+
     /// Builds the lists from names; an unknown name is an error, so a persona never advertises
     /// what the server would fail to speak.
     pub fn from_names<S: AsRef<str>>(

@@ -2,9 +2,7 @@
 //! post-quantum methods, the exchange hash and key derivation (RFC 4253 §7–7.2, RFC 5656,
 //! RFC 8731, RFC 9941 for sntrup761x25519-sha512, draft-ietf-sshm-mlkem-hybrid-kex).
 
-use crate::algorithms::{
-    Algorithms, ClientKexInit, HostKeyAlg, Kex, EXT_INFO_SERVER, KEX_STRICT_SERVER,
-};
+use crate::algorithms::{Algorithms, ClientKexInit, HostKeyAlg, Kex};
 use crate::wire::{
     put_bool, put_mpint, put_name_list, put_string, put_u32, put_u8, split_name_list, Reader,
 };
@@ -34,26 +32,16 @@ pub fn write_kexinit(out: &mut Vec<u8>, algs: &Algorithms, host_keys: &[HostKeyA
     let mut cookie = [0u8; 16];
     rand::rng().fill_bytes(&mut cookie);
     out.extend_from_slice(&cookie);
-    let mut kex: Vec<&str> = algs.kex.iter().map(|k| k.name()).collect();
-    // Where OpenSSH ≥ 9.6 puts them: "…,ext-info-s,kex-strict-s-v00@openssh.com".
-    if algs.ext_info_s {
-        kex.push(EXT_INFO_SERVER);
-    }
-    if algs.strict {
-        kex.push(KEX_STRICT_SERVER);
-    }
-    put_name_list(out, &kex);
+    let names = algs.names();
+    put_name_list(out, &names.kex);
     let hk: Vec<&str> = host_keys.iter().map(|h| h.name()).collect();
     put_name_list(out, &hk);
-    let ciphers: Vec<&str> = algs.cipher.iter().map(|c| c.name()).collect();
-    put_name_list(out, &ciphers);
-    put_name_list(out, &ciphers);
-    let macs: Vec<&str> = algs.mac.iter().map(|m| m.name()).collect();
-    put_name_list(out, &macs);
-    put_name_list(out, &macs);
-    let comp: Vec<&str> = algs.compression.iter().map(|c| c.name()).collect();
-    put_name_list(out, &comp);
-    put_name_list(out, &comp);
+    put_name_list(out, &names.cipher);
+    put_name_list(out, &names.cipher);
+    put_name_list(out, &names.mac);
+    put_name_list(out, &names.mac);
+    put_name_list(out, &names.compression);
+    put_name_list(out, &names.compression);
     put_name_list::<&str>(out, &[]);
     put_name_list::<&str>(out, &[]);
     put_bool(out, false);
@@ -255,6 +243,7 @@ pub fn derive(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::algorithms::KEX_STRICT_SERVER;
 
     #[test]
     fn our_kexinit_parses_back() {
