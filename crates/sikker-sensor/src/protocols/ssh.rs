@@ -171,8 +171,8 @@ fn openssh_kex(ident: &str) -> Vec<&'static str> {
 ///   sntrup761, UMAC-64, AES-192 or `ssh-rsa` signatures, AES-256-GCM first, group14 before
 ///   16 and 18; strict kex since the Terrapin update (`8.7p1-34.el9_3.3`), no `ext-info-s`.
 /// - RHEL 7 (CentOS, `OpenSSH_7.4`) patches the compiled-in defaults back towards the legacy
-///   algorithms: `diffie-hellman-group-exchange-sha1` before group14, and `ssh-rsa` first
-///   among the host key algorithms.
+///   algorithms: `diffie-hellman-group-exchange-sha1` before group14 and `group1-sha1` last,
+///   the CBC ciphers after the others, and `ssh-rsa` first among the host key algorithms.
 fn openssh_algorithms(os_id: &str, ident: &str) -> Result<Algorithms, SshError> {
     let version = openssh_version(ident);
     let red_hat = matches!(os_id, "rhel" | "rocky" | "almalinux" | "centos");
@@ -227,6 +227,7 @@ fn openssh_algorithms(os_id: &str, ident: &str) -> Result<Algorithms, SshError> 
         {
             kex.insert(at, "diffie-hellman-group-exchange-sha1");
         }
+        kex.push("diffie-hellman-group1-sha1");
     }
     let mut host_key = vec!["rsa-sha2-512", "rsa-sha2-256"];
     if red_hat && version == (7, 4) {
@@ -245,6 +246,16 @@ fn openssh_algorithms(os_id: &str, ident: &str) -> Result<Algorithms, SshError> 
         cipher.extend(gcm.iter().chain(&ctr));
     } else {
         cipher.extend(ctr.iter().chain(&gcm));
+    }
+    if red_hat && version == (7, 4) {
+        cipher.extend([
+            "aes128-cbc",
+            "aes192-cbc",
+            "aes256-cbc",
+            "blowfish-cbc",
+            "cast128-cbc",
+            "3des-cbc",
+        ]);
     }
     let mac = [
         "umac-64-etm@openssh.com",
@@ -1454,6 +1465,36 @@ mod tests {
         assert!(
             centos.contains("host_key: [SshRsa, RsaSha2_512"),
             "{centos}"
+        );
+    }
+
+    /// HASSH-server: MD5 of the server's kex, cipher, MAC and compression lists, `;`-joined.
+    fn hassh_server(lists: &sikker_ssh::NameLists) -> String {
+        let s = [&lists.kex, &lists.cipher, &lists.mac, &lists.compression]
+            .map(|l| l.join(","))
+            .join(";");
+        format!("{:x}", md5::compute(s.as_bytes()))
+    }
+
+    /// Against HASSH-server values published for real servers: Suricata's HASSH test capture
+    /// of an `OpenSSH_7.4` server (RHEL 7's build), and a JA4+ sample of an `OpenSSH_8.7`
+    /// server from before RHEL 9's Terrapin update (so without the strict-kex marker).
+    #[test]
+    fn red_hat_personas_have_published_hassh_server_values() {
+        let centos = openssh_algorithms("centos", "SSH-2.0-OpenSSH_7.4").expect("implemented");
+        assert_eq!(
+            hassh_server(&centos.names()),
+            "6832f1ce43d4397c2c0a3e2f8c94334e"
+        );
+        let rocky = openssh_algorithms("rocky", "SSH-2.0-OpenSSH_8.7").expect("implemented");
+        let mut before_terrapin = rocky.names();
+        assert_eq!(
+            before_terrapin.kex.pop(),
+            Some("kex-strict-s-v00@openssh.com")
+        );
+        assert_eq!(
+            hassh_server(&before_terrapin),
+            "2307c390c7c9aba5b4c9519e72347f34"
         );
     }
 
