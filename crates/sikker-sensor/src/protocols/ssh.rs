@@ -58,6 +58,10 @@ impl Ssh {
             .map_err(|e| setup(format!("algorithms of {ident}: {e}")))?;
         let mut config = ServerConfig::new(ident.clone(), keys);
         config.algorithms = algorithms;
+        config.server_sig_algs = openssh_server_sig_algs(&ident)
+            .iter()
+            .map(|a| (*a).to_owned())
+            .collect();
         // The EXT_INFO extensions of the persona's OpenSSH.
         let version = openssh_version(&ident);
         config.ext_info_hostbound = version >= (8, 9);
@@ -276,6 +280,69 @@ fn openssh_algorithms(os_id: &str, ident: &str) -> Result<Algorithms, SshError> 
         &mac,
         &["none", "zlib@openssh.com"],
     )
+}
+
+/// `server-sig-algs` in EXT_INFO as stock sshd sends it (matching `ssh -v` logs of each
+/// persona's release): a fixed RSA pair in 7.x; from 8.2 the key table of `sshkey.c` in its
+/// order (security keys from 8.2, webauthn from 8.4, the table reordered in 9.2); from 9.6 the
+/// default `PubkeyAcceptedAlgorithms`, as signature names. Red Hat's builds send upstream's.
+fn openssh_server_sig_algs(ident: &str) -> &'static [&'static str] {
+    const RSA_SHA2: &[&str] = &["rsa-sha2-256", "rsa-sha2-512"];
+    const V8_2: &[&str] = &[
+        "ssh-ed25519",
+        "sk-ssh-ed25519@openssh.com",
+        "ssh-rsa",
+        "rsa-sha2-256",
+        "rsa-sha2-512",
+        "ssh-dss",
+        "ecdsa-sha2-nistp256",
+        "ecdsa-sha2-nistp384",
+        "ecdsa-sha2-nistp521",
+        "sk-ecdsa-sha2-nistp256@openssh.com",
+    ];
+    const V8_4: &[&str] = &[
+        "ssh-ed25519",
+        "sk-ssh-ed25519@openssh.com",
+        "ssh-rsa",
+        "rsa-sha2-256",
+        "rsa-sha2-512",
+        "ssh-dss",
+        "ecdsa-sha2-nistp256",
+        "ecdsa-sha2-nistp384",
+        "ecdsa-sha2-nistp521",
+        "sk-ecdsa-sha2-nistp256@openssh.com",
+        "webauthn-sk-ecdsa-sha2-nistp256@openssh.com",
+    ];
+    const V9_2: &[&str] = &[
+        "ssh-ed25519",
+        "sk-ssh-ed25519@openssh.com",
+        "ecdsa-sha2-nistp256",
+        "ecdsa-sha2-nistp384",
+        "ecdsa-sha2-nistp521",
+        "sk-ecdsa-sha2-nistp256@openssh.com",
+        "webauthn-sk-ecdsa-sha2-nistp256@openssh.com",
+        "ssh-dss",
+        "ssh-rsa",
+        "rsa-sha2-256",
+        "rsa-sha2-512",
+    ];
+    const V9_6: &[&str] = &[
+        "ssh-ed25519",
+        "ecdsa-sha2-nistp256",
+        "ecdsa-sha2-nistp384",
+        "ecdsa-sha2-nistp521",
+        "sk-ssh-ed25519@openssh.com",
+        "sk-ecdsa-sha2-nistp256@openssh.com",
+        "rsa-sha2-512",
+        "rsa-sha2-256",
+    ];
+    match openssh_version(ident) {
+        v if v < (8, 2) => RSA_SHA2,
+        v if v < (8, 4) => V8_2,
+        v if v < (9, 2) => V8_4,
+        v if v < (9, 6) => V9_2,
+        _ => V9_6,
+    }
 }
 
 /// Loads the sensor's host keys, generating the missing ones once (RSA 3072, ECDSA P-256,
@@ -1466,6 +1533,36 @@ mod tests {
             centos.contains("host_key: [SshRsa, RsaSha2_512"),
             "{centos}"
         );
+    }
+
+    #[test]
+    fn server_sig_algs_follow_the_release() {
+        let first_and_len = |ident: &str| {
+            let l = openssh_server_sig_algs(ident);
+            (l[0], l.len())
+        };
+        assert_eq!(first_and_len("SSH-2.0-OpenSSH_7.4"), ("rsa-sha2-256", 2));
+        assert_eq!(
+            first_and_len("SSH-2.0-OpenSSH_8.2p1 Ubuntu-4ubuntu0.11"),
+            ("ssh-ed25519", 10)
+        );
+        // Debian 11 and RHEL 9 alike: webauthn added, ssh-rsa still third.
+        for ident in [
+            "SSH-2.0-OpenSSH_8.4p1 Debian-5+deb11u3",
+            "SSH-2.0-OpenSSH_8.7",
+        ] {
+            let l = openssh_server_sig_algs(ident);
+            assert_eq!((l.len(), l[2]), (11, "ssh-rsa"), "{ident}");
+        }
+        let debian12 = openssh_server_sig_algs("SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u5");
+        assert_eq!(
+            debian12[1..3],
+            ["sk-ssh-ed25519@openssh.com", "ecdsa-sha2-nistp256"]
+        );
+        // 9.6 on: PubkeyAcceptedAlgorithms, no DSA, no webauthn, RSA last.
+        let noble = openssh_server_sig_algs("SSH-2.0-OpenSSH_9.6p1 Ubuntu-3ubuntu13.5");
+        assert_eq!(noble.last(), Some(&"rsa-sha2-256"));
+        assert!(!noble.contains(&"ssh-dss") && !noble.contains(&"ssh-rsa"));
     }
 
     /// HASSH-server: MD5 of the server's kex, cipher, MAC and compression lists, `;`-joined.
