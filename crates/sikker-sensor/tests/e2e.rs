@@ -70,6 +70,19 @@ async fn real_clients_reach_central() {
     let dir = tempfile::tempdir().unwrap();
     let (store, token) = store_with_token(&dir.path().join("central")).await;
     let central = serve(store, token, "127.0.0.1:0").await;
+    // An Alpine persona: the one distribution whose stock sshd offers keyboard-interactive,
+    // which this test drives too (the others name only publickey and password, or GSSAPI).
+    let sensor_dir = dir.path().join("sensor");
+    let alpine = (0u64..)
+        .map(sikker_shell::Persona::generate)
+        .find(|p| p.os.id == "alpine")
+        .expect("the pool has Alpine personas");
+    std::fs::create_dir_all(&sensor_dir).unwrap();
+    std::fs::write(
+        sensor_dir.join("persona.toml"),
+        alpine.to_toml().expect("persona serialises"),
+    )
+    .unwrap();
     let config = SensorConfig {
         name: "e2e-1".into(),
         central: Some(central.url.clone()),
@@ -78,7 +91,7 @@ async fn real_clients_reach_central() {
             "ssh=127.0.0.1:0".parse().unwrap(),
             "telnet=127.0.0.1:0".parse().unwrap(),
         ],
-        state_dir: dir.path().join("sensor"),
+        state_dir: sensor_dir,
         shipper: ShipperConfig {
             min_backoff_ms: 50,
             max_backoff_ms: 500,

@@ -58,6 +58,10 @@ impl Ssh {
             .map_err(|e| setup(format!("algorithms of {ident}: {e}")))?;
         let mut config = ServerConfig::new(ident.clone(), keys);
         config.algorithms = algorithms;
+        config.auth_methods = stock_auth_methods(&persona.os.id)
+            .iter()
+            .map(|m| (*m).to_owned())
+            .collect();
         config.server_sig_algs = openssh_server_sig_algs(&ident)
             .iter()
             .map(|a| (*a).to_owned())
@@ -280,6 +284,23 @@ fn openssh_algorithms(os_id: &str, ident: &str) -> Result<Algorithms, SshError> 
         &mac,
         &["none", "zlib@openssh.com"],
     )
+}
+
+/// The methods a stock install's sshd names in USERAUTH_FAILURE ("Authentications that can
+/// continue", which `ssh -v` prints), from the distributions' stock `sshd_config`: Debian and
+/// Ubuntu turn keyboard-interactive off (`KbdInteractiveAuthentication no`, before that
+/// `ChallengeResponseAuthentication no`); Red Hat's turns it off too and GSSAPI on, which its
+/// patched sshd lists as `gssapi-keyex` before `gssapi-with-mic`; Alpine keeps upstream's
+/// defaults. Whatever is named, any password, keyboard-interactive answer or verified key is
+/// still accepted when a client tries it.
+fn stock_auth_methods(os_id: &str) -> &'static [&'static str] {
+    match os_id {
+        "alpine" => &["publickey", "password", "keyboard-interactive"],
+        "rhel" | "rocky" | "almalinux" | "centos" => {
+            &["publickey", "gssapi-keyex", "gssapi-with-mic", "password"]
+        }
+        _ => &["publickey", "password"],
+    }
 }
 
 /// `server-sig-algs` in EXT_INFO as stock sshd sends it (matching `ssh -v` logs of each
@@ -1532,6 +1553,21 @@ mod tests {
         assert!(
             centos.contains("host_key: [SshRsa, RsaSha2_512"),
             "{centos}"
+        );
+    }
+
+    #[test]
+    fn auth_methods_are_the_stock_configs() {
+        assert_eq!(stock_auth_methods("debian"), ["publickey", "password"]);
+        assert_eq!(stock_auth_methods("ubuntu"), ["publickey", "password"]);
+        assert_eq!(
+            stock_auth_methods("rocky"),
+            ["publickey", "gssapi-keyex", "gssapi-with-mic", "password"]
+        );
+        assert_eq!(stock_auth_methods("centos"), stock_auth_methods("rocky"));
+        assert_eq!(
+            stock_auth_methods("alpine"),
+            ["publickey", "password", "keyboard-interactive"]
         );
     }
 
