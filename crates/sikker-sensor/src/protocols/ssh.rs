@@ -1601,6 +1601,67 @@ mod tests {
         assert!(!noble.contains(&"ssh-dss") && !noble.contains(&"ssh-rsa"));
     }
 
+    /// The server's KEXINIT lists and server-sig-algs as `ssh -vvv` printed them for stock
+    /// servers in a public capture set (docker `debian:11` with `openssh-server`, August 2026;
+    /// an Ubuntu 24.04 server): kex, host key, cipher, MAC, compression, server-sig-algs.
+    #[test]
+    fn lists_match_captured_stock_servers() {
+        let macs = "umac-64-etm@openssh.com,umac-128-etm@openssh.com,\
+            hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com,\
+            hmac-sha1-etm@openssh.com,umac-64@openssh.com,umac-128@openssh.com,hmac-sha2-256,\
+            hmac-sha2-512,hmac-sha1";
+        let ciphers = "chacha20-poly1305@openssh.com,aes128-ctr,aes192-ctr,aes256-ctr,\
+            aes128-gcm@openssh.com,aes256-gcm@openssh.com";
+        let cases = [
+            (
+                "SSH-2.0-OpenSSH_8.4p1 Debian-5+deb11u7",
+                "curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp256,\
+                 ecdh-sha2-nistp384,ecdh-sha2-nistp521,diffie-hellman-group-exchange-sha256,\
+                 diffie-hellman-group16-sha512,diffie-hellman-group18-sha512,\
+                 diffie-hellman-group14-sha256,kex-strict-s-v00@openssh.com",
+                "rsa-sha2-512,rsa-sha2-256,ssh-rsa,ecdsa-sha2-nistp256,ssh-ed25519",
+                "ssh-ed25519,sk-ssh-ed25519@openssh.com,ssh-rsa,rsa-sha2-256,rsa-sha2-512,\
+                 ssh-dss,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,\
+                 sk-ecdsa-sha2-nistp256@openssh.com,webauthn-sk-ecdsa-sha2-nistp256@openssh.com",
+            ),
+            (
+                "SSH-2.0-OpenSSH_9.6p1 Ubuntu-3ubuntu13.18",
+                "sntrup761x25519-sha512@openssh.com,curve25519-sha256,\
+                 curve25519-sha256@libssh.org,ecdh-sha2-nistp256,ecdh-sha2-nistp384,\
+                 ecdh-sha2-nistp521,diffie-hellman-group-exchange-sha256,\
+                 diffie-hellman-group16-sha512,diffie-hellman-group18-sha512,\
+                 diffie-hellman-group14-sha256,ext-info-s,kex-strict-s-v00@openssh.com",
+                "rsa-sha2-512,rsa-sha2-256,ecdsa-sha2-nistp256,ssh-ed25519",
+                "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,\
+                 sk-ssh-ed25519@openssh.com,sk-ecdsa-sha2-nistp256@openssh.com,rsa-sha2-512,\
+                 rsa-sha2-256",
+            ),
+        ];
+        for (ident, kex, host_key, sig_algs) in cases {
+            let os = if ident.contains("Debian") {
+                "debian"
+            } else {
+                "ubuntu"
+            };
+            let names = openssh_algorithms(os, ident).expect("implemented").names();
+            assert_eq!(names.kex.join(","), kex, "{ident}");
+            assert_eq!(names.host_key.join(","), host_key, "{ident}");
+            assert_eq!(names.cipher.join(","), ciphers, "{ident}");
+            assert_eq!(names.mac.join(","), macs, "{ident}");
+            assert_eq!(
+                names.compression.join(","),
+                "none,zlib@openssh.com",
+                "{ident}"
+            );
+            assert_eq!(
+                openssh_server_sig_algs(ident).join(","),
+                sig_algs,
+                "{ident}"
+            );
+        }
+        assert_eq!(stock_auth_methods("debian").join(","), "publickey,password");
+    }
+
     /// HASSH-server: MD5 of the server's kex, cipher, MAC and compression lists, `;`-joined.
     fn hassh_server(lists: &sikker_ssh::NameLists) -> String {
         let s = [&lists.kex, &lists.cipher, &lists.mac, &lists.compression]
