@@ -763,30 +763,22 @@ impl Matcher {
             // Set up on the first hit only: most values have none, and zeroing the scratch
             // state costs more than scanning a short value.
             let mut seen: Option<Seen> = None;
-            needles.scan(value.as_bytes(), &mut |id, end| {
-                if let Some(d) = fm.needle_info.get(id as usize).and_then(|i| i.direct) {
-                    let Some(p) = self.prims.get(d.prim as usize) else {
-                        return;
-                    };
-                    if p.protocols & proto == 0 {
-                        return;
-                    }
-                    let proven = match d.kind {
-                        DirectKind::Hit => true,
-                        DirectKind::HitAtEnd => end == value.len(),
-                        // A regex check holds only for ASCII values (see `verify_hit`).
-                        DirectKind::AnchoredRegex => {
-                            ascii && !hits.contains(d.prim) && p.regex_matches_ascii(value)
+            // The matches gathered first and walked here, without a call per hit; a value
+            // with more of them than the array holds is scanned again with a callback.
+            let mut found = [(0u32, 0u32); crate::needles::GATHERED];
+            match needles.gather(value.as_bytes(), &mut found) {
+                Some(n) => {
+                    for &(state, end) in found.get(..n).unwrap_or(&[]) {
+                        for &id in needles.needles_of(state) {
+                            let end = end as usize;
+                            self.on_hit(fm, id, end, value, ascii, proto, hits, &mut seen);
                         }
-                    };
-                    if proven {
-                        hits.insert(d.prim);
                     }
-                    return;
                 }
-                let seen = seen.get_or_insert_with(Seen::default);
-                self.verify_hit(fm, id, end, value, ascii, proto, hits, seen)
-            });
+                None => needles.scan(value.as_bytes(), &mut |id, end| {
+                    self.on_hit(fm, id, end, value, ascii, proto, hits, &mut seen)
+                }),
+            }
             // Regexes waiting for a second literal: run those whose literal turned up.
             if let Some(seen) = seen.as_mut() {
                 line_hint = seen.line_hint;
@@ -863,6 +855,47 @@ impl Matcher {
                 }
             }
         }
+    }
+
+    /// What a hit of needle `id` ending at `end` adds: a hit that settles its one check on the
+    /// spot ([`Direct`]) does so here; any other is verified, with the value's scratch state
+    /// set up on the first such hit (most values have none, and zeroing it costs more than
+    /// scanning a short value).
+    #[inline]
+    #[allow(clippy::too_many_arguments)]
+    fn on_hit(
+        &self,
+        fm: &FieldMatcher,
+        id: u32,
+        end: usize,
+        value: &str,
+        ascii: bool,
+        proto: u32,
+        hits: &mut PrimSet,
+        seen: &mut Option<Seen>,
+    ) {
+        if let Some(d) = fm.needle_info.get(id as usize).and_then(|i| i.direct) {
+            let Some(p) = self.prims.get(d.prim as usize) else {
+                return;
+            };
+            if p.protocols & proto == 0 {
+                return;
+            }
+            let proven = match d.kind {
+                DirectKind::Hit => true,
+                DirectKind::HitAtEnd => end == value.len(),
+                // A regex check holds only for ASCII values (see `verify_hit`).
+                DirectKind::AnchoredRegex => {
+                    ascii && !hits.contains(d.prim) && p.regex_matches_ascii(value)
+                }
+            };
+            if proven {
+                hits.insert(d.prim);
+            }
+            return;
+        }
+        let seen = seen.get_or_insert_with(Seen::default);
+        self.verify_hit(fm, id, end, value, ascii, proto, hits, seen)
     }
 
     /// Verifies what a hit of needle `id` ending at `end` means for `value`. Kept out of line:

@@ -221,17 +221,47 @@ impl Needles {
     /// saves a call and its set-up per value scanned (about forty a session).
     #[inline]
     pub fn scan(&self, hay: &[u8], hit: &mut dyn FnMut(u32, usize)) {
+        let mut sink = Report { needles: self, hit };
+        self.scan_into(hay, &mut sink);
+    }
+
+    /// [`Needles::scan`] into `found`, as (match, end) pairs in order of `end`, where the
+    /// needles of a match are [`Needles::needles_of`]; `None` when there are more matches than
+    /// `found` holds (the caller then scans with [`Needles::scan`]). The caller walks the
+    /// matches itself: no out-of-line report and indirect call per hit.
+    #[inline]
+    pub fn gather(&self, hay: &[u8], found: &mut [(u32, u32); GATHERED]) -> Option<usize> {
+        if u32::try_from(hay.len()).is_err() {
+            return None;
+        }
+        let mut sink = Gather { found, len: 0 };
+        self.scan_into(hay, &mut sink).then_some(sink.len)
+    }
+
+    /// The needles that end where match `m` ([`Needles::gather`]) is found, in needle order.
+    #[inline]
+    pub fn needles_of(&self, m: u32) -> &[u32] {
+        let k = ((m.wrapping_sub(self.first_match)) >> self.shift) as usize;
+        self.out_range
+            .get(k)
+            .and_then(|&(from, to)| self.out.get(from as usize..to as usize))
+            .unwrap_or(&[])
+    }
+
+    /// Runs the scan that suits the automaton; false when `sink` gave up.
+    #[inline(always)]
+    fn scan_into<S: Sink>(&self, hay: &[u8], sink: &mut S) -> bool {
         match &self.leaves_root {
-            Some(skip) => self.scan_skipping(hay, skip, hit),
-            None => self.scan_dense(hay, hit),
+            Some(skip) => self.scan_skipping(hay, skip, sink),
+            None => self.scan_dense(hay, sink),
         }
     }
 
     #[inline]
-    fn scan_dense(&self, hay: &[u8], hit: &mut dyn FnMut(u32, usize)) {
+    fn scan_dense<S: Sink>(&self, hay: &[u8], sink: &mut S) -> bool {
         let (table, classes, first_match) = (&*self.table, &self.classes, self.first_match);
         let Some(mask) = table.len().checked_sub(1) else {
-            return;
+            return true;
         };
         let mut s = self.start;
         // The table is complete by construction: every state has a row of `stride`.
@@ -243,22 +273,23 @@ impl Needles {
         for chunk in &mut chunks {
             for (k, &b) in chunk.iter().enumerate() {
                 s = step(s, b);
-                if s >= first_match {
-                    self.report(s, at + k + 1, hit);
+                if s >= first_match && !sink.hit(s, at + k + 1) {
+                    return false;
                 }
             }
             at += 4;
         }
         for (k, &b) in chunks.remainder().iter().enumerate() {
             s = step(s, b);
-            if s >= first_match {
-                self.report(s, at + k + 1, hit);
+            if s >= first_match && !sink.hit(s, at + k + 1) {
+                return false;
             }
         }
+        true
     }
 
     #[inline]
-    fn scan_skipping(&self, hay: &[u8], skip: &Skip, hit: &mut dyn FnMut(u32, usize)) {
+    fn scan_skipping<S: Sink>(&self, hay: &[u8], skip: &Skip, sink: &mut S) -> bool {
         let mut s = self.start;
         let mut i = 0;
         while i < hay.len() {
@@ -279,15 +310,16 @@ impl Needles {
                     i += 2;
                 }
                 if i >= hay.len() {
-                    return;
+                    return true;
                 }
             }
             s = self.step(s, hay[i]);
             i += 1;
-            if s >= self.first_match {
-                self.report(s, i, hit);
+            if s >= self.first_match && !sink.hit(s, i) {
+                return false;
             }
         }
+        true
     }
 
     #[inline(always)]
@@ -299,11 +331,8 @@ impl Needles {
     #[cold]
     #[inline(never)]
     fn report(&self, s: u32, end: usize, hit: &mut dyn FnMut(u32, usize)) {
-        let k = ((s - self.first_match) >> self.shift) as usize;
-        if let Some(&(from, to)) = self.out_range.get(k) {
-            for &n in self.out.get(from as usize..to as usize).unwrap_or(&[]) {
-                hit(n, end);
-            }
+        for &n in self.needles_of(s) {
+            hit(n, end);
         }
     }
 
@@ -311,6 +340,49 @@ impl Needles {
     #[cfg(test)]
     pub fn table_bytes(&self) -> usize {
         self.table.len() * 4
+    }
+}
+
+/// How many matches [`Needles::gather`] takes from one text.
+pub const GATHERED: usize = 8;
+
+/// Where a scan puts the match states it reaches; `hit` says whether to go on.
+trait Sink {
+    fn hit(&mut self, state: u32, end: usize) -> bool;
+}
+
+/// Each hit reported at once, needle by needle, through an out-of-line call.
+struct Report<'a, 'h> {
+    needles: &'a Needles,
+    hit: &'h mut dyn FnMut(u32, usize),
+}
+
+impl Sink for Report<'_, '_> {
+    #[inline(always)]
+    fn hit(&mut self, state: u32, end: usize) -> bool {
+        self.needles.report(state, end, self.hit);
+        true
+    }
+}
+
+/// Hits written to a small array, until it is full.
+struct Gather<'a> {
+    found: &'a mut [(u32, u32); GATHERED],
+    len: usize,
+}
+
+impl Sink for Gather<'_> {
+    #[inline(always)]
+    fn hit(&mut self, state: u32, end: usize) -> bool {
+        match self.found.get_mut(self.len) {
+            Some(slot) => {
+                // `gather` scans no text longer than u32::MAX.
+                *slot = (state, end as u32);
+                self.len += 1;
+                true
+            }
+            None => false,
+        }
     }
 }
 
@@ -329,6 +401,21 @@ mod tests {
         let n = Needles::new(&v).unwrap();
         let mut out = Vec::new();
         n.scan(hay.as_bytes(), &mut |id, end| out.push((id, end)));
+        // Gathering gives the same hits, or gives up when there are more matches than it holds.
+        let mut found = [(0, 0); GATHERED];
+        match n.gather(hay.as_bytes(), &mut found) {
+            Some(len) => {
+                let gathered: Vec<(u32, usize)> = found[..len]
+                    .iter()
+                    .flat_map(|&(m, end)| n.needles_of(m).iter().map(move |&id| (id, end as usize)))
+                    .collect();
+                assert_eq!(gathered, out, "{hay:?}");
+            }
+            None => {
+                let matches: std::collections::BTreeSet<usize> = out.iter().map(|h| h.1).collect();
+                assert!(matches.len() > GATHERED, "{hay:?}");
+            }
+        }
         out
     }
 
@@ -373,6 +460,9 @@ mod tests {
             assert_eq!(hits(&needles, hay), brute(&needles, hay), "{hay:?}");
         }
         assert_eq!(hits(&[("cd", true)], "cd cd"), [(0, 2)]);
+        // More matches than one gathering holds: the scan's answer all the same.
+        let many = "777 ".repeat(GATHERED + 3);
+        assert_eq!(hits(&needles, &many), brute(&needles, &many));
     }
 
     #[test]
