@@ -84,6 +84,12 @@ pub struct ServerConfig {
     /// Also announce `ping@openssh.com` in EXT_INFO, as OpenSSH ≥ 9.5 does. (Both are
     /// implemented whatever is announced.)
     pub ext_info_ping: bool,
+    /// Take the client's own EXT_INFO (one, after its first NEWKEYS and before its
+    /// SERVICE_REQUEST) and, when it carries `ext-info-in-auth@openssh.com` = "0", send
+    /// `server-sig-algs` again in a second EXT_INFO with the answer to the first
+    /// USERAUTH_REQUEST, as OpenSSH ≥ 9.6 does. Off, a client's EXT_INFO is answered with
+    /// UNIMPLEMENTED, as older sshd answers any.
+    pub ext_info_in_auth: bool,
     /// Largest packet_length accepted from the client (capped at 256 KiB).
     pub max_packet: u32,
     /// The window granted to the client per channel; refilled as data is handed out in events.
@@ -120,6 +126,7 @@ impl ServerConfig {
             ],
             ext_info_hostbound: true,
             ext_info_ping: true,
+            ext_info_in_auth: true,
             max_packet: 64 * 1024,
             channel_window: 2 * 1024 * 1024,
             channel_max_packet: 32 * 1024,
@@ -149,7 +156,10 @@ const MAX_PREAMBLE_LINE: usize = 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
-    Identification { lines: usize },
+    /// `lines` is a u32 so that the phase takes 8 bytes, not 16.
+    Identification {
+        lines: u32,
+    },
     Packets,
     Closed,
 }
@@ -177,6 +187,63 @@ enum AuthPhase {
     /// Keyboard-interactive prompts sent; expecting INFO_RESPONSE.
     AwaitingInfo,
     Done,
+}
+
+/// The client's EXT_INFO and the second EXT_INFO of ours it may ask for (OpenSSH ≥ 9.6's
+/// `ext-info-in-auth@openssh.com`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ClientExtInfo {
+    /// An EXT_INFO from the client now is answered with UNIMPLEMENTED; nothing is owed.
+    Closed,
+    /// After the first NEWKEYS, ext-info negotiated: one EXT_INFO is taken until SERVICE_REQUEST.
+    Awaited,
+    /// The client asked for ext-info-in-auth; the first USERAUTH_REQUEST has not come yet.
+    Requested,
+    /// The first USERAUTH_REQUEST came: the second EXT_INFO goes out before its answer.
+    Owed,
+}
+
+/// What sshd takes in one EXT_INFO (`kex_input_ext_info`): more entries are answered with
+/// UNIMPLEMENTED and not read.
+const EXT_INFO_MAX_ENTRIES: u32 = 1024;
+const EXT_INFO_IN_AUTH: &[u8] = b"ext-info-in-auth@openssh.com";
+
+/// Reads the client's EXT_INFO (RFC 8308 §2.3) after the message number, as OpenSSH ≥ 9.6's
+/// sshd does: `Some(true)` when it asks for ext-info-in-auth (version "0"), `None` when it has
+/// more entries than sshd reads. Truncated fields, a count the payload cannot hold, a NUL in a
+/// name or in the ext-info-in-auth value, and bytes after the last entry are errors.
+fn read_client_ext_info(body: &[u8]) -> Result<Option<bool>, Error> {
+    let mut r = Reader::new(body);
+    let count = r.u32("extension count")?;
+    if count >= EXT_INFO_MAX_ENTRIES {
+        return Ok(None);
+    }
+    // Every entry is two strings, 8 bytes at least.
+    let room = body.len() - r.position();
+    if count as usize > room / 8 {
+        return Err(Error::protocol(format!(
+            "EXT_INFO claims {count} extensions in {room} bytes"
+        )));
+    }
+    let mut in_auth = false;
+    for _ in 0..count {
+        let name = r.string("extension name")?;
+        let value = r.string("extension value")?;
+        if name.contains(&0) {
+            return Err(Error::protocol("EXT_INFO: NUL in an extension name"));
+        }
+        if name == EXT_INFO_IN_AUTH {
+            if value.contains(&0) {
+                return Err(Error::protocol("EXT_INFO: NUL in ext-info-in-auth's value"));
+            }
+            // Another version is not an error, only not a request.
+            in_auth |= value == b"0";
+        }
+    }
+    if r.position() != body.len() {
+        return Err(Error::protocol("EXT_INFO: bytes after the last extension"));
+    }
+    Ok(Some(in_auth))
 }
 
 /// The answer the caller owes before more input is processed.
@@ -219,6 +286,7 @@ pub struct ServerConnection {
     kex: Option<Box<KexState>>,
     strict: bool,
     kex_count: u32,
+    client_ext_info: ClientExtInfo,
     /// Framed as (u32 length, payload), held while our side of a key exchange is unfinished.
     deferred: Vec<u8>,
     auth: AuthPhase,
@@ -261,6 +329,7 @@ impl ServerConnection {
             kex: None,
             strict: false,
             kex_count: 0,
+            client_ext_info: ClientExtInfo::Closed,
             deferred: Vec::new(),
             auth: AuthPhase::NoService,
             kbd_user: "".into(),
@@ -413,7 +482,7 @@ impl ServerConnection {
 
     // ---- identification ----------------------------------------------------------------
 
-    fn read_identification(&mut self, lines: usize) -> Result<bool, Error> {
+    fn read_identification(&mut self, lines: u32) -> Result<bool, Error> {
         let buf = &self.input[self.in_start..];
         let Some(nl) = buf.iter().position(|&b| b == b'\n') else {
             let is_id = buf.starts_with(b"SSH-") || b"SSH-".starts_with(buf);
@@ -432,13 +501,15 @@ impl ServerConnection {
         let text = String::from_utf8_lossy(line).into_owned();
         self.in_start += nl + 1;
         if !line.starts_with(b"SSH-") {
-            if lines + 1 > self.config.max_preamble_lines || nl > MAX_PREAMBLE_LINE {
+            if lines as usize >= self.config.max_preamble_lines || nl > MAX_PREAMBLE_LINE {
                 return Err(Error::Identification {
                     reason: "too many lines before the identification",
                     line: text,
                 });
             }
-            self.phase = Phase::Identification { lines: lines + 1 };
+            self.phase = Phase::Identification {
+                lines: lines.saturating_add(1),
+            };
             return Ok(true);
         }
         if nl + 1 > MAX_ID_LINE {
@@ -596,7 +667,8 @@ impl ServerConnection {
                 });
                 Ok(())
             }
-            MSG_IGNORE | MSG_DEBUG | MSG_UNIMPLEMENTED | MSG_EXT_INFO => Ok(()),
+            MSG_IGNORE | MSG_DEBUG | MSG_UNIMPLEMENTED => Ok(()),
+            MSG_EXT_INFO => self.on_ext_info(payload, seq),
             MSG_KEXINIT => self.on_kexinit(payload, seq),
             KEX_METHOD_FIRST..=KEX_METHOD_LAST => self.on_kex_method(payload),
             MSG_NEWKEYS => self.on_newkeys(),
@@ -624,13 +696,53 @@ impl ServerConnection {
                 self.on_connection_message(msg, payload)
             }
             _ => {
-                self.send(|o| {
-                    put_u8(o, MSG_UNIMPLEMENTED);
-                    put_u32(o, seq);
-                });
+                self.send_unimplemented(seq);
                 Ok(())
             }
         }
+    }
+
+    fn send_unimplemented(&mut self, seq: u32) {
+        self.send(|o| {
+            put_u8(o, MSG_UNIMPLEMENTED);
+            put_u32(o, seq);
+        });
+    }
+
+    /// The client's EXT_INFO: taken once, between its first NEWKEYS and its SERVICE_REQUEST,
+    /// where sshd ≥ 9.6 takes it; anywhere else (or with `ext_info_in_auth` off) it is answered
+    /// with UNIMPLEMENTED, as sshd answers a message it does not expect.
+    fn on_ext_info(&mut self, payload: &[u8], seq: u32) -> Result<(), Error> {
+        if self.client_ext_info != ClientExtInfo::Awaited {
+            self.send_unimplemented(seq);
+            return Ok(());
+        }
+        // Only one, whatever it holds.
+        self.client_ext_info = ClientExtInfo::Closed;
+        match read_client_ext_info(&payload[1..])? {
+            Some(true) => self.client_ext_info = ClientExtInfo::Requested,
+            Some(false) => {}
+            // sshd's answer to 1024 entries or more, which it does not read.
+            None => self.send_unimplemented(seq),
+        }
+        Ok(())
+    }
+
+    /// The second EXT_INFO, if the client asked for it: `server-sig-algs` alone, before the
+    /// answer to the first USERAUTH_REQUEST (and after any banner the caller sent first, as
+    /// sshd sends its Banner before it).
+    fn send_owed_ext_info(&mut self) {
+        if self.client_ext_info != ClientExtInfo::Owed {
+            return;
+        }
+        self.client_ext_info = ClientExtInfo::Closed;
+        let algs = self.config.server_sig_algs.clone();
+        self.send(|o| {
+            put_u8(o, MSG_EXT_INFO);
+            put_u32(o, 1);
+            put_string(o, b"server-sig-algs");
+            put_name_list(o, &algs);
+        });
     }
 
     // ---- key exchange ------------------------------------------------------------------
@@ -874,6 +986,12 @@ impl ServerConnection {
             self.start_delayed_compression();
         }
         let initial = self.kex_count == 0;
+        // sshd takes the client's EXT_INFO from here; a re-key before SERVICE_REQUEST ends that.
+        self.client_ext_info = match self.client_ext_info {
+            _ if initial && neg.ext_info && self.config.ext_info_in_auth => ClientExtInfo::Awaited,
+            ClientExtInfo::Awaited => ClientExtInfo::Closed,
+            other => other,
+        };
         self.kex_count += 1;
         self.traffic = 0;
         // Anything the caller sent after our NEWKEYS went out already; nothing is deferred now.
@@ -895,6 +1013,9 @@ impl ServerConnection {
             )));
         }
         self.auth = AuthPhase::Active;
+        if self.client_ext_info == ClientExtInfo::Awaited {
+            self.client_ext_info = ClientExtInfo::Closed;
+        }
         self.send(|o| {
             put_u8(o, MSG_SERVICE_ACCEPT);
             put_string(o, &name);
@@ -916,6 +1037,12 @@ impl ServerConnection {
         let user = r.utf8("user name")?;
         let service = r.utf8("service name")?;
         let method_name = r.utf8("method name")?;
+        // Only the first request can find `Requested` (the client's EXT_INFO came before
+        // SERVICE_REQUEST). sshd sends the second EXT_INFO while handling it, before its reply:
+        // here it goes out with the caller's answer.
+        if self.client_ext_info == ClientExtInfo::Requested {
+            self.client_ext_info = ClientExtInfo::Owed;
+        }
         let mut query = None;
         let mut valid = true;
         let method = match method_name.as_str() {
@@ -1021,6 +1148,7 @@ impl ServerConnection {
         let Some(Pending::Auth { query, valid, .. }) = self.pending.take() else {
             return Err(Error::NotPending("accept_auth"));
         };
+        self.send_owed_ext_info();
         if !valid {
             self.send_auth_failure();
         } else if let Some(q) = query {
@@ -1045,6 +1173,7 @@ impl ServerConnection {
         let Some(Pending::Auth { .. }) = self.pending.take() else {
             return Err(Error::NotPending("reject_auth"));
         };
+        self.send_owed_ext_info();
         self.send_auth_failure();
         Ok(())
     }
@@ -1075,6 +1204,7 @@ impl ServerConnection {
                 return Err(Error::NotPending("keyboard_interactive_prompt"));
             }
         }
+        self.send_owed_ext_info();
         self.auth = AuthPhase::AwaitingInfo;
         self.send(|o| {
             put_u8(o, MSG_USERAUTH_INFO_REQUEST);
@@ -1766,6 +1896,61 @@ mod tests {
         );
     }
 
+    fn ext_info_body(count: u32, entries: &[(&[u8], &[u8])]) -> Vec<u8> {
+        let mut b = Vec::new();
+        put_u32(&mut b, count);
+        for (name, value) in entries {
+            put_string(&mut b, name);
+            put_string(&mut b, value);
+        }
+        b
+    }
+
+    #[test]
+    fn client_ext_info_is_read_as_sshd_reads_it() {
+        let ok = |count, entries: &[(&[u8], &[u8])]| {
+            read_client_ext_info(&ext_info_body(count, entries)).unwrap()
+        };
+        assert_eq!(ok(1, &[(EXT_INFO_IN_AUTH, b"0")]), Some(true));
+        assert_eq!(
+            ok(2, &[(b"a", b"\0"), (EXT_INFO_IN_AUTH, b"0")]),
+            Some(true)
+        );
+        assert_eq!(ok(1, &[(EXT_INFO_IN_AUTH, b"00")]), Some(false));
+        assert_eq!(ok(0, &[]), Some(false));
+        // OpenSSH's limit: 1024 entries and more are not read at all.
+        let empty: (&[u8], &[u8]) = (b"", b"");
+        assert_eq!(ok(1023, &[empty; 1023]), Some(false));
+        assert_eq!(ok(1024, &[]), None);
+        assert_eq!(ok(u32::MAX, &[]), None);
+        let err = |count, entries: &[(&[u8], &[u8])]| {
+            read_client_ext_info(&ext_info_body(count, entries)).unwrap_err()
+        };
+        // A count the payload cannot hold is refused before any entry is read.
+        assert!(
+            matches!(err(1000, &[(EXT_INFO_IN_AUTH, b"0")]), Error::Protocol(m) if m.contains("claims"))
+        );
+        assert!(matches!(err(2, &[(b"a", b"b")]), Error::Protocol(_)));
+        assert!(matches!(err(1, &[(b"a\0", b"")]), Error::Protocol(_)));
+        assert!(matches!(
+            err(1, &[(EXT_INFO_IN_AUTH, b"\0")]),
+            Error::Protocol(_)
+        ));
+        let mut trailing = ext_info_body(1, &[(b"a", b"b")]);
+        trailing.push(0);
+        assert!(read_client_ext_info(&trailing).is_err());
+        let mut short = ext_info_body(1, &[(b"name", b"value")]);
+        short.truncate(short.len() - 1);
+        assert!(matches!(
+            read_client_ext_info(&short),
+            Err(Error::Truncated(_))
+        ));
+        assert!(matches!(
+            read_client_ext_info(&[0, 0]),
+            Err(Error::Truncated(_))
+        ));
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(2000))]
 
@@ -1795,6 +1980,15 @@ mod tests {
             }
             prop_assert!(c.channels.len() <= c.config.max_channels);
             prop_assert!(c.deferred.len() <= MAX_DEFERRED);
+        }
+
+        /// Random EXT_INFO bodies with small counts, so the entries are read: errors are fine,
+        /// panics are not.
+        #[test]
+        fn random_client_ext_info(count in 0u32..16, rest in proptest::collection::vec(any::<u8>(), 0..200)) {
+            let mut body = count.to_be_bytes().to_vec();
+            body.extend_from_slice(&rest);
+            let _ = read_client_ext_info(&body);
         }
     }
 }

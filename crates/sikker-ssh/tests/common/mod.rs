@@ -2,6 +2,8 @@
 //! any valid public key), an exec handler that prints its command and an echo shell.
 #![allow(dead_code)]
 
+pub mod memory_client;
+
 use sikker_ssh::driver::serve_tcp;
 use sikker_ssh::{
     AuthMethod, ChannelKind, ChannelRequest, Error, Event, HostKey, ServerConfig, ServerConnection,
