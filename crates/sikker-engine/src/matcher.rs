@@ -480,6 +480,9 @@ struct FieldMatcher {
     /// Per needle id: its length and what to verify when it is found (all needles' checks in
     /// one list).
     needle_info: Vec<NeedleInfo>,
+    /// Per match of the automaton ([`Needles::match_number`]): its one needle's [`Direct`]
+    /// check, when it ends one needle only and that needle has one; most matches do.
+    match_direct: Vec<Option<Direct>>,
     checks: Vec<Check>,
     /// Wildcards without a literal, and whether they are `*` (which matches everything).
     globs_without_literal: Vec<(u32, bool)>,
@@ -694,7 +697,6 @@ impl Matcher {
                     Needles::MAX_TABLE_BYTES >> 20
                 ),
             })?;
-            fm.needles = Some(needles);
             for (n, checks) in set.needles.iter().zip(set.checks) {
                 let from = fm.checks.len() as u32;
                 let direct = Direct::of(&checks, n.anchored);
@@ -705,6 +707,13 @@ impl Matcher {
                     direct,
                 });
             }
+            fm.match_direct = (0..needles.match_count())
+                .map(|k| match needles.needles_at(k) {
+                    [id] => fm.needle_info.get(*id as usize).and_then(|i| i.direct),
+                    _ => None,
+                })
+                .collect();
+            fm.needles = Some(needles);
         }
         let regex_set = |patterns: &[String]| -> Result<Option<RegexSet>, CompileError> {
             if patterns.is_empty() {
@@ -769,8 +778,12 @@ impl Matcher {
             match needles.gather(value.as_bytes(), &mut found) {
                 Some(n) => {
                     for &(state, end) in found.get(..n).unwrap_or(&[]) {
-                        for &id in needles.needles_of(state) {
-                            let end = end as usize;
+                        let (k, end) = (needles.match_number(state), end as usize);
+                        if let Some(d) = fm.match_direct.get(k).copied().flatten() {
+                            self.direct_hit(d, end, value, ascii, proto, hits);
+                            continue;
+                        }
+                        for &id in needles.needles_at(k) {
                             self.on_hit(fm, id, end, value, ascii, proto, hits, &mut seen);
                         }
                     }
@@ -875,27 +888,41 @@ impl Matcher {
         seen: &mut Option<Seen>,
     ) {
         if let Some(d) = fm.needle_info.get(id as usize).and_then(|i| i.direct) {
-            let Some(p) = self.prims.get(d.prim as usize) else {
-                return;
-            };
-            if p.protocols & proto == 0 {
-                return;
-            }
-            let proven = match d.kind {
-                DirectKind::Hit => true,
-                DirectKind::HitAtEnd => end == value.len(),
-                // A regex check holds only for ASCII values (see `verify_hit`).
-                DirectKind::AnchoredRegex => {
-                    ascii && !hits.contains(d.prim) && p.regex_matches_ascii(value)
-                }
-            };
-            if proven {
-                hits.insert(d.prim);
-            }
+            self.direct_hit(d, end, value, ascii, proto, hits);
             return;
         }
         let seen = seen.get_or_insert_with(Seen::default);
         self.verify_hit(fm, id, end, value, ascii, proto, hits, seen)
+    }
+
+    /// Settles a [`Direct`] check of a hit ending at `end`.
+    #[inline]
+    fn direct_hit(
+        &self,
+        d: Direct,
+        end: usize,
+        value: &str,
+        ascii: bool,
+        proto: u32,
+        hits: &mut PrimSet,
+    ) {
+        let Some(p) = self.prims.get(d.prim as usize) else {
+            return;
+        };
+        if p.protocols & proto == 0 {
+            return;
+        }
+        let proven = match d.kind {
+            DirectKind::Hit => true,
+            DirectKind::HitAtEnd => end == value.len(),
+            // A regex check holds only for ASCII values (see `verify_hit`).
+            DirectKind::AnchoredRegex => {
+                ascii && !hits.contains(d.prim) && p.regex_matches_ascii(value)
+            }
+        };
+        if proven {
+            hits.insert(d.prim);
+        }
     }
 
     /// Verifies what a hit of needle `id` ending at `end` means for `value`. Kept out of line:

@@ -241,7 +241,23 @@ impl Needles {
     /// The needles that end where match `m` ([`Needles::gather`]) is found, in needle order.
     #[inline]
     pub fn needles_of(&self, m: u32) -> &[u32] {
-        let k = ((m.wrapping_sub(self.first_match)) >> self.shift) as usize;
+        self.needles_at(self.match_number(m))
+    }
+
+    /// Match `m` ([`Needles::gather`]) numbered from 0, below [`Needles::match_count`].
+    #[inline]
+    pub fn match_number(&self, m: u32) -> usize {
+        (m.wrapping_sub(self.first_match) >> self.shift) as usize
+    }
+
+    /// How many distinct matches there are (states that end a needle).
+    pub fn match_count(&self) -> usize {
+        self.out_range.len()
+    }
+
+    /// The needles of the match numbered `k`, in needle order.
+    #[inline]
+    pub fn needles_at(&self, k: usize) -> &[u32] {
         self.out_range
             .get(k)
             .and_then(|&(from, to)| self.out.get(from as usize..to as usize))
