@@ -354,3 +354,36 @@ fn too_many_entries_are_unimplemented() {
         assert_eq!(types(&first), [MSG_USERAUTH_FAILURE]);
     }
 }
+
+/// A re-key before SERVICE_REQUEST ends the time an EXT_INFO is taken, as in sshd (whose
+/// dispatch table is reset at every NEWKEYS and given the EXT_INFO handler back only after
+/// the first).
+#[test]
+fn not_after_a_rekey() {
+    let (mut conn, mut client) = connected(config(), true);
+    let events = client.rekey(&mut conn);
+    assert!(events.contains(&Event::KeyExchangeDone { initial: false }));
+    assert!(
+        client.receive(&mut conn).is_empty(),
+        "no EXT_INFO on a re-key"
+    );
+    let seq = client.send(&mut conn, &ext_info(1, &[(IN_AUTH, b"0")]));
+    poll_all(&mut conn).expect("EXT_INFO after the re-key");
+    assert_unimplemented(&client.receive(&mut conn), seq);
+
+    // Taken before the re-key, the request stands.
+    let (mut conn, mut client) = connected(config(), true);
+    client.send(&mut conn, &ext_info(1, &[(IN_AUTH, b"0")]));
+    poll_all(&mut conn).expect("EXT_INFO");
+    client.rekey(&mut conn);
+    client.send(&mut conn, &service_request("ssh-userauth"));
+    poll_all(&mut conn).expect("service");
+    assert_eq!(types(&client.receive(&mut conn)), [MSG_SERVICE_ACCEPT]);
+    let first = auth_round(
+        &mut conn,
+        &mut client,
+        &password_request("root", "x"),
+        reject,
+    );
+    assert_eq!(types(&first), [MSG_EXT_INFO, MSG_USERAUTH_FAILURE]);
+}

@@ -138,34 +138,58 @@ pub struct Client {
     opener: Opener,
     /// Server bytes not yet opened.
     rx: Vec<u8>,
+    server_id: Vec<u8>,
+    /// The first exchange hash; empty before the first key exchange.
+    session_id: Vec<u8>,
+    ext_info_c: bool,
     /// What the first EXT_INFO said, if the server sent one with its NEWKEYS.
     pub first_ext_info: Option<Vec<(String, String)>>,
-    /// The server's KEXINIT offered this.
-    pub server_kexinit: Vec<u8>,
-    /// Packets sent under the new keys: the sequence number of the next one.
+    /// Packets sent under the current keys: the sequence number of the next one.
     pub seq: u32,
 }
 
 impl Client {
-    /// Identification, KEXINIT (curve25519-sha256, plus `ext-info-c` when `ext_info_c`, and
-    /// `kex-strict-c-v00@openssh.com`), KEX_ECDH_INIT, the server's reply, and NEWKEYS both ways.
-    /// Returns the events the server reported on the way.
+    /// Identification, then a key exchange (see [`Client::key_exchange`]). Returns the
+    /// events the server reported on the way.
     pub fn connect(conn: &mut ServerConnection, ext_info_c: bool) -> (Client, Vec<Event>) {
         let mut c = Client {
             sealer: Sealer::default(),
             opener: Opener::new(256 * 1024),
             rx: Vec::new(),
+            server_id: Vec::new(),
+            session_id: Vec::new(),
+            ext_info_c,
             first_ext_info: None,
-            server_kexinit: Vec::new(),
             seq: 0,
         };
         // The server's identification line comes first, unframed.
         let out = take_output(conn);
         let nl = out.iter().position(|&b| b == b'\n').expect("server id");
-        let server_id = out[..nl].strip_suffix(b"\r").expect("CR LF").to_vec();
+        c.server_id = out[..nl].strip_suffix(b"\r").expect("CR LF").to_vec();
         c.rx.extend_from_slice(&out[nl + 1..]);
+        let id = format!("{CLIENT_ID}\r\n");
+        let events = c.key_exchange(conn, id.as_bytes());
+        let rest = c.receive(conn);
+        match rest.as_slice() {
+            [] => {}
+            [p] if p[0] == MSG_EXT_INFO => c.first_ext_info = Some(ext_info_entries(p)),
+            other => panic!("after NEWKEYS: {other:?}"),
+        }
+        (c, events)
+    }
 
-        let kex = if ext_info_c {
+    /// A key exchange started by the client, under the keys in use; nothing else may be in
+    /// flight.
+    pub fn rekey(&mut self, conn: &mut ServerConnection) -> Vec<Event> {
+        self.key_exchange(conn, b"")
+    }
+
+    /// KEXINIT (curve25519-sha256, plus `ext-info-c` if asked for, and
+    /// `kex-strict-c-v00@openssh.com`), KEX_ECDH_INIT, the server's KEXINIT, reply and
+    /// NEWKEYS, then our NEWKEYS and the new keys both ways. `prefix` goes first (the
+    /// identification line).
+    fn key_exchange(&mut self, conn: &mut ServerConnection, prefix: &[u8]) -> Vec<Event> {
+        let kex = if self.ext_info_c {
             "curve25519-sha256,ext-info-c,kex-strict-c-v00@openssh.com"
         } else {
             "curve25519-sha256,kex-strict-c-v00@openssh.com"
@@ -200,23 +224,23 @@ impl Client {
         let mut init = vec![30];
         put_string(&mut init, &q_c);
 
-        let mut bytes = format!("{CLIENT_ID}\r\n").into_bytes();
-        bytes.extend_from_slice(&c.frame(&kexinit));
-        bytes.extend_from_slice(&c.frame(&init));
+        let mut bytes = prefix.to_vec();
+        bytes.extend_from_slice(&self.frame(&kexinit));
+        bytes.extend_from_slice(&self.frame(&init));
         conn.feed(&bytes).expect("feed");
         let mut events = poll_all(conn).expect("key exchange");
 
-        // KEXINIT, KEX_ECDH_REPLY, NEWKEYS in the clear; an EXT_INFO may follow, encrypted.
-        c.rx.extend_from_slice(&take_output(conn));
-        c.server_kexinit = c.open_one().expect("server KEXINIT");
-        assert_eq!(c.server_kexinit[0], 20);
-        let reply = c.open_one().expect("KEX_ECDH_REPLY");
+        // KEXINIT, KEX_ECDH_REPLY, NEWKEYS under the old keys; what follows is under the new.
+        self.rx.extend_from_slice(&take_output(conn));
+        let server_kexinit = self.open_one().expect("server KEXINIT");
+        assert_eq!(server_kexinit[0], 20);
+        let reply = self.open_one().expect("KEX_ECDH_REPLY");
         let mut r = Read(&reply);
         assert_eq!(r.u8(), MSG_KEX_ECDH_REPLY);
         let k_s = r.string().to_vec();
         let q_s = r.string().to_vec();
         let _signature = r.string();
-        assert_eq!(c.open_one().expect("NEWKEYS"), [MSG_NEWKEYS]);
+        assert_eq!(self.open_one().expect("NEWKEYS"), [MSG_NEWKEYS]);
 
         let peer = agreement::UnparsedPublicKey::new(&agreement::X25519, &q_s);
         let secret = agreement::agree_ephemeral(private, &peer, |k| k.to_vec()).expect("agree");
@@ -225,9 +249,9 @@ impl Client {
         let mut h = digest::Context::new(&digest::SHA256);
         for s in [
             CLIENT_ID.as_bytes(),
-            &server_id,
+            &self.server_id,
             &kexinit,
-            &c.server_kexinit,
+            &server_kexinit,
             &k_s,
             &q_c,
             &q_s,
@@ -237,8 +261,11 @@ impl Client {
         }
         h.update(&k);
         let h = h.finish().as_ref().to_vec();
-        // The first exchange hash is the session id.
-        let derive = |letter: u8, len: usize| derive(&k, &h, letter, &h, len);
+        if self.session_id.is_empty() {
+            self.session_id = h.clone();
+        }
+        let session_id = self.session_id.clone();
+        let derive = |letter: u8, len: usize| derive(&k, &h, letter, &session_id, len);
 
         // Strict KEX: sequence numbers start again at zero under the new keys, so fresh halves.
         let (iv, key, mac) = (
@@ -246,8 +273,8 @@ impl Client {
             derive(b'D', CIPHER.key_len()),
             derive(b'F', MAC.key_len()),
         );
-        c.opener = Opener::new(256 * 1024);
-        c.opener
+        self.opener = Opener::new(256 * 1024);
+        self.opener
             .rekey(&DirectionKeys {
                 cipher: CIPHER,
                 mac: Some(MAC),
@@ -256,14 +283,14 @@ impl Client {
                 mac_key: &mac,
             })
             .expect("server-to-client keys");
-        let newkeys = c.frame(&[MSG_NEWKEYS]);
+        let newkeys = self.frame(&[MSG_NEWKEYS]);
         let (iv, key, mac) = (
             derive(b'A', CIPHER.iv_len()),
             derive(b'C', CIPHER.key_len()),
             derive(b'E', MAC.key_len()),
         );
-        c.sealer = Sealer::default();
-        c.sealer
+        self.sealer = Sealer::default();
+        self.sealer
             .rekey(&DirectionKeys {
                 cipher: CIPHER,
                 mac: Some(MAC),
@@ -272,17 +299,16 @@ impl Client {
                 mac_key: &mac,
             })
             .expect("client-to-server keys");
+        self.seq = 0;
         conn.feed(&newkeys).expect("feed NEWKEYS");
         events.extend(poll_all(conn).expect("NEWKEYS"));
-        assert!(events.contains(&Event::KeyExchangeDone { initial: true }));
-
-        let rest = c.receive(conn);
-        match rest.as_slice() {
-            [] => {}
-            [p] if p[0] == MSG_EXT_INFO => c.first_ext_info = Some(ext_info_entries(p)),
-            other => panic!("after NEWKEYS: {other:?}"),
-        }
-        (c, events)
+        assert!(
+            events
+                .iter()
+                .any(|e| matches!(e, Event::KeyExchangeDone { .. })),
+            "{events:?}"
+        );
+        events
     }
 
     /// Frames `payload` with the current client-to-server keys.
