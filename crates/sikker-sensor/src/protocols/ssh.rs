@@ -70,6 +70,8 @@ impl Ssh {
         let version = openssh_version(&ident);
         config.ext_info_hostbound = version >= (8, 9);
         config.ext_info_ping = version >= (9, 5);
+        // 9.6 on: a second EXT_INFO at the first login request, for clients that ask.
+        config.ext_info_in_auth = version >= (9, 6);
         Ok(Ssh {
             config: Arc::new(config),
             ctx: ctx.clone(),
