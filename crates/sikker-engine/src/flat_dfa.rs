@@ -143,8 +143,10 @@ impl FlatDfa {
             return false;
         };
         // Complete by construction: every state has a full row.
-        let step =
-            |s: u32, b: u8| table[(s as usize + usize::from(classes[usize::from(b)])) & mask];
+        // Added as u32 (the sum is below the table's length): no zero-extension a byte.
+        let step = |s: u32, b: u8| {
+            table[s.wrapping_add(u32::from(classes[usize::from(b)])) as usize & mask]
+        };
         let mut s = self.start;
         // Four bytes a round, as in the needle scan: the loop's counting is paid once.
         let mut chunks = hay.chunks_exact(4);

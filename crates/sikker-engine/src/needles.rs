@@ -281,8 +281,10 @@ impl Needles {
         };
         let mut s = self.start;
         // The table is complete by construction: every state has a row of `stride`.
-        let step =
-            |s: u32, b: u8| table[(s as usize + usize::from(classes[usize::from(b)])) & mask];
+        // Added as u32 (the sum is below the table's length): no zero-extension a byte.
+        let step = |s: u32, b: u8| {
+            table[s.wrapping_add(u32::from(classes[usize::from(b)])) as usize & mask]
+        };
         // Four bytes a round: the loop's own counting (four instructions) is paid once.
         let mut chunks = hay.chunks_exact(4);
         let mut at = 0;
