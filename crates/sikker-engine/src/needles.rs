@@ -287,16 +287,20 @@ impl Needles {
         };
         // Four bytes a round: the loop's own counting (four instructions) is paid once.
         let mut chunks = hay.chunks_exact(4);
-        let mut at = 0;
-        for chunk in &mut chunks {
+        while let Some(chunk) = chunks.next() {
             for (k, &b) in chunk.iter().enumerate() {
                 s = step(s, b);
-                if s >= first_match && !sink.hit(s, at + k + 1) {
-                    return false;
+                if s >= first_match {
+                    // Where this chunk starts, from what is still ahead: no offset is kept
+                    // in a register through the loop.
+                    let at = hay.len() - 4 * (chunks.len() + 1) - chunks.remainder().len();
+                    if !sink.hit(s, at + k + 1) {
+                        return false;
+                    }
                 }
             }
-            at += 4;
         }
+        let at = hay.len() - chunks.remainder().len();
         for (k, &b) in chunks.remainder().iter().enumerate() {
             s = step(s, b);
             if s >= first_match && !sink.hit(s, at + k + 1) {
