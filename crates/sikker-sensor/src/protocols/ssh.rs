@@ -185,7 +185,7 @@ fn openssh_kex(ident: &str) -> Vec<&'static str> {
 ///   the CBC ciphers after the others, and `ssh-rsa` first among the host key algorithms.
 fn openssh_algorithms(os_id: &str, ident: &str) -> Result<Algorithms, SshError> {
     let version = openssh_version(ident);
-    let red_hat = matches!(os_id, "rhel" | "rocky" | "almalinux" | "centos");
+    let red_hat = is_red_hat(os_id);
     if red_hat && version == (8, 7) {
         let mut kex = vec![
             "curve25519-sha256",
@@ -296,13 +296,19 @@ fn openssh_algorithms(os_id: &str, ident: &str) -> Result<Algorithms, SshError> 
 /// defaults. Whatever is named, any password, keyboard-interactive answer or verified key is
 /// still accepted when a client tries it.
 fn stock_auth_methods(os_id: &str) -> &'static [&'static str] {
+    if is_red_hat(os_id) {
+        return &["publickey", "gssapi-keyex", "gssapi-with-mic", "password"];
+    }
     match os_id {
         "alpine" => &["publickey", "password", "keyboard-interactive"],
-        "rhel" | "rocky" | "almalinux" | "centos" => {
-            &["publickey", "gssapi-keyex", "gssapi-with-mic", "password"]
-        }
         _ => &["publickey", "password"],
     }
+}
+
+/// Red Hat's family (`ID` in os-release), whose sshd builds and configuration differ from
+/// upstream's.
+fn is_red_hat(os_id: &str) -> bool {
+    matches!(os_id, "rhel" | "rocky" | "almalinux" | "centos")
 }
 
 /// `server-sig-algs` in EXT_INFO as stock sshd sends it (matching `ssh -v` logs of each
