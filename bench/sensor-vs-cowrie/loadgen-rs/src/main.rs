@@ -291,9 +291,7 @@ fn main() {
                                 let key = bare::handshake(a.port, &a.hostkey, &a.user, &a.password)
                                     .await?;
                                 if let Ok(mut seen) = seen.lock() {
-                                    if !seen.contains(&key) {
-                                        seen.insert(key);
-                                    }
+                                    seen.insert(key);
                                 }
                                 Ok(())
                             }
