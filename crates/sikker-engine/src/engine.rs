@@ -8,6 +8,7 @@ use crate::catalog::{Behavior, Catalog, Primitive};
 use crate::expr::Expr;
 use crate::extract;
 use crate::field::Field;
+use crate::line_scan;
 use crate::matcher::{protocol_bit, CompileError, Matcher, PrimIter, PrimSet};
 use crate::shell;
 use serde::{Deserialize, Serialize};
@@ -388,15 +389,24 @@ impl Engine {
         let ascii = line.is_ascii();
         let folded = matcher.folds_command_line(bit) && ascii;
         let mut hint = !folded;
-        let commands = extract::commands_of_line(line, &mut |f, v| {
-            if matcher.wants(f, bit) {
-                hint |= if ascii {
-                    matcher.match_text(f, v, true, bit, hits)
-                } else {
-                    matcher.match_value(f, v, bit, hits)
-                };
+        let commands = match matcher.command_needles() {
+            // One pass over the line splits it and scans its commands.
+            Some((needles, classes)) if ascii && matcher.wants(Field::Command, bit) => {
+                let (found, commands) =
+                    line_scan::match_commands(matcher, needles, classes, line, bit, hits);
+                hint |= found;
+                commands
             }
-        });
+            _ => extract::commands_of_line(line, &mut |f, v| {
+                if matcher.wants(f, bit) {
+                    hint |= if ascii {
+                        matcher.match_text(f, v, true, bit, hits)
+                    } else {
+                        matcher.match_value(f, v, bit, hits)
+                    };
+                }
+            }),
+        };
         // A line the splitter stopped short in may hold a literal in no command it gave.
         if (hint || commands >= shell::MAX_COMMANDS_PER_LINE)
             && matcher.wants(Field::CommandLine, bit)

@@ -49,6 +49,7 @@ pub mod extract;
 pub mod field;
 mod flat_dfa;
 mod glob;
+mod line_scan;
 pub mod matcher;
 mod needles;
 pub mod score;

@@ -504,6 +504,9 @@ pub struct Matcher {
     /// Whether every `command_line` literal is also in the `command` automaton as a hint:
     /// see [`Matcher::folds_command_line`].
     command_line_folded: bool,
+    /// The `command` automaton's byte classes with the splitter's special bytes marked, for
+    /// [`crate::line_scan`].
+    command_classes: Option<Box<crate::line_scan::Classes>>,
 }
 
 /// Bytes the splitter cuts at or trims (`shell::split_into`): a literal holding none of
@@ -597,11 +600,16 @@ impl Matcher {
                 *m |= p.protocols;
             }
         }
+        let command_classes = fields
+            .get(Field::Command as usize)
+            .and_then(|fm| fm.needles.as_ref())
+            .map(|n| Box::new(crate::line_scan::Classes::new(n)));
         Ok(Matcher {
             prims,
             fields,
             field_protocols,
             command_line_folded,
+            command_classes,
         })
     }
 
@@ -805,6 +813,100 @@ impl Matcher {
                     {
                         hits.insert(prim);
                     }
+                }
+            }
+        }
+        // Most fields have neither wildcards without a literal nor unfiltered regexes.
+        if !fm.globs_without_literal.is_empty()
+            || !fm.unfiltered_prims.is_empty()
+            || (!ascii && fm.regexes.is_some())
+        {
+            self.match_unfiltered(fm, value, ascii, proto, hits);
+        }
+        line_hint
+    }
+
+    /// The `command` field's automaton and its classes, for a caller that walks it over
+    /// commands itself ([`crate::line_scan`]); `None` when that field has no literals.
+    pub(crate) fn command_needles(&self) -> Option<(&Needles, &crate::line_scan::Classes)> {
+        let needles = self.fields.get(Field::Command as usize)?.needles.as_ref()?;
+        Some((needles, self.command_classes.as_deref()?))
+    }
+
+    /// [`Matcher::match_text`] on an ASCII `command` whose automaton matches the caller found
+    /// itself: `found` is what [`Needles::gather`] gives for `value` with the automaton of
+    /// [`Matcher::command_needles`].
+    pub(crate) fn match_command_found(
+        &self,
+        value: &str,
+        found: &[(u32, u32)],
+        proto: u32,
+        hits: &mut PrimSet,
+    ) -> bool {
+        debug_assert!(value.is_ascii());
+        let Some(fm) = self.fields.get(Field::Command as usize) else {
+            return false;
+        };
+        let Some(needles) = &fm.needles else {
+            return self.finish(fm, None, value, true, proto, hits);
+        };
+        self.walk_found(fm, needles, found, value, true, proto, hits)
+    }
+
+    /// What the gathered matches `found` of `value` add, then [`Matcher::finish`].
+    #[inline]
+    #[allow(clippy::too_many_arguments)]
+    fn walk_found(
+        &self,
+        fm: &FieldMatcher,
+        needles: &Needles,
+        found: &[(u32, u32)],
+        value: &str,
+        ascii: bool,
+        proto: u32,
+        hits: &mut PrimSet,
+    ) -> bool {
+        // Set up on the first hit that needs it only: most values have none, and zeroing
+        // the scratch state costs more than scanning a short value.
+        let mut seen: Option<Seen> = None;
+        for &(state, end) in found {
+            let (k, end) = (needles.match_number(state), end as usize);
+            if let Some(d) = fm.match_direct.get(k).copied().flatten() {
+                self.direct_hit(d, end, value, ascii, proto, hits);
+                continue;
+            }
+            for &id in needles.needles_at(k) {
+                self.on_hit(fm, id, end, value, ascii, proto, hits, &mut seen);
+            }
+        }
+        self.finish(fm, seen.as_mut(), value, ascii, proto, hits)
+    }
+
+    /// After the literals of `value`: the regexes waiting for a second literal, and the
+    /// primitives without a literal. Returns whether a `command_line` hint turned up.
+    #[inline(always)]
+    fn finish(
+        &self,
+        fm: &FieldMatcher,
+        seen: Option<&mut Seen>,
+        value: &str,
+        ascii: bool,
+        proto: u32,
+        hits: &mut PrimSet,
+    ) -> bool {
+        let mut line_hint = false;
+        // Regexes waiting for a second literal: run those whose literal turned up.
+        if let Some(seen) = seen {
+            line_hint = seen.line_hint;
+            for k in 0..seen.n_pending.min(seen.pending.len()) {
+                let (prim, group) = seen.pending[k];
+                // Queued only for ASCII values (see `verify_hit`).
+                if seen.groups & (1 << group) != 0
+                    && !hits.contains(prim)
+                    && seen.tried.first_time(prim)
+                    && self.prims[prim as usize].regex_matches_ascii(value)
+                {
+                    hits.insert(prim);
                 }
             }
         }

@@ -344,6 +344,16 @@ impl Needles {
         true
     }
 
+    /// What a caller that walks the automaton itself ([`crate::line_scan`]) needs: the
+    /// table (its length a power of two), the byte classes, the state every scan of a value
+    /// begins in (after the start-of-value symbol), and the first match state (states at
+    /// or above it end a needle: a match [`Needles::gather`] records as `(state, end)`).
+    /// The next state is `table[(state + classes[byte]) & (table.len() - 1)]`.
+    #[inline]
+    pub(crate) fn parts(&self) -> (&[u32], &[u8; 256], u32, u32) {
+        (&self.table, &self.classes, self.start, self.first_match)
+    }
+
     #[inline(always)]
     fn step(&self, s: u32, b: u8) -> u32 {
         let mask = self.table.len().wrapping_sub(1);

@@ -14,7 +14,7 @@ const MAX_URLS_PER_TEXT: usize = 32;
 
 /// The bytes the splitter acts on (quotes, escapes, substitutions, separators); every other
 /// byte is skipped without a look at the quoting state.
-const SPECIAL: [bool; 256] = {
+pub(crate) const SPECIAL: [bool; 256] = {
     let mut t = [false; 256];
     let bytes = b"\\'\"$`;\n\r)&|";
     let mut i = 0;
@@ -37,7 +37,12 @@ pub fn split_commands_with_program(line: &str, out: &mut dyn FnMut(&str, &str)) 
     split_into(line, 0, &mut budget, out);
 }
 
-fn split_into(line: &str, depth: u8, budget: &mut usize, out: &mut dyn FnMut(&str, &str)) {
+pub(crate) fn split_into(
+    line: &str,
+    depth: u8,
+    budget: &mut usize,
+    out: &mut dyn FnMut(&str, &str),
+) {
     let b = line.as_bytes();
     let mut start = 0usize;
     let mut i = 0usize;
@@ -174,7 +179,7 @@ fn trim(s: &str) -> &str {
 
 /// The first word's name without its directory, `basename(first word)` with the first word
 /// `cmd.split_ascii_whitespace().next()`: one pass over the word's bytes.
-fn first_program(cmd: &str) -> &str {
+pub(crate) fn first_program(cmd: &str) -> &str {
     let b = cmd.as_bytes();
     let mut i = 0;
     while i < b.len() && b[i].is_ascii_whitespace() {
@@ -199,7 +204,7 @@ fn may_name(cmd: &str, names: &[&str]) -> bool {
 }
 
 /// Index of the `)` closing the `(` at `open`, or the end of the text.
-fn matching_paren(b: &[u8], open: usize) -> usize {
+pub(crate) fn matching_paren(b: &[u8], open: usize) -> usize {
     let mut depth = 0usize;
     let (mut single, mut double) = (false, false);
     let mut i = open;
@@ -358,14 +363,21 @@ fn basename(word: &str) -> &str {
 }
 
 /// The script of `sh -c '…'`, `bash -c …`, `eval …`, when the command is one.
-/// `first` is `first_program(cmd)`.
-fn shell_c_script(cmd: &str, first: &str) -> Option<String> {
+/// `first` is `first_program(cmd)`. The test on the program is inlined into the caller.
+#[inline(always)]
+pub(crate) fn shell_c_script(cmd: &str, first: &str) -> Option<String> {
     if !matches!(
         first,
         "sh" | "bash" | "ash" | "dash" | "zsh" | "ksh" | "busybox" | "sudo" | "eval" | "nohup"
     ) {
         return None;
     }
+    shell_c_script_of_runner(cmd)
+}
+
+/// [`shell_c_script`] for a command whose program may run a script.
+#[inline(never)]
+pub(crate) fn shell_c_script_of_runner(cmd: &str) -> Option<String> {
     // Every shell's name contains "sh".
     if !may_name(cmd, &["sh", "eval"]) {
         return None;
@@ -409,9 +421,62 @@ pub fn download_urls_of(cmd: &str, first: &str, out: &mut dyn FnMut(&str)) {
     }
 }
 
+/// What [`download_urls_of`] and [`shell_c_script`] ask of a command's program, answered
+/// at once: whether it may run a download tool ([`RUNS_DOWNLOADS`]: one, or a wrapper), and
+/// whether it may run a script ([`RUNS_SCRIPTS`]: a shell, `eval`, or a wrapper). A name of
+/// up to seven bytes is read into one integer with its length and compared as such, where
+/// the string comparisons of those tests cost a library call each.
+pub(crate) fn program_roles(name: &str) -> u8 {
+    /// `s` (at most seven bytes) as one integer: the bytes, first lowest, and the length.
+    const fn key(s: &[u8]) -> u64 {
+        let mut k = 0u64;
+        let mut i = s.len();
+        while i > 0 {
+            i -= 1;
+            k = k << 8 | s[i] as u64;
+        }
+        k | (s.len() as u64) << 56
+    }
+    let b = name.as_bytes();
+    if b.len() > 7 {
+        return 0;
+    }
+    let mut k = 0u64;
+    for &c in b.iter().rev() {
+        k = k << 8 | u64::from(c);
+    }
+    const WGET: u64 = key(b"wget");
+    const CURL: u64 = key(b"curl");
+    const TFTP: u64 = key(b"tftp");
+    const FTPGET: u64 = key(b"ftpget");
+    const TIMEOUT: u64 = key(b"timeout");
+    const ENV: u64 = key(b"env");
+    const BUSYBOX: u64 = key(b"busybox");
+    const SUDO: u64 = key(b"sudo");
+    const NOHUP: u64 = key(b"nohup");
+    const SH: u64 = key(b"sh");
+    const BASH: u64 = key(b"bash");
+    const ASH: u64 = key(b"ash");
+    const DASH: u64 = key(b"dash");
+    const ZSH: u64 = key(b"zsh");
+    const KSH: u64 = key(b"ksh");
+    const EVAL: u64 = key(b"eval");
+    match k | (b.len() as u64) << 56 {
+        WGET | CURL | TFTP | FTPGET | TIMEOUT | ENV => RUNS_DOWNLOADS,
+        BUSYBOX | SUDO | NOHUP => RUNS_DOWNLOADS | RUNS_SCRIPTS,
+        SH | BASH | ASH | DASH | ZSH | KSH | EVAL => RUNS_SCRIPTS,
+        _ => 0,
+    }
+}
+
+/// See [`program_roles`].
+pub(crate) const RUNS_DOWNLOADS: u8 = 1;
+pub(crate) const RUNS_SCRIPTS: u8 = 2;
+
 /// The words are taken one at a time, with no list: `wget` and `curl` need no look-ahead.
+/// For a command whose program is a download tool or a wrapper ([`download_urls_of`]).
 #[inline(never)]
-fn download_urls_of_tool(cmd: &str, first: &str, out: &mut dyn FnMut(&str)) {
+pub(crate) fn download_urls_of_tool(cmd: &str, first: &str, out: &mut dyn FnMut(&str)) {
     // A tool named first certainly names itself; behind a wrapper, look before splitting.
     if !matches!(first, "wget" | "curl" | "tftp" | "ftpget")
         && !may_name(cmd, &["wget", "curl", "ftp"])
@@ -868,6 +933,55 @@ mod tests {
             "a\u{a0} ",
         ] {
             assert_eq!(trim(s), s.trim(), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn program_roles_are_the_name_tests() {
+        let downloads = |n: &str| {
+            matches!(
+                n,
+                "wget"
+                    | "curl"
+                    | "tftp"
+                    | "ftpget"
+                    | "busybox"
+                    | "sudo"
+                    | "nohup"
+                    | "timeout"
+                    | "env"
+            )
+        };
+        let scripts = |n: &str| {
+            matches!(
+                n,
+                "sh" | "bash"
+                    | "ash"
+                    | "dash"
+                    | "zsh"
+                    | "ksh"
+                    | "busybox"
+                    | "sudo"
+                    | "eval"
+                    | "nohup"
+            )
+        };
+        let mut names: Vec<String> = [
+            "", "w", "wget", "curl", "tftp", "ftpget", "busybox", "sudo", "nohup", "timeout",
+            "env", "sh", "bash", "ash", "dash", "zsh", "ksh", "eval", "wgets", "wge", "busybox1",
+            "busyboxx", "timeouts", "sh\0", "\0sh", "s", "h", "é", "shé", "WGET", "Sh",
+        ]
+        .map(str::to_string)
+        .to_vec();
+        for n in names.clone() {
+            names.push(format!("{n}\0"));
+            names.push(format!("\0{n}"));
+            names.push(format!("{n}x"));
+        }
+        for n in &names {
+            let want =
+                (u8::from(downloads(n)) * RUNS_DOWNLOADS) | (u8::from(scripts(n)) * RUNS_SCRIPTS);
+            assert_eq!(program_roles(n), want, "{n:?}");
         }
     }
 
