@@ -389,11 +389,10 @@ impl Engine {
         let ascii = line.is_ascii();
         let folded = matcher.folds_command_line(bit) && ascii;
         let mut hint = !folded;
-        let commands = match matcher.command_needles() {
+        let commands = match matcher.command_field() {
             // One pass over the line splits it and scans its commands.
-            Some((needles, classes)) if ascii && matcher.wants(Field::Command, bit) => {
-                let (found, commands) =
-                    line_scan::match_commands(matcher, needles, classes, line, bit, hits);
+            Some(field) if ascii && matcher.wants(Field::Command, bit) => {
+                let (found, commands) = line_scan::match_commands(&field, line, bit, hits);
                 hint |= found;
                 commands
             }

@@ -13,7 +13,7 @@
 //! in the splitter's order, so its budget of commands runs out at the same one.
 
 use crate::field::Field;
-use crate::matcher::{Matcher, PrimSet};
+use crate::matcher::{CommandField, Matcher, PrimSet};
 use crate::needles::{Needles, GATHERED};
 use crate::shell::{self, SPECIAL};
 
@@ -74,18 +74,17 @@ impl Sink<'_, '_> {
 }
 
 /// Adds what the commands of `line` (ASCII) and their download URLs match for protocol bit
-/// `proto`, whose commands the matcher looks at, with `needles` the `command` automaton.
+/// `proto`, whose commands the matcher looks at.
 /// Returns whether a `command_line` literal turned up in a command, and how many commands
 /// there were (as [`crate::extract::commands_of_line`] counts them).
 pub(crate) fn match_commands(
-    matcher: &Matcher,
-    needles: &Needles,
-    info: &Classes,
+    field: &CommandField<'_>,
     line: &str,
     proto: u32,
     hits: &mut PrimSet,
 ) -> (bool, usize) {
     debug_assert!(line.is_ascii());
+    let matcher = field.matcher();
     let b = line.as_bytes();
     let n = b.len();
     let mut sink = Sink {
@@ -97,8 +96,8 @@ pub(crate) fn match_commands(
     };
     let mut budget = shell::MAX_COMMANDS_PER_LINE;
     let mut inner: Vec<(usize, usize)> = Vec::new();
-    let (table, _, start_state, first_match) = needles.parts();
-    let info = &info.0;
+    let (table, _, start_state, first_match) = field.needles.parts();
+    let info = &field.classes.0;
     let Some(mask) = table.len().checked_sub(1) else {
         return (false, 0);
     };
@@ -236,7 +235,7 @@ pub(crate) fn match_commands(
                 // Matches ending in the trailing white space are no command's.
                 let kept = all.partition_point(|&(_, e)| e as usize <= cmd.len());
                 let kept = all.get(..kept).unwrap_or(&[]);
-                sink.hint |= matcher.match_command_found(cmd, kept, proto, sink.hits);
+                sink.hint |= field.add(cmd, kept, proto, sink.hits);
             }
             // More matches than gathered: the command scanned again, as `match_text` does.
             None => {
@@ -302,8 +301,7 @@ mod tests {
 
     fn in_one_pass(m: &Matcher, line: &str, proto: u32) -> (PrimSet, bool, usize) {
         let mut hits = PrimSet::new(m.primitive_count());
-        let (needles, classes) = m.command_needles().unwrap();
-        let (hint, commands) = match_commands(m, needles, classes, line, proto, &mut hits);
+        let (hint, commands) = match_commands(&m.command_field().unwrap(), line, proto, &mut hits);
         (hits, hint, commands)
     }
 

@@ -495,6 +495,56 @@ struct FieldMatcher {
     unfiltered_prims: Vec<u32>,
 }
 
+/// The `command` field's automaton and what its matches mean, for [`crate::line_scan`].
+pub(crate) struct CommandField<'m> {
+    matcher: &'m Matcher,
+    fm: &'m FieldMatcher,
+    pub needles: &'m Needles,
+    pub classes: &'m crate::line_scan::Classes,
+    /// Every primitive of the field has a literal (no bare wildcard or unfiltered regex).
+    literals_only: bool,
+}
+
+impl<'m> CommandField<'m> {
+    pub(crate) fn matcher(&self) -> &'m Matcher {
+        self.matcher
+    }
+
+    /// [`Matcher::match_command_found`]: what the gathered matches `found` of an ASCII
+    /// command add; whether a `command_line` hint turned up. Matches that each settle their
+    /// one check on the spot (nearly all) are taken here, inlined into the caller's loop;
+    /// with any other, the command goes through the general walk (which takes the ones
+    /// settled here again, to the same effect).
+    #[inline(always)]
+    pub(crate) fn add(
+        &self,
+        value: &str,
+        found: &[(u32, u32)],
+        proto: u32,
+        hits: &mut PrimSet,
+    ) -> bool {
+        if self.literals_only {
+            let mut settled = true;
+            for &(state, end) in found {
+                match self.fm.match_direct.get(self.needles.match_number(state)) {
+                    Some(&Some(d)) => {
+                        self.matcher
+                            .direct_hit(d, end as usize, value, true, proto, hits)
+                    }
+                    _ => {
+                        settled = false;
+                        break;
+                    }
+                }
+            }
+            if settled {
+                return false;
+            }
+        }
+        self.matcher.match_command_found(value, found, proto, hits)
+    }
+}
+
 pub struct Matcher {
     prims: Vec<Compiled>,
     fields: Vec<FieldMatcher>,
@@ -826,11 +876,17 @@ impl Matcher {
         line_hint
     }
 
-    /// The `command` field's automaton and its classes, for a caller that walks it over
-    /// commands itself ([`crate::line_scan`]); `None` when that field has no literals.
-    pub(crate) fn command_needles(&self) -> Option<(&Needles, &crate::line_scan::Classes)> {
-        let needles = self.fields.get(Field::Command as usize)?.needles.as_ref()?;
-        Some((needles, self.command_classes.as_deref()?))
+    /// The `command` field, for a caller that walks its automaton over commands itself
+    /// ([`crate::line_scan`]); `None` when that field has no literals.
+    pub(crate) fn command_field(&self) -> Option<CommandField<'_>> {
+        let fm = self.fields.get(Field::Command as usize)?;
+        Some(CommandField {
+            matcher: self,
+            fm,
+            needles: fm.needles.as_ref()?,
+            classes: self.command_classes.as_deref()?,
+            literals_only: fm.globs_without_literal.is_empty() && fm.unfiltered_prims.is_empty(),
+        })
     }
 
     /// [`Matcher::match_text`] on an ASCII `command` whose automaton matches the caller found
