@@ -6,7 +6,7 @@
 #   russh   - a bare russh 0.65 server with the sensor's settings (benches/handshake.rs)
 #   sikker  - this crate with its tokio driver (benches/handshake.rs)
 # Two measures: user-space instructions under callgrind (counted only while the load runs;
-# independent of the machine's load, but valgrind hides ADX and SHA-NI, so ring runs its
+# independent of the machine's load, but valgrind hides ADX and SHA-NI, so AWS-LC runs its
 # portable code there) and native server CPU time (utime+stime from /proc, noisy).
 #
 #   crates/sikker-ssh/benches/cost.sh                 # N=1000 handshakes, concurrency 64

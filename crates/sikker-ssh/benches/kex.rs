@@ -25,9 +25,10 @@ fn string(out: &mut Vec<u8>, s: &[u8]) {
 
 /// What a client sends up to and including its KEX_ECDH_INIT for `kex`.
 fn client_bytes(kex: Kex) -> Vec<u8> {
-    let rng = ring::rand::SystemRandom::new();
-    let x = ring::agreement::EphemeralPrivateKey::generate(&ring::agreement::X25519, &rng)
-        .expect("X25519 key");
+    let rng = aws_lc_rs::rand::SystemRandom::new();
+    let x =
+        aws_lc_rs::agreement::EphemeralPrivateKey::generate(&aws_lc_rs::agreement::X25519, &rng)
+            .expect("X25519 key");
     let x = x.compute_public_key().expect("X25519 public");
     let pq = match kex {
         Kex::Mlkem768X25519Sha256 => {

@@ -153,18 +153,18 @@ impl Kex {
             Kex::DhGroup1Sha1 => "diffie-hellman-group1-sha1",
         }
     }
-    pub fn hash(self) -> &'static ring::digest::Algorithm {
+    pub fn hash(self) -> &'static aws_lc_rs::digest::Algorithm {
         match self {
-            Kex::EcdhSha2Nistp384 => &ring::digest::SHA384,
+            Kex::EcdhSha2Nistp384 => &aws_lc_rs::digest::SHA384,
             Kex::Sntrup761X25519Sha512
             | Kex::Sntrup761X25519Sha512Openssh
             | Kex::EcdhSha2Nistp521
             | Kex::DhGroup16Sha512
-            | Kex::DhGroup18Sha512 => &ring::digest::SHA512,
+            | Kex::DhGroup18Sha512 => &aws_lc_rs::digest::SHA512,
             Kex::DhGroup14Sha1 | Kex::DhGexSha1 | Kex::DhGroup1Sha1 => {
-                &ring::digest::SHA1_FOR_LEGACY_USE_ONLY
+                &aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY
             }
-            _ => &ring::digest::SHA256,
+            _ => &aws_lc_rs::digest::SHA256,
         }
     }
 }
@@ -305,11 +305,11 @@ impl MacAlg {
                 | MacAlg::Umac128Etm
         )
     }
-    pub fn hmac(self) -> ring::hmac::Algorithm {
+    pub fn hmac(self) -> aws_lc_rs::hmac::Algorithm {
         match self {
-            MacAlg::HmacSha256 | MacAlg::HmacSha256Etm => ring::hmac::HMAC_SHA256,
-            MacAlg::HmacSha512 | MacAlg::HmacSha512Etm => ring::hmac::HMAC_SHA512,
-            _ => ring::hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY,
+            MacAlg::HmacSha256 | MacAlg::HmacSha256Etm => aws_lc_rs::hmac::HMAC_SHA256,
+            MacAlg::HmacSha512 | MacAlg::HmacSha512Etm => aws_lc_rs::hmac::HMAC_SHA512,
+            _ => aws_lc_rs::hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY,
         }
     }
     /// Tag length for the UMAC family, `None` for HMAC.
@@ -700,7 +700,7 @@ mod tests {
         assert_eq!(rhel7.kex[2], Kex::DhGroup1Sha1);
         assert_eq!(
             Kex::DhGroup1Sha1.hash(),
-            &ring::digest::SHA1_FOR_LEGACY_USE_ONLY
+            &aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY
         );
         assert!(matches!(Kex::DhGroup1Sha1.family(), KexFamily::Dh(_)));
         for (c, key, iv) in [
@@ -755,7 +755,7 @@ mod tests {
             ]
         );
         for k in &a.kex {
-            assert_eq!(k.hash(), &ring::digest::SHA512);
+            assert_eq!(k.hash(), &aws_lc_rs::digest::SHA512);
             assert!(matches!(k.family(), KexFamily::Ecdh));
         }
         // An OpenSSH 8.9–9.8 client knows only the vendor name.

@@ -9,8 +9,8 @@ use aes::cipher::{
     BlockCipherDecrypt, BlockCipherEncrypt, BlockModeDecrypt, BlockModeEncrypt, BlockSizeUser,
     InnerIvInit, KeyInit, KeyIvInit, StreamCipher,
 };
+use aws_lc_rs::aead::{self, chacha20_poly1305_openssh as chacha};
 use rand::RngCore;
-use ring::aead::{self, chacha20_poly1305_openssh as chacha};
 
 /// The largest packet_length accepted from a peer, whatever the caller configures (OpenSSH's).
 pub const ABSOLUTE_MAX_PACKET: u32 = 256 * 1024;
@@ -139,7 +139,8 @@ impl Mode {
 }
 
 enum MacKey {
-    Hmac(ring::hmac::Key),
+    /// Boxed: AWS-LC's key holds both padded digest states inline (about 1.2 KB).
+    Hmac(Box<aws_lc_rs::hmac::Key>),
     Umac(Box<crate::umac::Umac>),
 }
 
@@ -173,7 +174,7 @@ impl Mac {
             None => {
                 let h = alg.hmac();
                 (
-                    MacKey::Hmac(ring::hmac::Key::new(h, key)),
+                    MacKey::Hmac(Box::new(aws_lc_rs::hmac::Key::new(h, key))),
                     h.digest_algorithm().output_len(),
                 )
             }
@@ -193,7 +194,7 @@ impl Mac {
         };
         match &self.key {
             MacKey::Hmac(k) => {
-                let mut ctx = ring::hmac::Context::with_key(k);
+                let mut ctx = aws_lc_rs::hmac::Context::with_key(k);
                 ctx.update(&seq.to_be_bytes());
                 ctx.update(data);
                 let tag = ctx.sign();
@@ -441,8 +442,7 @@ impl Opener {
             Keys::Gcm(b) => {
                 let (key, nonce) = &mut **b;
                 let (l, body) = packet.split_at_mut(4);
-                let tag = aead::Tag::try_from(tag).map_err(|_| Error::Mac(seq))?;
-                key.open_in_place_separate_tag(nonce.next(), aead::Aad::from(&*l), tag, body, 0..)
+                key.open_in_place_separate_tag(nonce.next(), aead::Aad::from(&*l), tag, body)
                     .map_err(|_| Error::Mac(seq))?;
             }
             Keys::WithMac(b) => {
@@ -714,8 +714,8 @@ mod tests {
     /// hmac-sha1 over the sequence number and the plaintext, with `keyed`'s MAC key.
     fn hmac_sha1(seq: u32, plaintext: &[u8]) -> Vec<u8> {
         let mk: Vec<u8> = (7..27).collect();
-        let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, &mk);
-        let mut ctx = ring::hmac::Context::with_key(&key);
+        let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, &mk);
+        let mut ctx = aws_lc_rs::hmac::Context::with_key(&key);
         ctx.update(&seq.to_be_bytes());
         ctx.update(plaintext);
         ctx.sign().as_ref().to_vec()

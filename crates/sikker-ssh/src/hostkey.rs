@@ -1,12 +1,12 @@
 //! Host keys (signing, public blobs, OpenSSH private key files) and the verification of users'
-//! public keys and signatures, all on ring.
+//! public keys and signatures, on AWS-LC (aws-lc-rs).
 
 use crate::algorithms::HostKeyAlg;
 use crate::wire::{put_mpint, put_string, Reader};
 use crate::Error;
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{self, EcdsaKeyPair, Ed25519KeyPair, KeyPair, RsaKeyPair};
 use base64::Engine;
-use ring::rand::SystemRandom;
-use ring::signature::{self, EcdsaKeyPair, Ed25519KeyPair, KeyPair, RsaKeyPair};
 
 enum Pair {
     Ed25519(Ed25519KeyPair),
@@ -15,8 +15,8 @@ enum Pair {
         curve: &'static str,
         scalar_len: usize,
     },
-    /// ring for rsa-sha2-256/512; the `rsa` crate only for legacy `ssh-rsa` (SHA-1), which
-    /// ring cannot sign and old clients still ask for. Keys read from DER have no legacy half.
+    /// AWS-LC for rsa-sha2-256/512; the `rsa` crate only for legacy `ssh-rsa` (SHA-1), which
+    /// aws-lc-rs does not sign and old clients still ask for. Keys read from DER have no legacy half.
     Rsa(RsaKeyPair, Option<Box<rsa::RsaPrivateKey>>),
 }
 
@@ -32,7 +32,7 @@ impl std::fmt::Debug for HostKey {
     }
 }
 
-fn key_err(what: &str) -> impl Fn(ring::error::KeyRejected) -> Error + '_ {
+fn key_err(what: &str) -> impl Fn(aws_lc_rs::error::KeyRejected) -> Error + '_ {
     move |e| Error::HostKey(format!("{what}: {e}"))
 }
 
@@ -57,7 +57,7 @@ impl HostKey {
         let alg = &signature::ECDSA_P256_SHA256_FIXED_SIGNING;
         let doc = EcdsaKeyPair::generate_pkcs8(alg, &rng)
             .map_err(|_| Error::HostKey("ecdsa generation".into()))?;
-        let pair = EcdsaKeyPair::from_pkcs8(alg, doc.as_ref(), &rng).map_err(key_err("ecdsa"))?;
+        let pair = EcdsaKeyPair::from_pkcs8(alg, doc.as_ref()).map_err(key_err("ecdsa"))?;
         Ok(Self::from_pair(Pair::Ecdsa {
             pair,
             curve: "nistp256",
@@ -65,7 +65,7 @@ impl HostKey {
         }))
     }
 
-    /// An RSA key from PKCS#8 or PKCS#1 DER (ring cannot generate RSA keys).
+    /// An RSA key from PKCS#8 or PKCS#1 DER (the sensor generates its keys elsewhere).
     pub fn rsa_from_der(der: &[u8]) -> Result<Self, Error> {
         let pair = RsaKeyPair::from_pkcs8(der)
             .or_else(|_| RsaKeyPair::from_der(der))
@@ -106,7 +106,6 @@ impl HostKey {
             return Err(bad("check bytes differ (encrypted?)"));
         }
         let kind = p.string("key type")?;
-        let rng = SystemRandom::new();
         let pair = match kind {
             b"ssh-ed25519" => {
                 let pk = p.string("ed25519 public")?;
@@ -133,7 +132,7 @@ impl HostKey {
                 }
                 let mut fixed = vec![0u8; n];
                 fixed[n - d.len()..].copy_from_slice(d);
-                let pair = EcdsaKeyPair::from_private_key_and_public_key(alg, &fixed, q, &rng)
+                let pair = EcdsaKeyPair::from_private_key_and_public_key(alg, &fixed, q)
                     .map_err(key_err("ecdsa"))?;
                 Pair::Ecdsa {
                     pair,
@@ -150,8 +149,8 @@ impl HostKey {
                 let q = p.mpint("q")?;
                 let dp = mod_minus_one(d, pp);
                 let dq = mod_minus_one(d, q);
-                let c = ring::rsa::KeyPairComponents {
-                    public_key: ring::rsa::PublicKeyComponents { n, e },
+                let c = aws_lc_rs::rsa::KeyPairComponents {
+                    public_key: aws_lc_rs::rsa::PublicKeyComponents { n, e },
                     d,
                     p: pp,
                     q,
@@ -195,7 +194,7 @@ impl HostKey {
                 put_string(&mut blob, pair.public_key().as_ref());
             }
             Pair::Rsa(k, _) => {
-                let c: signature::RsaPublicKeyComponents<Vec<u8>> = k.public().into();
+                let c: signature::RsaPublicKeyComponents<Vec<u8>> = k.public_key().into();
                 put_string(&mut blob, b"ssh-rsa");
                 put_mpint(&mut blob, &c.e);
                 put_mpint(&mut blob, &c.n);
@@ -263,7 +262,8 @@ impl HostKey {
                     0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a, 0x05, 0x00,
                     0x04, 0x14,
                 ];
-                let digest = ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, data);
+                let digest =
+                    aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, data);
                 let padding = rsa::Pkcs1v15Sign {
                     hash_len: Some(20),
                     prefix: Box::new(SHA1_PREFIX),
@@ -280,7 +280,7 @@ impl HostKey {
                     HostKeyAlg::RsaSha2_256 => (&signature::RSA_PKCS1_SHA256, b"rsa-sha2-256"),
                     _ => (&signature::RSA_PKCS1_SHA512, b"rsa-sha2-512"),
                 };
-                let mut s = vec![0u8; k.public().modulus_len()];
+                let mut s = vec![0u8; k.public_modulus_len()];
                 k.sign(enc, &SystemRandom::new(), data, &mut s)
                     .map_err(|_| Error::Kex("rsa signing"))?;
                 put_string(&mut sig, name);
@@ -292,7 +292,7 @@ impl HostKey {
     }
 }
 
-/// `d mod (m - 1)` for big-endian magnitudes: the CRT exponents ring wants, which OpenSSH
+/// `d mod (m - 1)` for big-endian magnitudes: the CRT exponents AWS-LC wants, which OpenSSH
 /// files do not store. Bit by bit; it runs once per key load.
 fn mod_minus_one(d: &[u8], m: &[u8]) -> Vec<u8> {
     let mut m: Vec<u8> = m.to_vec();
@@ -331,7 +331,7 @@ fn mod_minus_one(d: &[u8], m: &[u8]) -> Vec<u8> {
 }
 
 pub fn fingerprint(blob: &[u8]) -> String {
-    let h = ring::digest::digest(&ring::digest::SHA256, blob);
+    let h = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, blob);
     format!(
         "SHA256:{}",
         base64::engine::general_purpose::STANDARD_NO_PAD.encode(h.as_ref())

@@ -1,4 +1,4 @@
-//! Key exchange: KEXINIT encoding and parsing, the ECDH methods on ring, the hybrid
+//! Key exchange: KEXINIT encoding and parsing, the ECDH methods on AWS-LC, the hybrid
 //! post-quantum methods, the exchange hash and key derivation (RFC 4253 §7–7.2, RFC 5656,
 //! RFC 8731, RFC 9941 for sntrup761x25519-sha512, draft-ietf-sshm-mlkem-hybrid-kex).
 
@@ -7,9 +7,9 @@ use crate::wire::{
     put_bool, put_mpint, put_name_list, put_string, put_u32, put_u8, split_name_list, Reader,
 };
 use crate::Error;
+use aws_lc_rs::agreement;
+use aws_lc_rs::digest;
 use rand::RngCore;
-use ring::agreement;
-use ring::digest;
 
 pub const MSG_KEXINIT: u8 = 20;
 pub const MSG_NEWKEYS: u8 = 21;
@@ -140,7 +140,7 @@ fn encapsulate_sntrup761(pq: &[u8]) -> Result<(Vec<u8>, Vec<u8>), Error> {
     Ok((ct.as_ref().to_vec(), k.as_ref().to_vec()))
 }
 
-/// ecdh-sha2-nistp521, which ring lacks, on RustCrypto's p521.
+/// ecdh-sha2-nistp521 on RustCrypto's p521 (from when the crate was on ring, which lacks it).
 fn agree_p521(client_public: &[u8]) -> Result<(Vec<u8>, Vec<u8>), Error> {
     let peer = p521::PublicKey::from_sec1_bytes(client_public)
         .map_err(|_| Error::Kex("client's ephemeral public key rejected"))?;
@@ -173,16 +173,20 @@ pub fn agree(kex: Kex, client_public: &[u8]) -> Result<(Vec<u8>, Vec<u8>), Error
         Kex::EcdhSha2Nistp521 => return agree_p521(client_public),
         _ => return Err(Error::Kex("not an ECDH method")),
     };
-    let rng = ring::rand::SystemRandom::new();
+    let rng = aws_lc_rs::rand::SystemRandom::new();
     let private = agreement::EphemeralPrivateKey::generate(alg, &rng)
         .map_err(|_| Error::Kex("ephemeral key generation"))?;
     let public = private
         .compute_public_key()
         .map_err(|_| Error::Kex("ephemeral public key"))?;
     let peer = agreement::UnparsedPublicKey::new(alg, client_public);
-    // ring rejects malformed points, off-curve points and an all-zero X25519 result.
-    let secret = agreement::agree_ephemeral(private, &peer, |k| k.to_vec())
-        .map_err(|_| Error::Kex("client's ephemeral public key rejected"))?;
+    // AWS-LC rejects malformed points, off-curve points and an all-zero X25519 result.
+    let secret = agreement::agree_ephemeral(
+        private,
+        peer,
+        Error::Kex("client's ephemeral public key rejected"),
+        |k| Ok(k.to_vec()),
+    )?;
     Ok((public.as_ref().to_vec(), secret))
 }
 
@@ -244,6 +248,8 @@ pub fn derive(
 mod tests {
     use super::*;
     use crate::algorithms::KEX_STRICT_SERVER;
+    // The client's side on ring: another implementation than the server's AWS-LC.
+    use ring::agreement;
 
     #[test]
     fn our_kexinit_parses_back() {
@@ -273,7 +279,12 @@ mod tests {
         )
         .unwrap();
         assert_eq!(s_secret, c_secret);
-        assert!(agree(Kex::Curve25519Sha256, &[0u8; 32]).is_err());
+        // Low-order points (u = 0, u = 1) give an all-zero secret: refused, as OpenSSH does.
+        let mut one = [0u8; 32];
+        one[0] = 1;
+        for bad in [[0u8; 32], one] {
+            assert!(agree(Kex::Curve25519Sha256, &bad).is_err(), "{bad:?}");
+        }
         assert!(agree(Kex::Curve25519Sha256, &[1u8; 7]).is_err());
         assert!(agree(Kex::EcdhSha2Nistp256, &[4u8; 65]).is_err());
         assert!(agree(Kex::EcdhSha2Nistp521, &[4u8; 133]).is_err());
@@ -326,7 +337,7 @@ mod tests {
         assert_eq!(encode_secret(kex, &[0x80]), [0, 0, 0, 1, 0x80]);
     }
 
-    /// The server's half against a client's: sntrup761 decapsulation, ring's X25519 and the
+    /// The server's half against a client's: sntrup761 decapsulation, ring's X25519 (not the server's AWS-LC) and the
     /// `sha2` crate's SHA-512 must give the server's K.
     #[test]
     fn sntrup761_both_sides_agree() {

@@ -1,6 +1,6 @@
 //! A server-side SSH-2 implementation (RFC 4253 transport, RFC 4252 user authentication,
 //! RFC 4254 connection protocol, and OpenSSH's strict KEX and ext-info) as a sans-IO state
-//! machine, on `ring`'s assembly X25519, Ed25519, ECDSA, RSA, AES-GCM and ChaCha20-Poly1305.
+//! machine, on AWS-LC's assembly X25519, Ed25519, ECDSA, RSA, AES-GCM and ChaCha20-Poly1305.
 //!
 //! Bytes from the peer go in ([`ServerConnection::feed`]), [`Event`]s come out
 //! ([`ServerConnection::poll`]) and bytes to send accumulate in
