@@ -423,11 +423,12 @@ pub fn download_urls_of(cmd: &str, first: &str, out: &mut dyn FnMut(&str)) {
 
 /// What [`download_urls_of`] and [`shell_c_script`] ask of a command's program, answered
 /// at once: whether it may run a download tool ([`RUNS_DOWNLOADS`]: one, or a wrapper), and
-/// whether it may run a script ([`RUNS_SCRIPTS`]: a shell, `eval`, or a wrapper). A name of
-/// up to seven bytes is read into one integer with its length and compared as such, where
-/// the string comparisons of those tests cost a library call each.
+/// whether it may run a script ([`RUNS_SCRIPTS`]: a shell, `eval`, or a wrapper). The name
+/// is read as one integer by its length and compared as such, where the string comparisons
+/// of those tests cost a library call each.
+#[inline]
 pub(crate) fn program_roles(name: &str) -> u8 {
-    /// `s` (at most seven bytes) as one integer: the bytes, first lowest, and the length.
+    /// `s` as a little-endian integer.
     const fn key(s: &[u8]) -> u64 {
         let mut k = 0u64;
         let mut i = s.len();
@@ -435,36 +436,56 @@ pub(crate) fn program_roles(name: &str) -> u8 {
             i -= 1;
             k = k << 8 | s[i] as u64;
         }
-        k | (s.len() as u64) << 56
+        k
     }
-    let b = name.as_bytes();
-    if b.len() > 7 {
-        return 0;
-    }
-    let mut k = 0u64;
-    for &c in b.iter().rev() {
-        k = k << 8 | u64::from(c);
-    }
+    const D: u8 = RUNS_DOWNLOADS;
+    const S: u8 = RUNS_SCRIPTS;
+    const SH: u64 = key(b"sh");
+    const ENV: u64 = key(b"env");
+    const ASH: u64 = key(b"ash");
+    const ZSH: u64 = key(b"zsh");
+    const KSH: u64 = key(b"ksh");
     const WGET: u64 = key(b"wget");
     const CURL: u64 = key(b"curl");
     const TFTP: u64 = key(b"tftp");
-    const FTPGET: u64 = key(b"ftpget");
-    const TIMEOUT: u64 = key(b"timeout");
-    const ENV: u64 = key(b"env");
-    const BUSYBOX: u64 = key(b"busybox");
     const SUDO: u64 = key(b"sudo");
-    const NOHUP: u64 = key(b"nohup");
-    const SH: u64 = key(b"sh");
     const BASH: u64 = key(b"bash");
-    const ASH: u64 = key(b"ash");
     const DASH: u64 = key(b"dash");
-    const ZSH: u64 = key(b"zsh");
-    const KSH: u64 = key(b"ksh");
     const EVAL: u64 = key(b"eval");
-    match k | (b.len() as u64) << 56 {
-        WGET | CURL | TFTP | FTPGET | TIMEOUT | ENV => RUNS_DOWNLOADS,
-        BUSYBOX | SUDO | NOHUP => RUNS_DOWNLOADS | RUNS_SCRIPTS,
-        SH | BASH | ASH | DASH | ZSH | KSH | EVAL => RUNS_SCRIPTS,
+    const NOHUP: u64 = key(b"nohup");
+    const FTPGET: u64 = key(b"ftpget");
+    const BUSYBOX: u64 = key(b"busybox");
+    const TIMEOUT: u64 = key(b"timeout");
+    // Each length its own names: keys of different lengths are never compared.
+    match *name.as_bytes() {
+        [a, b] => match u64::from(u16::from_le_bytes([a, b])) {
+            SH => S,
+            _ => 0,
+        },
+        [a, b, c] => match u64::from(u32::from_le_bytes([a, b, c, 0])) {
+            ENV => D,
+            ASH | ZSH | KSH => S,
+            _ => 0,
+        },
+        [a, b, c, d] => match u64::from(u32::from_le_bytes([a, b, c, d])) {
+            WGET | CURL | TFTP => D,
+            SUDO => D | S,
+            BASH | DASH | EVAL => S,
+            _ => 0,
+        },
+        [a, b, c, d, e] => match u64::from_le_bytes([a, b, c, d, e, 0, 0, 0]) {
+            NOHUP => D | S,
+            _ => 0,
+        },
+        [a, b, c, d, e, f] => match u64::from_le_bytes([a, b, c, d, e, f, 0, 0]) {
+            FTPGET => D,
+            _ => 0,
+        },
+        [a, b, c, d, e, f, g] => match u64::from_le_bytes([a, b, c, d, e, f, g, 0]) {
+            TIMEOUT => D,
+            BUSYBOX => D | S,
+            _ => 0,
+        },
         _ => 0,
     }
 }
