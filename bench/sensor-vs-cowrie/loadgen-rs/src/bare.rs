@@ -16,7 +16,7 @@
 //! error naming what was wrong; sizes are bounded.
 
 use aes::cipher::{KeyIvInit, StreamCipher};
-use ring::{agreement, digest, hmac, rand};
+use aws_lc_rs::{agreement, digest, hmac, rand};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -105,8 +105,12 @@ pub async fn handshake(
     r.string("signature")?;
     let key_type = String::from_utf8_lossy(Reader(k_s).string("host key type")?).into_owned();
     let peer = agreement::UnparsedPublicKey::new(&agreement::X25519, q_s);
-    let secret = agreement::agree_ephemeral(ephemeral, &peer, |k| k.to_vec())
-        .map_err(|_| "X25519 agreement failed (bad server key)".to_string())?;
+    let secret = agreement::agree_ephemeral(
+        ephemeral,
+        peer,
+        "X25519 agreement failed (bad server key)".to_string(),
+        |k| Ok(k.to_vec()),
+    )?;
     let mut k = Vec::with_capacity(40);
     put_mpint(&mut k, &secret);
 
