@@ -186,8 +186,14 @@ impl Sensor {
     }
 }
 
-/// A listening socket as `TcpListener::bind` makes it (address reuse, the standard backlog),
-/// with `TCP_NODELAY` set on it: accepted connections inherit it, which saves a system call
+/// Connections the kernel may hold completed but not yet accepted (it caps this at
+/// `net.core.somaxconn`). Scanners arrive in bursts; with 128, as `TcpListener::bind` sets,
+/// a burst of 256 connects while both CPUs were busy overflowed the queue (`ListenOverflows`
+/// in `nstat`), and every dropped SYN cost its client a one-second retransmission.
+const LISTEN_BACKLOG: u32 = 4096;
+
+/// A listening socket as `TcpListener::bind` makes it (address reuse), with a deeper backlog
+/// and `TCP_NODELAY` set on it: accepted connections inherit it, which saves a system call
 /// per connection. Every protocol here answers in small writes that must not wait.
 fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
     let socket = if addr.is_ipv4() {
@@ -198,7 +204,7 @@ fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
     socket.set_reuseaddr(true)?;
     socket.set_nodelay(true)?;
     socket.bind(addr)?;
-    socket.listen(128)
+    socket.listen(LISTEN_BACKLOG)
 }
 
 fn load_or_create_persona(path: &Path) -> Result<Persona, SensorError> {
