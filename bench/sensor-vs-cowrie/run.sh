@@ -194,9 +194,39 @@ else
   log "Cowrie unavailable: $cowrie_err"
 fi
 
+# Waits (at most 60 s) until the given processes use under 5% of a CPU over half a second: a
+# server still closing the last phase's sessions (Cowrie takes seconds for a thousand) would
+# otherwise take CPU from the next phase's server.
+wait_quiet() { # pid…
+  "$bench_python" - "$@" <<'PY'
+import os, sys, time
+tck = os.sysconf("SC_CLK_TCK")
+def cpu():
+    total = 0
+    for pid in sys.argv[1:]:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except (OSError, IndexError, ValueError):
+            pass
+    return total / tck
+end = time.monotonic() + 60
+before = cpu()
+while time.monotonic() < end:
+    time.sleep(0.5)
+    now = cpu()
+    if now - before < 0.025:
+        break
+    before = now
+PY
+}
+quiet_servers() { wait_quiet "$sensor_pid" ${cowrie_pid:+"$cowrie_pid"}; }
+
 load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 run_phase() { # name, loadgen args… -> JSON line on stdout; the whole phase is bounded
   local name="$1"; shift
+  quiet_servers
   log "$name"
   timeout -k 10 $((phase_timeout + 60)) "${loadgen[@]}" "$@" 2>>"$work/loadgen.err" | tail -1 | tee -a "$work/results.jsonl" || true
 }
@@ -213,6 +243,7 @@ co_idle=""
 # takes the median of alternated rounds.
 run_rust_phase() { # client, name, loadgen-rs args… -> JSON line on stdout
   local client="$1" name="$2"; shift 2
+  quiet_servers
   log "$name"
   timeout -k 10 $((phase_timeout + 60)) "$LOADGEN_BIN" "$@" --client "$client" --hostkey "$hostkey" \
     --threads "$client_procs" --timeout "$phase_timeout" 2>>"$work/loadgen.err" \
