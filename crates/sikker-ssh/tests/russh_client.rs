@@ -330,12 +330,7 @@ async fn server_initiated_rekeying() {
         assert_eq!(out.len(), 5000, "round {i}");
         assert_eq!(status, Some(3));
     }
-    let rekeys = log
-        .lock()
-        .expect("log")
-        .iter()
-        .filter(|e| matches!(e, Event::KeyExchangeDone { initial: false }))
-        .count();
+    let rekeys = common::rekeys_logged(&log, 3).await;
     assert!(rekeys >= 3, "re-keys: {rekeys}");
 }
 

@@ -73,6 +73,26 @@ pub fn key_dir() -> &'static Path {
 
 pub type Log = Arc<Mutex<Vec<Event>>>;
 
+/// Re-keys the server finished, once at least `at_least` are in the log or 5 s have passed.
+/// A client can see the output a re-key's end released, and exit, before the server's task
+/// has logged the event (seen once under load), so a single look can come too early.
+pub async fn rekeys_logged(log: &Log, at_least: usize) -> usize {
+    let count = || {
+        log.lock()
+            .expect("log")
+            .iter()
+            .filter(|e| matches!(e, Event::KeyExchangeDone { initial: false }))
+            .count()
+    };
+    for _ in 0..50 {
+        if count() >= at_least {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    count()
+}
+
 /// The test policy and the echo shell.
 pub struct EchoHandler {
     pub log: Log,
