@@ -451,17 +451,71 @@ impl Algorithms {
     }
 }
 
+/// One name-list of a peer's KEXINIT as it was sent: the comma-separated text (invalid UTF-8
+/// replaced), kept whole. A real client's KEXINIT carries some 70 names; one string per list
+/// instead of one per name, and fingerprints such as HASSH hash the lists as sent anyway.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct NameList(String);
+
+impl NameList {
+    pub fn new(raw: &[u8]) -> NameList {
+        NameList(String::from_utf8_lossy(raw).into_owned())
+    }
+
+    /// The list as sent, commas included.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The names in order. An empty list has none; an empty name between two commas is kept,
+    /// as the peer sent it.
+    pub fn iter(&self) -> impl Iterator<Item = &str> + '_ {
+        (!self.0.is_empty())
+            .then(|| self.0.split(','))
+            .into_iter()
+            .flatten()
+    }
+
+    pub fn contains(&self, name: &str) -> bool {
+        self.iter().any(|n| n == name)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl std::fmt::Debug for NameList {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+/// Names joined with commas, as a KEXINIT carries them.
+impl<S: AsRef<str>> FromIterator<S> for NameList {
+    fn from_iter<I: IntoIterator<Item = S>>(names: I) -> NameList {
+        let mut s = String::new();
+        for (i, n) in names.into_iter().enumerate() {
+            if i > 0 {
+                s.push(',');
+            }
+            s.push_str(n.as_ref());
+        }
+        NameList(s)
+    }
+}
+
 /// What a client's KEXINIT offered, as sent (kept for the caller's fingerprinting, e.g. HASSH).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ClientKexInit {
-    pub kex: Vec<String>,
-    pub host_key: Vec<String>,
-    pub cipher_c2s: Vec<String>,
-    pub cipher_s2c: Vec<String>,
-    pub mac_c2s: Vec<String>,
-    pub mac_s2c: Vec<String>,
-    pub compression_c2s: Vec<String>,
-    pub compression_s2c: Vec<String>,
+    pub kex: NameList,
+    pub host_key: NameList,
+    pub cipher_c2s: NameList,
+    pub cipher_s2c: NameList,
+    pub mac_c2s: NameList,
+    pub mac_s2c: NameList,
+    pub compression_c2s: NameList,
+    pub compression_s2c: NameList,
     pub first_kex_packet_follows: bool,
 }
 
@@ -484,7 +538,7 @@ pub struct Negotiated {
 /// The first name on the client's list that the server also has (RFC 4253 §7.1).
 fn choose<T: Copy>(
     kind: &'static str,
-    client: &[String],
+    client: &NameList,
     server: &[T],
     name: fn(T) -> &'static str,
 ) -> Result<T, Error> {
@@ -493,7 +547,7 @@ fn choose<T: Copy>(
         .find_map(|c| server.iter().copied().find(|&s| name(s) == c))
         .ok_or_else(|| Error::NoCommonAlgorithm {
             kind,
-            client: client.join(","),
+            client: client.as_str().to_owned(),
         })
 }
 
@@ -543,8 +597,8 @@ pub(crate) fn negotiate(
         cipher_s2c,
         mac_c2s,
         mac_s2c,
-        strict: server.strict && client.kex.iter().any(|k| k == KEX_STRICT_CLIENT),
-        ext_info: client.kex.iter().any(|k| k == EXT_INFO_CLIENT),
+        strict: server.strict && client.kex.contains(KEX_STRICT_CLIENT),
+        ext_info: client.kex.contains(EXT_INFO_CLIENT),
     })
 }
 
@@ -553,7 +607,7 @@ mod tests {
     use super::*;
 
     fn client(kex: &[&str], ciphers: &[&str], macs: &[&str]) -> ClientKexInit {
-        let v = |l: &[&str]| l.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let v = |l: &[&str]| l.iter().collect::<NameList>();
         ClientKexInit {
             kex: v(kex),
             host_key: v(&["ssh-ed25519", "rsa-sha2-512"]),

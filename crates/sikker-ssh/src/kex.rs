@@ -2,10 +2,8 @@
 //! post-quantum methods, the exchange hash and key derivation (RFC 4253 §7–7.2, RFC 5656,
 //! RFC 8731, RFC 9941 for sntrup761x25519-sha512, draft-ietf-sshm-mlkem-hybrid-kex).
 
-use crate::algorithms::{Algorithms, ClientKexInit, HostKeyAlg, Kex};
-use crate::wire::{
-    put_bool, put_mpint, put_name_list, put_string, put_u32, put_u8, split_name_list, Reader,
-};
+use crate::algorithms::{Algorithms, ClientKexInit, HostKeyAlg, Kex, NameList};
+use crate::wire::{put_bool, put_mpint, put_name_list, put_string, put_u32, put_u8, Reader};
 use crate::Error;
 use aws_lc_rs::agreement;
 use aws_lc_rs::digest;
@@ -55,7 +53,7 @@ pub fn parse_kexinit(payload: &[u8]) -> Result<ClientKexInit, Error> {
         return Err(Error::protocol("not a KEXINIT"));
     }
     r.bytes(16, "KEXINIT cookie")?;
-    let mut list = |what| r.string(what).map(split_name_list);
+    let mut list = |what| r.string(what).map(NameList::new);
     let k = ClientKexInit {
         kex: list("kex algorithms")?,
         host_key: list("host key algorithms")?,
@@ -66,8 +64,8 @@ pub fn parse_kexinit(payload: &[u8]) -> Result<ClientKexInit, Error> {
         compression_c2s: list("compression client to server")?,
         compression_s2c: list("compression server to client")?,
         first_kex_packet_follows: {
-            list("languages client to server")?;
-            list("languages server to client")?;
+            r.string("languages client to server")?;
+            r.string("languages server to client")?;
             r.bool("first_kex_packet_follows")?
         },
     };
@@ -256,9 +254,9 @@ mod tests {
         let mut p = Vec::new();
         write_kexinit(&mut p, &Algorithms::default(), &[HostKeyAlg::Ed25519]);
         let k = parse_kexinit(&p).unwrap();
-        assert_eq!(k.kex.last().map(String::as_str), Some(KEX_STRICT_SERVER));
-        assert_eq!(k.host_key, ["ssh-ed25519"]);
-        assert_eq!(k.compression_c2s, ["none", "zlib@openssh.com"]);
+        assert_eq!(k.kex.iter().last(), Some(KEX_STRICT_SERVER));
+        assert_eq!(k.host_key.as_str(), "ssh-ed25519");
+        assert_eq!(k.compression_c2s.as_str(), "none,zlib@openssh.com");
         assert!(!k.first_kex_packet_follows);
         // Every truncation is an error, not a panic.
         for n in 0..p.len() {

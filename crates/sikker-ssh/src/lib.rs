@@ -38,7 +38,8 @@ mod wire;
 pub mod driver;
 
 pub use algorithms::{
-    Algorithms, Cipher, ClientKexInit, Compression, HostKeyAlg, Kex, MacAlg, NameLists, Negotiated,
+    Algorithms, Cipher, ClientKexInit, Compression, HostKeyAlg, Kex, MacAlg, NameList, NameLists,
+    Negotiated,
 };
 pub use error::Error;
 pub use event::{AuthAttempt, AuthMethod, ChannelKind, ChannelRequest, Event, SignatureCheck};

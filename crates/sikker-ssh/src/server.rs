@@ -785,8 +785,8 @@ impl ServerConnection {
             self.start_kex();
         }
         let skip_guess = client.first_kex_packet_follows
-            && (client.kex.first().map(String::as_str) != Some(negotiated.kex.name())
-                || client.host_key.first().map(String::as_str) != Some(negotiated.host_key.name()));
+            && (client.kex.iter().next() != Some(negotiated.kex.name())
+                || client.host_key.iter().next() != Some(negotiated.host_key.name()));
         if let Some(k) = self.kex.as_mut() {
             k.theirs = Some(payload.to_vec());
             k.negotiated = Some(negotiated);

@@ -114,16 +114,6 @@ pub fn put_name_list<S: AsRef<str>>(out: &mut Vec<u8>, names: &[S]) {
     }
 }
 
-/// Splits a name-list into its names (empty list → no names).
-pub fn split_name_list(raw: &[u8]) -> Vec<String> {
-    if raw.is_empty() {
-        return Vec::new();
-    }
-    raw.split(|&b| b == b',')
-        .map(|n| String::from_utf8_lossy(n).into_owned())
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -160,7 +150,22 @@ mod tests {
         let mut o = Vec::new();
         put_name_list(&mut o, &["a", "bc"]);
         let mut r = Reader::new(&o);
-        assert_eq!(split_name_list(r.string("l").unwrap()), ["a", "bc"]);
-        assert!(split_name_list(b"").is_empty());
+        let l = crate::algorithms::NameList::new(r.string("l").unwrap());
+        assert_eq!(l.iter().collect::<Vec<_>>(), ["a", "bc"]);
+        assert_eq!(l.as_str(), "a,bc");
+        let empty = crate::algorithms::NameList::new(b"");
+        assert!(empty.is_empty() && empty.iter().next().is_none());
+        // An empty name between commas is kept, as sent; bad UTF-8 is replaced, not refused.
+        let odd = crate::algorithms::NameList::new(b"a,,b\xff");
+        assert_eq!(odd.iter().collect::<Vec<_>>(), ["a", "", "b\u{fffd}"]);
+        assert!(odd.contains("") && !odd.contains("b"));
+        assert_eq!(
+            ["x", "y"]
+                .iter()
+                .collect::<crate::algorithms::NameList>()
+                .as_str(),
+            "x,y"
+        );
+        assert_eq!(format!("{odd:?}"), format!("{:?}", ["a", "", "b\u{fffd}"]));
     }
 }

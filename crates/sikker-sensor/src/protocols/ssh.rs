@@ -530,7 +530,7 @@ fn hassh_algorithms(client: &ClientKexInit) -> String {
         &client.mac_c2s,
         &client.compression_c2s,
     ]
-    .map(|list| list.join(","))
+    .map(|list| list.as_str())
     .join(";")
 }
 
@@ -1474,6 +1474,7 @@ impl ScpSink {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sikker_ssh::NameList;
 
     #[test]
     fn scp_sink_receives_files() {
@@ -1749,11 +1750,11 @@ mod tests {
     #[test]
     fn hassh_hashes_the_client_to_server_lists() {
         let client = ClientKexInit {
-            kex: vec!["curve25519-sha256".into(), "ext-info-c".into()],
-            cipher_c2s: vec!["aes128-ctr".into()],
-            cipher_s2c: vec!["not-in-hassh".into()],
-            mac_c2s: vec!["hmac-sha2-256".into()],
-            compression_c2s: vec!["none".into()],
+            kex: NameList::new(b"curve25519-sha256,ext-info-c"),
+            cipher_c2s: NameList::new(b"aes128-ctr"),
+            cipher_s2c: NameList::new(b"not-in-hassh"),
+            mac_c2s: NameList::new(b"hmac-sha2-256"),
+            compression_c2s: NameList::new(b"none"),
             ..Default::default()
         };
         let s = hassh_algorithms(&client);
