@@ -825,55 +825,33 @@ impl Matcher {
         let Some(fm) = self.fields.get(field as usize) else {
             return false;
         };
-        let mut line_hint = false;
-        if let Some(needles) = &fm.needles {
-            // Set up on the first hit only: most values have none, and zeroing the scratch
-            // state costs more than scanning a short value.
-            let mut seen: Option<Seen> = None;
-            // The matches gathered first and walked here, without a call per hit; a value
-            // with more of them than the array holds is scanned again with a callback.
-            let mut found = [(0u32, 0u32); crate::needles::GATHERED];
-            match needles.gather(value.as_bytes(), &mut found) {
-                Some(n) => {
-                    for &(state, end) in found.get(..n).unwrap_or(&[]) {
-                        let (k, end) = (needles.match_number(state), end as usize);
-                        if let Some(d) = fm.match_direct.get(k).copied().flatten() {
-                            self.direct_hit(d, end, value, ascii, proto, hits);
-                            continue;
-                        }
-                        for &id in needles.needles_at(k) {
-                            self.on_hit(fm, id, end, value, ascii, proto, hits, &mut seen);
-                        }
+        let Some(needles) = &fm.needles else {
+            return self.finish(fm, None, value, ascii, proto, hits);
+        };
+        // Set up on the first hit only: most values have none, and zeroing the scratch
+        // state costs more than scanning a short value.
+        let mut seen: Option<Seen> = None;
+        // The matches gathered first and walked here, without a call per hit; a value
+        // with more of them than the array holds is scanned again with a callback.
+        let mut found = [(0u32, 0u32); crate::needles::GATHERED];
+        match needles.gather(value.as_bytes(), &mut found) {
+            Some(n) => {
+                for &(state, end) in found.get(..n).unwrap_or(&[]) {
+                    let (k, end) = (needles.match_number(state), end as usize);
+                    if let Some(d) = fm.match_direct.get(k).copied().flatten() {
+                        self.direct_hit(d, end, value, ascii, proto, hits);
+                        continue;
                     }
-                }
-                None => needles.scan(value.as_bytes(), &mut |id, end| {
-                    self.on_hit(fm, id, end, value, ascii, proto, hits, &mut seen)
-                }),
-            }
-            // Regexes waiting for a second literal: run those whose literal turned up.
-            if let Some(seen) = seen.as_mut() {
-                line_hint = seen.line_hint;
-                for k in 0..seen.n_pending.min(seen.pending.len()) {
-                    let (prim, group) = seen.pending[k];
-                    // Queued only for ASCII values (see `verify_hit`).
-                    if seen.groups & (1 << group) != 0
-                        && !hits.contains(prim)
-                        && seen.tried.first_time(prim)
-                        && self.prims[prim as usize].regex_matches_ascii(value)
-                    {
-                        hits.insert(prim);
+                    for &id in needles.needles_at(k) {
+                        self.on_hit(fm, id, end, value, ascii, proto, hits, &mut seen);
                     }
                 }
             }
+            None => needles.scan(value.as_bytes(), &mut |id, end| {
+                self.on_hit(fm, id, end, value, ascii, proto, hits, &mut seen)
+            }),
         }
-        // Most fields have neither wildcards without a literal nor unfiltered regexes.
-        if !fm.globs_without_literal.is_empty()
-            || !fm.unfiltered_prims.is_empty()
-            || (!ascii && fm.regexes.is_some())
-        {
-            self.match_unfiltered(fm, value, ascii, proto, hits);
-        }
-        line_hint
+        self.finish(fm, seen.as_mut(), value, ascii, proto, hits)
     }
 
     /// The `command` field, for a caller that walks its automaton over commands itself
