@@ -711,11 +711,12 @@ mod tests {
         p
     }
 
-    /// hmac-sha1 over the sequence number and the plaintext, with `keyed`'s MAC key.
+    /// hmac-sha1 over the sequence number and the plaintext, with `keyed`'s MAC key, on ring:
+    /// another implementation than the one under test.
     fn hmac_sha1(seq: u32, plaintext: &[u8]) -> Vec<u8> {
         let mk: Vec<u8> = (7..27).collect();
-        let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, &mk);
-        let mut ctx = aws_lc_rs::hmac::Context::with_key(&key);
+        let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, &mk);
+        let mut ctx = ring::hmac::Context::with_key(&key);
         ctx.update(&seq.to_be_bytes());
         ctx.update(plaintext);
         ctx.sign().as_ref().to_vec()

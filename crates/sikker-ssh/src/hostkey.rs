@@ -16,7 +16,8 @@ enum Pair {
         scalar_len: usize,
     },
     /// AWS-LC for rsa-sha2-256/512; the `rsa` crate only for legacy `ssh-rsa` (SHA-1), which
-    /// aws-lc-rs does not sign and old clients still ask for. Keys read from DER have no legacy half.
+    /// aws-lc-rs does not sign and old clients still ask for. Keys read from DER have no
+    /// legacy half.
     Rsa(RsaKeyPair, Option<Box<rsa::RsaPrivateKey>>),
 }
 
