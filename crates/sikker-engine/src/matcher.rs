@@ -828,29 +828,18 @@ impl Matcher {
         let Some(needles) = &fm.needles else {
             return self.finish(fm, None, value, ascii, proto, hits);
         };
-        // Set up on the first hit only: most values have none, and zeroing the scratch
-        // state costs more than scanning a short value.
-        let mut seen: Option<Seen> = None;
-        // The matches gathered first and walked here, without a call per hit; a value
-        // with more of them than the array holds is scanned again with a callback.
+        // The matches gathered first and walked, without a call per hit; a value with more
+        // of them than the array holds is scanned again with a callback.
         let mut found = [(0u32, 0u32); crate::needles::GATHERED];
-        match needles.gather(value.as_bytes(), &mut found) {
-            Some(n) => {
-                for &(state, end) in found.get(..n).unwrap_or(&[]) {
-                    let (k, end) = (needles.match_number(state), end as usize);
-                    if let Some(d) = fm.match_direct.get(k).copied().flatten() {
-                        self.direct_hit(d, end, value, ascii, proto, hits);
-                        continue;
-                    }
-                    for &id in needles.needles_at(k) {
-                        self.on_hit(fm, id, end, value, ascii, proto, hits, &mut seen);
-                    }
-                }
-            }
-            None => needles.scan(value.as_bytes(), &mut |id, end| {
-                self.on_hit(fm, id, end, value, ascii, proto, hits, &mut seen)
-            }),
+        if let Some(n) = needles.gather(value.as_bytes(), &mut found) {
+            let found = found.get(..n).unwrap_or(&[]);
+            return self.walk_found(fm, needles, found, value, ascii, proto, hits);
         }
+        // Set up on the first hit only, as in `walk_found`.
+        let mut seen: Option<Seen> = None;
+        needles.scan(value.as_bytes(), &mut |id, end| {
+            self.on_hit(fm, id, end, value, ascii, proto, hits, &mut seen)
+        });
         self.finish(fm, seen.as_mut(), value, ascii, proto, hits)
     }
 
