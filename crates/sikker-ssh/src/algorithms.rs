@@ -305,13 +305,6 @@ impl MacAlg {
                 | MacAlg::Umac128Etm
         )
     }
-    pub fn hmac(self) -> aws_lc_rs::hmac::Algorithm {
-        match self {
-            MacAlg::HmacSha256 | MacAlg::HmacSha256Etm => aws_lc_rs::hmac::HMAC_SHA256,
-            MacAlg::HmacSha512 | MacAlg::HmacSha512Etm => aws_lc_rs::hmac::HMAC_SHA512,
-            _ => aws_lc_rs::hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY,
-        }
-    }
     /// Tag length for the UMAC family, `None` for HMAC.
     pub fn umac_tag_len(self) -> Option<usize> {
         match self {

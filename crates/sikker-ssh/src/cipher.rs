@@ -138,9 +138,55 @@ impl Mode {
     }
 }
 
+/// HMAC on RustCrypto's `hmac` (SHA-NI detected at run time): its keyed state is 144 bytes for
+/// SHA-256, where AWS-LC's key holds about 1.2 KB, and it is as fast on 1 KB packets and
+/// faster on short ones (0.14 against 0.20 µs for 64 bytes on this VM).
+enum Hmac {
+    Sha1(hmac::Hmac<sha1::Sha1>),
+    Sha256(hmac::Hmac<sha2::Sha256>),
+    Sha512(hmac::Hmac<sha2::Sha512>),
+}
+
+impl Hmac {
+    fn new(alg: MacAlg, key: &[u8]) -> Result<(Hmac, usize), Error> {
+        use hmac::KeyInit;
+        let bad = |_| Error::Kex("HMAC key");
+        Ok(match alg {
+            MacAlg::HmacSha256 | MacAlg::HmacSha256Etm => (
+                Hmac::Sha256(hmac::Hmac::new_from_slice(key).map_err(bad)?),
+                32,
+            ),
+            MacAlg::HmacSha512 | MacAlg::HmacSha512Etm => (
+                Hmac::Sha512(hmac::Hmac::new_from_slice(key).map_err(bad)?),
+                64,
+            ),
+            _ => (
+                Hmac::Sha1(hmac::Hmac::new_from_slice(key).map_err(bad)?),
+                20,
+            ),
+        })
+    }
+
+    /// The tag over the sequence number and `data`, into `out` (its length).
+    fn tag(&self, seq: u32, data: &[u8], out: &mut [u8]) {
+        fn run<M: hmac::Mac + Clone>(key: &M, seq: u32, data: &[u8], out: &mut [u8]) {
+            let mut m = key.clone();
+            m.update(&seq.to_be_bytes());
+            m.update(data);
+            let tag = m.finalize().into_bytes();
+            let n = out.len().min(tag.len());
+            out[..n].copy_from_slice(&tag[..n]);
+        }
+        match self {
+            Hmac::Sha1(k) => run(k, seq, data, out),
+            Hmac::Sha256(k) => run(k, seq, data, out),
+            Hmac::Sha512(k) => run(k, seq, data, out),
+        }
+    }
+}
+
 enum MacKey {
-    /// Boxed: AWS-LC's key holds both padded digest states inline (about 1.2 KB).
-    Hmac(Box<aws_lc_rs::hmac::Key>),
+    Hmac(Box<Hmac>),
     Umac(Box<crate::umac::Umac>),
 }
 
@@ -172,11 +218,8 @@ impl Mac {
                 n,
             ),
             None => {
-                let h = alg.hmac();
-                (
-                    MacKey::Hmac(Box::new(aws_lc_rs::hmac::Key::new(h, key))),
-                    h.digest_algorithm().output_len(),
-                )
+                let (h, len) = Hmac::new(alg, key)?;
+                (MacKey::Hmac(Box::new(h)), len)
             }
         };
         Ok(Mac {
@@ -193,13 +236,7 @@ impl Mac {
             len: self.len,
         };
         match &self.key {
-            MacKey::Hmac(k) => {
-                let mut ctx = aws_lc_rs::hmac::Context::with_key(k);
-                ctx.update(&seq.to_be_bytes());
-                ctx.update(data);
-                let tag = ctx.sign();
-                t.bytes[..self.len].copy_from_slice(tag.as_ref());
-            }
+            MacKey::Hmac(k) => k.tag(seq, data, &mut t.bytes[..self.len]),
             MacKey::Umac(u) => {
                 t.bytes[..self.len].copy_from_slice(&u.tag(data, seq as u64)[..self.len]);
             }
