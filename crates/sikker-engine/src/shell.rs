@@ -366,10 +366,7 @@ fn basename(word: &str) -> &str {
 /// `first` is `first_program(cmd)`. The test on the program is inlined into the caller.
 #[inline(always)]
 pub(crate) fn shell_c_script(cmd: &str, first: &str) -> Option<String> {
-    if !matches!(
-        first,
-        "sh" | "bash" | "ash" | "dash" | "zsh" | "ksh" | "busybox" | "sudo" | "eval" | "nohup"
-    ) {
+    if program_roles(first) & RUNS_SCRIPTS == 0 {
         return None;
     }
     shell_c_script_of_runner(cmd)
@@ -413,16 +410,13 @@ pub fn download_urls(cmd: &str, out: &mut dyn FnMut(&str)) {
 /// The test on the program is inlined into the caller: most commands run no download tool.
 #[inline]
 pub fn download_urls_of(cmd: &str, first: &str, out: &mut dyn FnMut(&str)) {
-    if matches!(
-        first,
-        "wget" | "curl" | "tftp" | "ftpget" | "busybox" | "sudo" | "nohup" | "timeout" | "env"
-    ) {
+    if program_roles(first) & RUNS_DOWNLOADS != 0 {
         download_urls_of_tool(cmd, first, out);
     }
 }
 
-/// What [`download_urls_of`] and [`shell_c_script`] ask of a command's program, answered
-/// at once: whether it may run a download tool ([`RUNS_DOWNLOADS`]: one, or a wrapper), and
+/// What [`download_urls_of`] and [`shell_c_script`] ask of a command's program (the one list
+/// of those names), answered at once: whether it may run a download tool ([`RUNS_DOWNLOADS`]: one, or a wrapper), and
 /// whether it may run a script ([`RUNS_SCRIPTS`]: a shell, `eval`, or a wrapper). The name
 /// is read as one integer by its length and compared as such, where the string comparisons
 /// of those tests cost a library call each.
